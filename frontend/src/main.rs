@@ -1,0 +1,43 @@
+//! The paybridge checkout page, mounted at `/pay/{id}` (and `/` in sandbox mode).
+
+mod api;
+mod checkout;
+
+use leptos::prelude::*;
+
+fn main() {
+    leptos::mount::mount_to_body(App);
+}
+
+/// Which screen the current URL asks for. The page never changes route on the client:
+/// WeChat on iOS checks the pay directory against the first URL loaded (DESIGN §2).
+enum Screen {
+    Checkout(String),
+    Home,
+}
+
+impl Screen {
+    fn from_path(path: &str) -> Self {
+        match path.strip_prefix("/pay/") {
+            Some(id) if !id.is_empty() && !id.contains('/') => Self::Checkout(id.to_owned()),
+            _ => Self::Home,
+        }
+    }
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let path = window().location().pathname().unwrap_or_default();
+    match Screen::from_path(&path) {
+        Screen::Checkout(id) => view! { <checkout::Checkout id=id /> }.into_any(),
+        Screen::Home => view! {
+            <main class="card">
+                <h1>"paybridge"</h1>
+                <p class="state" data-state="home">
+                    "The server is running. Create a checkout session with the merchant API and open its URL."
+                </p>
+            </main>
+        }
+        .into_any(),
+    }
+}

@@ -1,0 +1,40 @@
+//! `GET /healthz` (the process answers) and `GET /readyz` (it can serve: database and page).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::state::AppState;
+
+/// Liveness: the process is up and answering.
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Readiness: the database answers within the pool's timeout and the page is built.
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
+    let database = match state.store().ping().await {
+        Ok(()) => "ok",
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: database ping failed");
+            "unavailable"
+        }
+    };
+    let page = if state.page().is_built() {
+        "ok"
+    } else {
+        "missing"
+    };
+    let status = if database == "ok" {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(
+            json!({"status": if status.is_success() { "ok" } else { "unavailable" }, "database": database, "page": page}),
+        ),
+    )
+}

@@ -1,0 +1,4 @@
+//! HTTP handlers, by audience.
+
+pub mod health;
+pub mod shopper;

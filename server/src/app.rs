@@ -1,0 +1,79 @@
+//! The one router factory, used by `main` and by the tests.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware;
+use axum::routing::get;
+use tower::ServiceBuilder;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::api::{health, shopper};
+use crate::state::AppState;
+use crate::web::{assets, page, security};
+use crate::{metrics, telemetry};
+
+/// Largest request body accepted anywhere (provider notifications are a few KiB).
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+/// Time allowed to produce response headers.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Builds the whole HTTP surface.
+///
+/// # Errors
+/// When the security headers cannot be built from the configuration.
+pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderValue> {
+    let csp = security::content_security_policy(state.config(), state.page().script_hashes());
+    let x_request_id = HeaderName::from_static("x-request-id");
+
+    let mut router = Router::new()
+        .route("/", get(page::serve))
+        .route("/pay/{id}", get(page::serve))
+        .route("/api/checkout/{id}", get(shopper::checkout_view))
+        .route("/api/{*rest}", axum::routing::any(shopper::unknown))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::endpoint))
+        .merge(assets::router(&state.config().dist_dir))
+        .fallback(|| async { (StatusCode::NOT_FOUND, "Not found") })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ));
+    for layer in security::layers(state.config(), &csp)? {
+        router = router.layer(layer);
+    }
+    Ok(router
+        .layer(
+            // Outermost first: request id → trace span → body limit → timeout → compression.
+            ServiceBuilder::new()
+                .layer(SetSensitiveRequestHeadersLayer::new([
+                    axum::http::header::AUTHORIZATION,
+                    axum::http::header::COOKIE,
+                ]))
+                .layer(SetRequestIdLayer::new(
+                    x_request_id.clone(),
+                    MakeRequestUuid,
+                ))
+                .layer(PropagateRequestIdLayer::new(x_request_id))
+                .layer(TraceLayer::new_for_http().make_span_with(telemetry::make_span))
+                .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    REQUEST_TIMEOUT,
+                ))
+                .layer(
+                    CompressionLayer::new()
+                        .br(true)
+                        .gzip(true)
+                        .quality(CompressionLevel::Precise(5)),
+                ),
+        )
+        .with_state(state))
+}

@@ -1,0 +1,151 @@
+//! Command line and environment: every setting is a flag that mirrors an env var (DESIGN §6).
+//! Values arrive as raw strings and are checked all at once in `validate`, so one run reports
+//! every problem instead of the first.
+
+use clap::{Args, Parser, Subcommand};
+
+/// paybridge — self-hosted checkout for WeChat Pay and Alipay.
+///
+/// Starts in sandbox mode by default: a built-in simulator of WeChat Pay APIv3, WeChat OAuth and
+/// Alipay answers every provider call, so no credentials are needed.
+#[derive(Debug, Parser)]
+#[command(name = "paybridge", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// What to run.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Check the configuration, print it with secrets redacted, and exit.
+    CheckConfig,
+}
+
+/// Raw settings as given by flags or env vars.
+#[derive(Debug, Clone, Default, Args)]
+#[allow(clippy::struct_field_names)]
+pub struct Settings {
+    /// `sandbox` (simulated providers, no credentials) or `live`.
+    #[arg(long, env = "PAYBRIDGE_MODE", default_value = "sandbox", global = true)]
+    pub mode: String,
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "PAYBRIDGE_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen: String,
+    /// Public base URL shoppers and providers reach (https in live mode); defaults to the listen address.
+    #[arg(long, env = "PAYBRIDGE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Directory for the SQLite file and sandbox keys.
+    #[arg(
+        long,
+        env = "PAYBRIDGE_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
+    pub data_dir: String,
+    /// Database URL: sqlite://… (default `sqlite://<data dir>/paybridge.db`) or postgres://….
+    #[arg(
+        long,
+        env = "PAYBRIDGE_DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_url: Option<String>,
+    /// Directory holding the built checkout page (Trunk's output).
+    #[arg(
+        long,
+        env = "PAYBRIDGE_DIST_DIR",
+        default_value = "dist",
+        global = true
+    )]
+    pub dist_dir: String,
+    /// Comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed.
+    #[arg(long, env = "PAYBRIDGE_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
+    /// Comma-separated origins allowed to frame the checkout page (none by default).
+    #[arg(long, env = "PAYBRIDGE_FRAME_ANCESTORS", global = true)]
+    pub frame_ancestors: Option<String>,
+    /// Signs short-lived tokens; at least 32 characters. Generated into the data dir in sandbox mode.
+    #[arg(
+        long,
+        env = "PAYBRIDGE_SECRET_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub secret_key: Option<String>,
+    /// Log format: `auto` (pretty on a terminal, JSON otherwise), `pretty` or `json`.
+    #[arg(
+        long,
+        env = "PAYBRIDGE_LOG_FORMAT",
+        default_value = "auto",
+        global = true
+    )]
+    pub log_format: String,
+
+    /// WeChat Pay merchant id.
+    #[arg(long, env = "WECHAT_MCHID", global = true)]
+    pub wechat_mchid: Option<String>,
+    /// Official-account appid (wx…).
+    #[arg(long, env = "WECHAT_APPID", global = true)]
+    pub wechat_appid: Option<String>,
+    /// Official-account app secret.
+    #[arg(long, env = "WECHAT_APP_SECRET", hide_env_values = true, global = true)]
+    pub wechat_app_secret: Option<String>,
+    /// Mini program appid (optional).
+    #[arg(long, env = "WECHAT_MINIPROGRAM_APPID", global = true)]
+    pub wechat_miniprogram_appid: Option<String>,
+    /// Mini program app secret (with the mini program appid).
+    #[arg(
+        long,
+        env = "WECHAT_MINIPROGRAM_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub wechat_miniprogram_secret: Option<String>,
+    /// Serial number of the merchant API certificate.
+    #[arg(long, env = "WECHAT_MCH_SERIAL_NO", global = true)]
+    pub wechat_mch_serial_no: Option<String>,
+    /// Path to the merchant private key (PEM, PKCS#8 or PKCS#1).
+    #[arg(long, env = "WECHAT_MCH_PRIVATE_KEY_PATH", global = true)]
+    pub wechat_mch_private_key_path: Option<String>,
+    /// The 32-character APIv3 key.
+    #[arg(long, env = "WECHAT_APIV3_KEY", hide_env_values = true, global = true)]
+    pub wechat_apiv3_key: Option<String>,
+    /// Path to the WeChat Pay public key (public-key mode).
+    #[arg(long, env = "WECHAT_PAY_PUBLIC_KEY_PATH", global = true)]
+    pub wechat_pay_public_key_path: Option<String>,
+    /// Id of the WeChat Pay public key (`PUB_KEY_ID_…`).
+    #[arg(long, env = "WECHAT_PAY_PUBLIC_KEY_ID", global = true)]
+    pub wechat_pay_public_key_id: Option<String>,
+    /// WeChat Pay API base URL.
+    #[arg(long, env = "WECHAT_PAY_API_BASE", global = true)]
+    pub wechat_pay_api_base: Option<String>,
+    /// WeChat OAuth (authorize page) base URL.
+    #[arg(long, env = "WECHAT_OAUTH_BASE", global = true)]
+    pub wechat_oauth_base: Option<String>,
+    /// WeChat API base URL (sns/oauth2, jscode2session).
+    #[arg(long, env = "WECHAT_API_BASE", global = true)]
+    pub wechat_api_base: Option<String>,
+
+    /// Alipay application id (enables Alipay in live mode).
+    #[arg(long, env = "ALIPAY_APP_ID", global = true)]
+    pub alipay_app_id: Option<String>,
+    /// Path to the Alipay application private key (PEM).
+    #[arg(long, env = "ALIPAY_PRIVATE_KEY_PATH", global = true)]
+    pub alipay_private_key_path: Option<String>,
+    /// Path to the Alipay public key (PEM).
+    #[arg(long, env = "ALIPAY_PUBLIC_KEY_PATH", global = true)]
+    pub alipay_public_key_path: Option<String>,
+    /// Alipay OpenAPI gateway URL.
+    #[arg(long, env = "ALIPAY_GATEWAY", global = true)]
+    pub alipay_gateway: Option<String>,
+}

@@ -1,0 +1,162 @@
+//! Typed, validated configuration (DESIGN §6). Loaded once at start; secrets are wrapped.
+
+mod cli;
+mod problems;
+mod validate;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use ipnet::IpNet;
+use url::Url;
+
+pub use cli::{Cli, Command, Settings};
+pub use problems::Problems;
+
+use crate::secret::Secret;
+
+/// Where provider calls go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Built-in simulator; zero credentials.
+    Sandbox,
+    /// Real WeChat Pay / Alipay (or any compatible endpoint).
+    Live,
+}
+
+impl Mode {
+    /// The name used in config and logs.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Sandbox => "sandbox",
+            Self::Live => "live",
+        }
+    }
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Pretty on a terminal, JSON otherwise.
+    Auto,
+    Pretty,
+    Json,
+}
+
+/// The whole validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mode: Mode,
+    pub listen: SocketAddr,
+    /// Explicit public URL; `None` means "the address we end up bound to".
+    pub public_url: Option<Url>,
+    pub data_dir: PathBuf,
+    pub database_url: Secret<String>,
+    pub dist_dir: PathBuf,
+    pub trusted_proxies: Vec<IpNet>,
+    /// Origins allowed in CSP `frame-ancestors`; empty means the page may not be framed.
+    pub frame_ancestors: Vec<String>,
+    /// Signs short-lived tokens. In sandbox mode it may be filled in from the data dir at start.
+    pub secret_key: Option<Secret<String>>,
+    pub log_format: LogFormat,
+    /// Live WeChat Pay credentials; `None` in sandbox mode, where the simulator provides them.
+    pub wechat: Option<WechatConfig>,
+    /// Live Alipay credentials, when Alipay is enabled.
+    pub alipay: Option<AlipayConfig>,
+    pub wechat_endpoints: WechatEndpoints,
+    pub alipay_gateway: Url,
+}
+
+/// Base URLs of WeChat's services, replaceable by any compatible endpoint.
+#[derive(Debug, Clone)]
+pub struct WechatEndpoints {
+    pub pay_api_base: Url,
+    pub oauth_base: Url,
+    pub api_base: Url,
+}
+
+/// Merchant credentials for WeChat Pay APIv3 and WeChat OAuth.
+#[derive(Debug, Clone)]
+pub struct WechatConfig {
+    pub mchid: String,
+    pub appid: String,
+    pub app_secret: Secret<String>,
+    pub miniprogram: Option<MiniProgramConfig>,
+    pub mch_serial_no: String,
+    pub mch_private_key_path: PathBuf,
+    pub apiv3_key: Secret<String>,
+    /// Public-key mode; `None` means platform-certificate mode.
+    pub pay_public_key: Option<PayPublicKey>,
+}
+
+/// Mini program credentials.
+#[derive(Debug, Clone)]
+pub struct MiniProgramConfig {
+    pub appid: String,
+    pub secret: Secret<String>,
+}
+
+/// WeChat Pay public key (public-key verification mode).
+#[derive(Debug, Clone)]
+pub struct PayPublicKey {
+    pub id: String,
+    pub path: PathBuf,
+}
+
+/// Alipay application credentials.
+#[derive(Debug, Clone)]
+pub struct AlipayConfig {
+    pub app_id: String,
+    pub private_key_path: PathBuf,
+    pub public_key_path: PathBuf,
+}
+
+impl Settings {
+    /// Checks every setting and returns the typed config, or every problem found.
+    ///
+    /// # Errors
+    /// [`Problems`] listing each missing or malformed value by its env var name.
+    pub fn validate(&self) -> Result<Config, Problems> {
+        validate::validate(self)
+    }
+}
+
+impl Config {
+    /// Fills in what sandbox mode generates on first start (the secret key in the data dir).
+    ///
+    /// # Errors
+    /// When the data dir cannot be created or read.
+    pub fn prepare_data_dir(&mut self) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.data_dir)?;
+        if self.secret_key.is_none() {
+            self.secret_key = Some(load_or_create_secret(&self.data_dir.join("secret_key"))?);
+        }
+        Ok(())
+    }
+}
+
+/// Reads the sandbox secret key, creating it (owner-only permissions) on first start.
+fn load_or_create_secret(path: &std::path::Path) -> std::io::Result<Secret<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(s) if s.trim().len() >= 32 => return Ok(Secret::new(s.trim().to_owned())),
+        Ok(_) => {
+            return Err(std::io::Error::other(format!(
+                "{} is shorter than 32 characters; delete it to generate a new one",
+                path.display()
+            )));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let mut bytes = [0_u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    let key = hex::encode(bytes);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    std::io::Write::write_all(&mut file, key.as_bytes())?;
+    Ok(Secret::new(key))
+}

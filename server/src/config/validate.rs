@@ -1,0 +1,545 @@
+//! Turns raw [`Settings`] into a [`Config`], collecting every problem before failing.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use url::{Host, Url};
+
+use super::{
+    AlipayConfig, Config, LogFormat, MiniProgramConfig, Mode, PayPublicKey, Problems, Settings,
+    WechatConfig, WechatEndpoints,
+};
+use crate::secret::Secret;
+
+const WECHAT_PAY_API: &str = "https://api.mch.weixin.qq.com";
+const WECHAT_OAUTH: &str = "https://open.weixin.qq.com";
+const WECHAT_API: &str = "https://api.weixin.qq.com";
+const ALIPAY_GATEWAY: &str = "https://openapi.alipay.com/gateway.do";
+
+/// A value given and not blank.
+fn given(v: Option<&String>) -> Option<&str> {
+    v.map(|s| s.trim()).filter(|s| !s.is_empty())
+}
+
+pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
+    let mut p = Problems::default();
+
+    let mode = match s.mode.trim() {
+        "sandbox" => Mode::Sandbox,
+        "live" => Mode::Live,
+        other => {
+            p.push(
+                "PAYBRIDGE_MODE",
+                format!("{other:?} is not `sandbox` or `live`"),
+            );
+            Mode::Sandbox
+        }
+    };
+    let listen = s.listen.trim().parse::<SocketAddr>().unwrap_or_else(|_| {
+        p.push(
+            "PAYBRIDGE_LISTEN",
+            format!("{:?} is not an address like 127.0.0.1:8080", s.listen),
+        );
+        SocketAddr::from(([127, 0, 0, 1], 8080))
+    });
+    let public_url = given(s.public_url.as_ref()).and_then(|raw| public_url(raw, mode, &mut p));
+    if mode == Mode::Live && public_url.is_none() && given(s.public_url.as_ref()).is_none() {
+        p.push(
+            "PAYBRIDGE_PUBLIC_URL",
+            "required in live mode: the https URL shoppers and WeChat reach",
+        );
+    }
+    let data_dir = PathBuf::from(s.data_dir.trim());
+    if s.data_dir.trim().is_empty() {
+        p.push("PAYBRIDGE_DATA_DIR", "must not be empty");
+    }
+    let database_url = match given(s.database_url.as_ref()) {
+        Some(raw) => {
+            if !(raw.starts_with("sqlite:")
+                || raw.starts_with("postgres://")
+                || raw.starts_with("postgresql://"))
+            {
+                p.push(
+                    "PAYBRIDGE_DATABASE_URL",
+                    "must start with sqlite:, postgres:// or postgresql://",
+                );
+            }
+            raw.to_owned()
+        }
+        None => format!("sqlite://{}", data_dir.join("paybridge.db").display()),
+    };
+    let trusted_proxies = list(s.trusted_proxies.as_ref())
+        .filter_map(|item| {
+            let parsed = item
+                .parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from));
+            if parsed.is_err() {
+                p.push(
+                    "PAYBRIDGE_TRUSTED_PROXIES",
+                    format!("{item:?} is not an IP address or CIDR"),
+                );
+            }
+            parsed.ok()
+        })
+        .collect();
+    let frame_ancestors = list(s.frame_ancestors.as_ref())
+        .filter_map(|item| frame_ancestor(item, &mut p))
+        .collect();
+    let secret_key = given(s.secret_key.as_ref()).map(|k| Secret::new(k.to_owned()));
+    if let Some(k) = &secret_key {
+        if k.expose().len() < 32 {
+            p.push("PAYBRIDGE_SECRET_KEY", "must be at least 32 characters");
+        }
+    } else if mode == Mode::Live {
+        p.push(
+            "PAYBRIDGE_SECRET_KEY",
+            "required in live mode (at least 32 random characters)",
+        );
+    }
+    let log_format = match s.log_format.trim() {
+        "auto" => LogFormat::Auto,
+        "pretty" => LogFormat::Pretty,
+        "json" => LogFormat::Json,
+        other => {
+            p.push(
+                "PAYBRIDGE_LOG_FORMAT",
+                format!("{other:?} is not `auto`, `pretty` or `json`"),
+            );
+            LogFormat::Auto
+        }
+    };
+    let wechat_endpoints = WechatEndpoints {
+        pay_api_base: base_url(
+            s.wechat_pay_api_base.as_ref(),
+            WECHAT_PAY_API,
+            "WECHAT_PAY_API_BASE",
+            &mut p,
+        ),
+        oauth_base: base_url(
+            s.wechat_oauth_base.as_ref(),
+            WECHAT_OAUTH,
+            "WECHAT_OAUTH_BASE",
+            &mut p,
+        ),
+        api_base: base_url(
+            s.wechat_api_base.as_ref(),
+            WECHAT_API,
+            "WECHAT_API_BASE",
+            &mut p,
+        ),
+    };
+    let alipay_gateway = base_url(
+        s.alipay_gateway.as_ref(),
+        ALIPAY_GATEWAY,
+        "ALIPAY_GATEWAY",
+        &mut p,
+    );
+    let (wechat, alipay) = if mode == Mode::Live {
+        (wechat_live(s, &mut p), alipay_live(s, &mut p))
+    } else {
+        (None, None)
+    };
+
+    if !p.is_empty() {
+        return Err(p);
+    }
+    Ok(Config {
+        mode,
+        listen,
+        public_url,
+        data_dir,
+        database_url: Secret::new(database_url),
+        dist_dir: PathBuf::from(s.dist_dir.trim()),
+        trusted_proxies,
+        frame_ancestors,
+        secret_key,
+        log_format,
+        wechat,
+        alipay,
+        wechat_endpoints,
+        alipay_gateway,
+    })
+}
+
+fn list(raw: Option<&String>) -> impl Iterator<Item = &str> {
+    raw.map(String::as_str)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn public_url(raw: &str, mode: Mode, p: &mut Problems) -> Option<Url> {
+    let Ok(url) = Url::parse(raw) else {
+        p.push(
+            "PAYBRIDGE_PUBLIC_URL",
+            format!("{raw:?} is not an absolute URL"),
+        );
+        return None;
+    };
+    let ok_scheme = url.scheme() == "https"
+        || (url.scheme() == "http" && (mode == Mode::Sandbox || is_loopback(&url)));
+    if !ok_scheme {
+        p.push(
+            "PAYBRIDGE_PUBLIC_URL",
+            "must be https in live mode (http only for a loopback host)",
+        );
+        return None;
+    }
+    if url.query().is_some() || url.fragment().is_some() || url.cannot_be_a_base() {
+        p.push(
+            "PAYBRIDGE_PUBLIC_URL",
+            "must be a plain base URL without query or fragment",
+        );
+        return None;
+    }
+    Some(url)
+}
+
+fn frame_ancestor(item: &str, p: &mut Problems) -> Option<String> {
+    match Url::parse(item) {
+        Ok(u)
+            if matches!(u.scheme(), "https" | "http")
+                && u.host().is_some()
+                && u.path() == "/"
+                && u.query().is_none() =>
+        {
+            Some(u.origin().ascii_serialization())
+        }
+        _ => {
+            p.push(
+                "PAYBRIDGE_FRAME_ANCESTORS",
+                format!("{item:?} is not an origin like https://shop.example.com"),
+            );
+            None
+        }
+    }
+}
+
+fn base_url(raw: Option<&String>, default: &str, env: &str, p: &mut Problems) -> Url {
+    let text = given(raw).unwrap_or(default);
+    match Url::parse(text) {
+        Ok(u) if matches!(u.scheme(), "https" | "http") => u,
+        _ => {
+            p.push(env, format!("{text:?} is not an http(s) URL"));
+            #[allow(clippy::expect_used)]
+            Url::parse(default).expect("built-in default URLs parse")
+        }
+    }
+}
+
+fn required<'a>(v: Option<&'a String>, env: &str, what: &str, p: &mut Problems) -> Option<&'a str> {
+    let got = given(v);
+    if got.is_none() {
+        p.push(env, format!("required in live mode: {what}"));
+    }
+    got
+}
+
+fn readable_file(v: Option<&String>, env: &str, what: &str, p: &mut Problems) -> Option<PathBuf> {
+    let path = Path::new(required(v, env, what, p)?);
+    if !path.is_file() {
+        p.push(env, format!("{} is not a readable file", path.display()));
+        return None;
+    }
+    Some(path.to_path_buf())
+}
+
+fn wechat_live(s: &Settings, p: &mut Problems) -> Option<WechatConfig> {
+    let mchid = required(
+        s.wechat_mchid.as_ref(),
+        "WECHAT_MCHID",
+        "the WeChat Pay merchant id",
+        p,
+    );
+    if let Some(m) = mchid
+        && !m.bytes().all(|b| b.is_ascii_digit())
+    {
+        p.push("WECHAT_MCHID", "must be digits");
+    }
+    let appid = required(
+        s.wechat_appid.as_ref(),
+        "WECHAT_APPID",
+        "the official-account appid",
+        p,
+    );
+    check_appid(appid, "WECHAT_APPID", p);
+    let app_secret = required(
+        s.wechat_app_secret.as_ref(),
+        "WECHAT_APP_SECRET",
+        "the official-account app secret",
+        p,
+    );
+    let serial = required(
+        s.wechat_mch_serial_no.as_ref(),
+        "WECHAT_MCH_SERIAL_NO",
+        "the merchant certificate serial",
+        p,
+    );
+    if let Some(sn) = serial
+        && !sn.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        p.push("WECHAT_MCH_SERIAL_NO", "must be hexadecimal");
+    }
+    let key_path = readable_file(
+        s.wechat_mch_private_key_path.as_ref(),
+        "WECHAT_MCH_PRIVATE_KEY_PATH",
+        "the merchant private key PEM",
+        p,
+    );
+    let apiv3 = required(
+        s.wechat_apiv3_key.as_ref(),
+        "WECHAT_APIV3_KEY",
+        "the 32-character APIv3 key",
+        p,
+    );
+    if let Some(k) = apiv3
+        && k.len() != 32
+    {
+        p.push(
+            "WECHAT_APIV3_KEY",
+            format!("must be exactly 32 characters (got {})", k.len()),
+        );
+    }
+    let pay_public_key = match (
+        given(s.wechat_pay_public_key_id.as_ref()),
+        given(s.wechat_pay_public_key_path.as_ref()),
+    ) {
+        (None, None) => None,
+        (Some(id), Some(_)) => {
+            if !id.starts_with("PUB_KEY_ID_") {
+                p.push("WECHAT_PAY_PUBLIC_KEY_ID", "must start with PUB_KEY_ID_");
+            }
+            readable_file(
+                s.wechat_pay_public_key_path.as_ref(),
+                "WECHAT_PAY_PUBLIC_KEY_PATH",
+                "",
+                p,
+            )
+            .map(|path| PayPublicKey {
+                id: id.to_owned(),
+                path,
+            })
+        }
+        (None, Some(_)) => {
+            p.push(
+                "WECHAT_PAY_PUBLIC_KEY_ID",
+                "required with WECHAT_PAY_PUBLIC_KEY_PATH",
+            );
+            None
+        }
+        (Some(_), None) => {
+            p.push(
+                "WECHAT_PAY_PUBLIC_KEY_PATH",
+                "required with WECHAT_PAY_PUBLIC_KEY_ID",
+            );
+            None
+        }
+    };
+    let miniprogram = match (
+        given(s.wechat_miniprogram_appid.as_ref()),
+        given(s.wechat_miniprogram_secret.as_ref()),
+    ) {
+        (None, None) => None,
+        (Some(appid), Some(secret)) => {
+            check_appid(Some(appid), "WECHAT_MINIPROGRAM_APPID", p);
+            Some(MiniProgramConfig {
+                appid: appid.to_owned(),
+                secret: Secret::new(secret.to_owned()),
+            })
+        }
+        (Some(_), None) => {
+            p.push(
+                "WECHAT_MINIPROGRAM_SECRET",
+                "required with WECHAT_MINIPROGRAM_APPID",
+            );
+            None
+        }
+        (None, Some(_)) => {
+            p.push(
+                "WECHAT_MINIPROGRAM_APPID",
+                "required with WECHAT_MINIPROGRAM_SECRET",
+            );
+            None
+        }
+    };
+    Some(WechatConfig {
+        mchid: mchid?.to_owned(),
+        appid: appid?.to_owned(),
+        app_secret: Secret::new(app_secret?.to_owned()),
+        miniprogram,
+        mch_serial_no: serial?.to_owned(),
+        mch_private_key_path: key_path?,
+        apiv3_key: Secret::new(apiv3?.to_owned()),
+        pay_public_key,
+    })
+}
+
+fn check_appid(appid: Option<&str>, env: &str, p: &mut Problems) {
+    if let Some(a) = appid
+        && !(a.len() == 18 && a.starts_with("wx") && a.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
+        p.push(
+            env,
+            format!("{a:?} is not an appid like wx0123456789abcdef"),
+        );
+    }
+}
+
+fn alipay_live(s: &Settings, p: &mut Problems) -> Option<AlipayConfig> {
+    let any = [
+        &s.alipay_app_id,
+        &s.alipay_private_key_path,
+        &s.alipay_public_key_path,
+    ]
+    .iter()
+    .any(|v| given(v.as_ref()).is_some());
+    if !any {
+        return None;
+    }
+    let app_id = required(
+        s.alipay_app_id.as_ref(),
+        "ALIPAY_APP_ID",
+        "the Alipay application id",
+        p,
+    );
+    let private_key_path = readable_file(
+        s.alipay_private_key_path.as_ref(),
+        "ALIPAY_PRIVATE_KEY_PATH",
+        "the application private key PEM",
+        p,
+    );
+    let public_key_path = readable_file(
+        s.alipay_public_key_path.as_ref(),
+        "ALIPAY_PUBLIC_KEY_PATH",
+        "the Alipay public key PEM",
+        p,
+    );
+    Some(AlipayConfig {
+        app_id: app_id?.to_owned(),
+        private_key_path: private_key_path?,
+        public_key_path: public_key_path?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(s: &Settings) -> Vec<String> {
+        match validate(s) {
+            Ok(_) => vec![],
+            Err(p) => p.names().map(str::to_owned).collect(),
+        }
+    }
+
+    fn sandbox() -> Settings {
+        Settings {
+            mode: "sandbox".into(),
+            listen: "127.0.0.1:0".into(),
+            data_dir: "./data".into(),
+            dist_dir: "dist".into(),
+            log_format: "auto".into(),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn sandbox_needs_no_credentials() {
+        let cfg = validate(&sandbox());
+        assert!(cfg.is_ok(), "{cfg:?}");
+    }
+
+    #[test]
+    fn live_mode_names_every_missing_value_at_once() {
+        let s = Settings {
+            mode: "live".into(),
+            ..sandbox()
+        };
+        let got = names(&s);
+        for want in [
+            "PAYBRIDGE_PUBLIC_URL",
+            "PAYBRIDGE_SECRET_KEY",
+            "WECHAT_MCHID",
+            "WECHAT_APPID",
+            "WECHAT_APP_SECRET",
+            "WECHAT_MCH_SERIAL_NO",
+            "WECHAT_MCH_PRIVATE_KEY_PATH",
+            "WECHAT_APIV3_KEY",
+        ] {
+            assert!(got.iter().any(|g| g == want), "{want} missing from {got:?}");
+        }
+    }
+
+    #[test]
+    fn live_mode_refuses_plain_http_except_on_loopback() {
+        let base = Settings {
+            mode: "live".into(),
+            ..sandbox()
+        };
+        let remote = Settings {
+            public_url: Some("http://pay.example.com".into()),
+            ..base.clone()
+        };
+        assert!(names(&remote).contains(&"PAYBRIDGE_PUBLIC_URL".to_owned()));
+        let local = Settings {
+            public_url: Some("http://127.0.0.1:9000".into()),
+            ..base
+        };
+        assert!(!names(&local).contains(&"PAYBRIDGE_PUBLIC_URL".to_owned()));
+    }
+
+    #[test]
+    fn malformed_values_are_named_without_echoing_secrets() {
+        let s = Settings {
+            listen: "nowhere".into(),
+            trusted_proxies: Some("10.0.0.0/8, not-an-ip".into()),
+            frame_ancestors: Some("https://shop.example.com, javascript:alert(1)".into()),
+            secret_key: Some("short-secret-value".into()),
+            ..sandbox()
+        };
+        let err = validate(&s)
+            .err()
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        for want in [
+            "PAYBRIDGE_LISTEN",
+            "PAYBRIDGE_TRUSTED_PROXIES",
+            "PAYBRIDGE_FRAME_ANCESTORS",
+            "PAYBRIDGE_SECRET_KEY",
+            "--listen",
+        ] {
+            assert!(err.contains(want), "{want} not in {err}");
+        }
+        assert!(!err.contains("short-secret-value"), "secret echoed: {err}");
+    }
+
+    #[test]
+    fn frame_ancestors_are_normalised_to_origins() {
+        let s = Settings {
+            frame_ancestors: Some("https://Shop.Example.com/, http://localhost:3000".into()),
+            ..sandbox()
+        };
+        let cfg = validate(&s)
+            .ok()
+            .map(|c| c.frame_ancestors)
+            .unwrap_or_default();
+        assert_eq!(
+            cfg,
+            vec![
+                "https://shop.example.com".to_owned(),
+                "http://localhost:3000".to_owned()
+            ]
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! paybridge's server: the BFF for the checkout page, the merchant API and (in sandbox mode) the
+//! provider simulator. `main.rs` only wires configuration, telemetry and [`server::Server`].
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod providers;
+pub mod secret;
+pub mod server;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod web;
+
+pub use app::app;
+pub use server::Server;

@@ -1,0 +1,1 @@
+//! Payment providers, one module each, with no knowledge of checkout sessions.

@@ -1,0 +1,139 @@
+//! Binding the listener and serving until a shutdown signal, draining requests in flight.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+use url::Url;
+
+use crate::app::app;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::store::Store;
+use crate::web::page::Page;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot prepare the data directory: {0}")]
+    DataDir(#[source] std::io::Error),
+    #[error("cannot open the database: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot set up: {0}")]
+    Setup(String),
+}
+
+/// A server bound to its port, ready to serve.
+pub struct Server {
+    listener: TcpListener,
+    router: axum::Router,
+    state: AppState,
+}
+
+impl Server {
+    /// Prepares the data dir, opens the database, loads the page and binds the listener.
+    ///
+    /// # Errors
+    /// [`StartError`] naming what failed.
+    pub async fn bind(mut config: Config) -> Result<Self, StartError> {
+        config.prepare_data_dir().map_err(StartError::DataDir)?;
+        let store = Store::connect(config.database_url.expose())
+            .await
+            .map_err(StartError::Database)?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Listen {
+                    addr: config.listen,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+        if config.public_url.is_none() {
+            config.public_url = Url::parse(&format!("http://{addr}/")).ok();
+        }
+        let page = Page::load(&config.dist_dir);
+        let metrics = Metrics::new().map_err(|e| StartError::Setup(e.to_string()))?;
+        tracing::info!(mode = config.mode.as_str(), database = store.kind(), %addr, page_built = page.is_built(), "paybridge starting");
+        let state = AppState::new(config, store, metrics, page);
+        let router = app(state.clone()).map_err(|e| StartError::Setup(e.to_string()))?;
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    ///
+    /// # Errors
+    /// If the socket has gone away.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The public base URL (configured, or derived from the bound address).
+    #[must_use]
+    pub fn public_url(&self) -> Option<&Url> {
+        self.state.config().public_url.as_ref()
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight finish.
+    ///
+    /// # Errors
+    /// On an I/O error from the listener.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let Self {
+            listener,
+            router,
+            state,
+        } = self;
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        state.store().close().await;
+        tracing::info!("paybridge stopped");
+        Ok(())
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}

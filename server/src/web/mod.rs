@@ -1,0 +1,5 @@
+//! The checkout page and its assets, and the security headers on every response.
+
+pub mod assets;
+pub mod page;
+pub mod security;
