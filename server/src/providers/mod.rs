@@ -1,1 +1,3 @@
 //! Payment providers, one module each, with no knowledge of checkout sessions.
+
+pub mod wechat;

@@ -1,0 +1,2 @@
+//! Placeholder replaced by the WeChat Pay crypto benchmarks.
+fn main() {}

@@ -1,0 +1,5 @@
+//! Tests of the library as a whole: published vectors, round trips, rejections, and a client
+//! talking to a local server that checks every request.
+
+mod roundtrip;
+mod vectors;
