@@ -1,1 +1,20 @@
-//! placeholder
+//! Helpers for paybridge's integration and browser tests: a real server on port 0 with a fresh
+//! data dir, the built `paybridge` binary, and headless Chromium through chromedriver.
+
+pub mod app;
+pub mod binary;
+pub mod browser;
+pub mod wait;
+
+pub use app::{TestApp, spawn_app, spawn_app_with};
+
+use std::path::PathBuf;
+
+/// The repository root (where `dist/` and `Cargo.toml` are).
+#[must_use]
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default()
+}

@@ -1,0 +1,51 @@
+# paybridge — `make run` and `make test` install whatever is missing (see .ci/tools.sh) and then
+# build and run / test everything. A second run skips installed tools and starts in seconds.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+TOOLS_DIR ?= $(HOME)/.cache/paybridge-tools
+export PATH := $(HOME)/.cargo/bin:$(TOOLS_DIR)/node_modules/.bin:$(PATH)
+# Trunk must not reach the internet: every tool it uses is installed by .ci/tools.sh.
+export TRUNK_SKIP_VERSION_CHECK := true
+export TRUNK_OFFLINE := true
+
+.PHONY: run test page server fmt lint bench clean tools test-tools
+
+## run: install tools, build the page and the server, start in sandbox mode (SQLite in ./data)
+run: tools page
+	cargo build -p paybridge-server --bin paybridge
+	./target/debug/paybridge
+
+## test: install tools, build everything, run unit, integration and browser tests
+test: test-tools page
+	cargo build -p paybridge-server --bin paybridge
+	cargo nextest run --workspace --no-fail-fast
+
+## page: build the checkout page (Leptos → wasm) into dist/
+page: tools
+	@echo "==> building the checkout page (first time ~2 min)" >&2
+	trunk build --release
+
+## fmt: format all Rust code
+fmt:
+	cargo fmt --all
+
+## lint: rustfmt check and clippy (server, tests, and the frontend for wasm), warnings are errors
+lint: tools
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p paybridge-frontend --target wasm32-unknown-unknown -- -D warnings
+
+## bench: criterion benchmarks
+bench:
+	cargo bench -p paybridge-server
+
+tools:
+	@.ci/tools.sh build
+
+test-tools:
+	@.ci/tools.sh test
+
+clean:
+	cargo clean
+	rm -rf dist
