@@ -90,6 +90,12 @@ impl WechatPayClient {
         })
     }
 
+    /// Gives the configuration back (to rebuild a client with other settings).
+    #[must_use]
+    pub fn into_config(self) -> WechatPayConfig {
+        self.config
+    }
+
     /// The merchant id the client signs for.
     #[must_use]
     pub fn mchid(&self) -> &str {
