@@ -71,7 +71,7 @@ mod tests {
         assert_eq!(MinorUnits(1).display(Currency::Cny), "¥0.01");
         assert_eq!(MinorUnits(1234).display(Currency::Cny), "¥12.34");
         assert_eq!(
-            MinorUnits(100_000_000_01).display(Currency::Cny),
+            MinorUnits(10_000_000_001).display(Currency::Cny),
             "¥100000000.01"
         );
         assert_eq!(MinorUnits(-50).display(Currency::Cny), "-¥0.50");

@@ -33,7 +33,11 @@ impl TestApp {
     /// # Panics
     /// When the server cannot be reached.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("server answers")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("server answers")
     }
 }
 
@@ -82,5 +86,10 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    TestApp { base, client, _data_dir: data_dir, shutdown: Some(tx) }
+    TestApp {
+        base,
+        client,
+        _data_dir: data_dir,
+        shutdown: Some(tx),
+    }
 }

@@ -13,7 +13,10 @@ pub fn paybridge_bin() -> PathBuf {
     }
     // The test executable lives in target/<profile>/deps/; the binary one level up.
     let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe.parent().and_then(std::path::Path::parent).expect("target dir");
+    let profile_dir = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target dir");
     let bin = profile_dir.join(format!("paybridge{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.is_file(),

@@ -38,8 +38,10 @@ impl Browser {
     /// # Panics
     /// When chromium or chromedriver is not installed (`make test` installs them) or fails to start.
     pub async fn start(user_agent: Option<&str>) -> Self {
-        let chromedriver = on_path(&["chromedriver"]).expect("chromedriver on PATH (make test installs it)");
-        let chromium = on_path(&["chromium", "chromium-browser", "google-chrome"]).expect("chromium on PATH (make test installs it)");
+        let chromedriver =
+            on_path(&["chromedriver"]).expect("chromedriver on PATH (make test installs it)");
+        let chromium = on_path(&["chromium", "chromium-browser", "google-chrome"])
+            .expect("chromium on PATH (make test installs it)");
         let port = free_port();
         let driver = Command::new(chromedriver)
             .arg(format!("--port={port}"))
@@ -85,7 +87,11 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("browser session starts");
-        Self { client, driver, _profile: profile }
+        Self {
+            client,
+            driver,
+            _profile: profile,
+        }
     }
 
     /// Waits until an element matching `css` exists and returns its text.

@@ -1,6 +1,9 @@
 //! Helpers for paybridge's integration and browser tests: a real server on port 0 with a fresh
 //! data dir, the built `paybridge` binary, and headless Chromium through chromedriver.
 
+// Test support: a failed set-up step should stop the test with its message.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::missing_panics_doc)]
+
 pub mod app;
 pub mod binary;
 pub mod browser;

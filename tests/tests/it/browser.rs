@@ -9,11 +9,20 @@ use paybridge_tests::spawn_app;
 async fn an_unknown_checkout_renders_the_not_found_state_in_chromium() {
     let app = spawn_app().await;
     let browser = Browser::start(None).await;
-    browser.client.goto(app.url("/pay/cs_missing").as_str()).await.unwrap();
-    let text = browser.text_of("[data-state=not-found]", Duration::from_secs(30)).await;
+    browser
+        .client
+        .goto(app.url("/pay/cs_missing").as_str())
+        .await
+        .unwrap();
+    let text = browser
+        .text_of("[data-state=not-found]", Duration::from_secs(30))
+        .await;
     assert_eq!(text, "Checkout not found");
     // The page asked the BFF (the round trip this test proves) and was told 404.
     let metrics = app.get("/metrics").await.text().await.unwrap();
-    assert!(metrics.contains(r#"route="/api/checkout/{id}",status="404"} 1"#), "{metrics}");
+    assert!(
+        metrics.contains(r#"route="/api/checkout/{id}",status="404"} 1"#),
+        "{metrics}"
+    );
     browser.close().await;
 }

@@ -13,7 +13,10 @@ fn run_with(vars: &[(&str, &str)]) -> (Option<i32>, String) {
         .envs(vars.iter().copied())
         .output()
         .unwrap();
-    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -26,7 +29,10 @@ fn a_malformed_listen_address_exits_2_and_names_the_variable() {
 
 #[test]
 fn live_mode_without_credentials_lists_every_missing_value_and_exits_2() {
-    let (code, err) = run_with(&[("PAYBRIDGE_MODE", "live"), ("WECHAT_APIV3_KEY", "too-short-secret-zz")]);
+    let (code, err) = run_with(&[
+        ("PAYBRIDGE_MODE", "live"),
+        ("WECHAT_APIV3_KEY", "too-short-secret-zz"),
+    ]);
     assert_eq!(code, Some(2), "{err}");
     for name in [
         "PAYBRIDGE_PUBLIC_URL",
@@ -40,7 +46,10 @@ fn live_mode_without_credentials_lists_every_missing_value_and_exits_2() {
     ] {
         assert!(err.contains(name), "{name} not named in:\n{err}");
     }
-    assert!(!err.contains("too-short-secret-zz"), "a secret was printed:\n{err}");
+    assert!(
+        !err.contains("too-short-secret-zz"),
+        "a secret was printed:\n{err}"
+    );
 }
 
 #[test]
@@ -52,10 +61,19 @@ fn an_unknown_mode_exits_2() {
 
 #[test]
 fn help_lists_the_settings_and_their_env_vars() {
-    let out = Command::new(paybridge_bin()).arg("--help").output().unwrap();
+    let out = Command::new(paybridge_bin())
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    for name in ["PAYBRIDGE_MODE", "PAYBRIDGE_LISTEN", "PAYBRIDGE_DATABASE_URL", "WECHAT_APIV3_KEY", "ALIPAY_GATEWAY"] {
+    for name in [
+        "PAYBRIDGE_MODE",
+        "PAYBRIDGE_LISTEN",
+        "PAYBRIDGE_DATABASE_URL",
+        "WECHAT_APIV3_KEY",
+        "ALIPAY_GATEWAY",
+    ] {
         assert!(help.contains(name), "{name} missing from --help");
     }
 }

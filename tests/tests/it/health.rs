@@ -16,7 +16,10 @@ async fn readyz_reports_the_database_and_the_page() {
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["database"], "ok");
-    assert_eq!(body["page"], "ok", "dist/ must be built before the tests (make test does)");
+    assert_eq!(
+        body["page"], "ok",
+        "dist/ must be built before the tests (make test does)"
+    );
 }
 
 #[tokio::test]
@@ -25,7 +28,13 @@ async fn every_response_carries_a_request_id_and_keeps_the_callers() {
     let res = app.get("/healthz").await;
     let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert_eq!(id.len(), 36, "a uuid: {id}");
-    let res = app.client.get(app.url("/healthz")).header("x-request-id", "merchant-trace-42").send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "merchant-trace-42")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["x-request-id"], "merchant-trace-42");
 }
 
@@ -39,10 +48,17 @@ async fn metrics_count_requests_by_route_template_and_status() {
     assert_eq!(app.get("/api/checkout/cs_def").await.status(), 404);
     let res = app.get("/metrics").await;
     assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
     let text = res.text().await.unwrap();
     assert!(
-        text.contains(r#"paybridge_http_requests_total{method="GET",route="/healthz",status="200"} 3"#),
+        text.contains(
+            r#"paybridge_http_requests_total{method="GET",route="/healthz",status="200"} 3"#
+        ),
         "{text}"
     );
     // Ids never become label values: both lookups count under the template.
@@ -51,13 +67,22 @@ async fn metrics_count_requests_by_route_template_and_status() {
         "{text}"
     );
     assert!(!text.contains("cs_abc"), "raw path leaked into labels");
-    assert!(text.contains("paybridge_http_request_duration_seconds_bucket"), "{text}");
+    assert!(
+        text.contains("paybridge_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
 async fn oversized_bodies_are_refused() {
     let app = spawn_app().await;
     let body = vec![b'x'; paybridge_server::app::BODY_LIMIT_BYTES + 1];
-    let res = app.client.post(app.url("/api/checkout/cs_x")).body(body).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/checkout/cs_x"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 413);
 }

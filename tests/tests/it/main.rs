@@ -1,5 +1,8 @@
 //! paybridge's one integration-test binary: real server over real HTTP, real browser.
 
+// Test code: a failed step should stop the test with its message.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod browser;
 mod config;
 mod health;

@@ -18,7 +18,12 @@ async fn the_page_is_served_for_any_checkout_id_without_caching() {
     let res = app.get("/pay/cs_anything").await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-cache");
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = res.text().await.unwrap();
     assert!(html.contains(".wasm"), "page references its wasm: {html}");
 }
@@ -33,7 +38,11 @@ async fn hashed_assets_are_immutable_and_the_wasm_has_its_mime_type() {
     for asset in &assets {
         let res = app.get(asset).await;
         assert_eq!(res.status(), 200, "{asset}");
-        assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable", "{asset}");
+        assert_eq!(
+            res.headers()["cache-control"],
+            "public, max-age=31536000, immutable",
+            "{asset}"
+        );
         if asset.ends_with(".wasm") {
             assert_eq!(res.headers()["content-type"], "application/wasm");
         }
@@ -44,9 +53,18 @@ async fn hashed_assets_are_immutable_and_the_wasm_has_its_mime_type() {
 async fn assets_are_compressed_with_brotli_or_gzip_as_asked() {
     let app = spawn_app().await;
     let html = app.get("/pay/cs_x").await.text().await.unwrap();
-    let wasm = asset_urls(&html).into_iter().find(|a| a.ends_with(".wasm")).unwrap();
+    let wasm = asset_urls(&html)
+        .into_iter()
+        .find(|a| a.ends_with(".wasm"))
+        .unwrap();
     for encoding in ["br", "gzip"] {
-        let res = app.client.get(app.url(&wasm)).header("accept-encoding", encoding).send().await.unwrap();
+        let res = app
+            .client
+            .get(app.url(&wasm))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
         assert_eq!(res.headers()["content-encoding"], encoding);
     }
@@ -57,7 +75,12 @@ async fn unknown_checkout_answers_the_standard_error_body() {
     let app = spawn_app().await;
     let res = app.get("/api/checkout/cs_missing").await;
     assert_eq!(res.status(), 404);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
     let body: ApiErrorBody = res.json().await.unwrap();
     assert_eq!(body.error.code, "checkout_not_found");
     let res = app.get("/api/no/such/route").await;
@@ -72,8 +95,14 @@ async fn security_headers_allow_the_wasm_and_nothing_inline_but_trunks_loader() 
     let res = app.get("/pay/cs_x").await;
     let h = res.headers().clone();
     let csp = h["content-security-policy"].to_str().unwrap().to_owned();
-    assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"), "{csp}");
-    assert!(!csp.contains("'unsafe-inline'") && !csp.contains("'unsafe-eval'"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+        "{csp}"
+    );
+    assert!(
+        !csp.contains("'unsafe-inline'") && !csp.contains("'unsafe-eval'"),
+        "{csp}"
+    );
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
@@ -85,9 +114,19 @@ async fn security_headers_allow_the_wasm_and_nothing_inline_but_trunks_loader() 
 
 #[tokio::test]
 async fn configured_frame_ancestors_may_embed_the_page() {
-    let app = spawn_app_with(&["--frame-ancestors", "https://shop.example.com,https://m.shop.example.com"]).await;
+    let app = spawn_app_with(&[
+        "--frame-ancestors",
+        "https://shop.example.com,https://m.shop.example.com",
+    ])
+    .await;
     let res = app.get("/pay/cs_x").await;
-    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
-    assert!(csp.contains("frame-ancestors https://shop.example.com https://m.shop.example.com"), "{csp}");
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("frame-ancestors https://shop.example.com https://m.shop.example.com"),
+        "{csp}"
+    );
     assert!(res.headers().get("x-frame-options").is_none());
 }

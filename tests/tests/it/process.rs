@@ -32,10 +32,12 @@ async fn the_printed_url_answers_and_sigterm_stops_the_server_cleanly() {
             }
         }
     });
-    let url = rx.recv_timeout(Duration::from_secs(30)).expect("paybridge printed the URL to open");
+    let url = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("paybridge printed the URL to open");
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
-    let res = reqwest::get(format!("{}healthz", url)).await.unwrap();
+    let res = reqwest::get(format!("{url}healthz")).await.unwrap();
     assert_eq!(res.status(), 200);
     // Sandbox mode generated its secret key into the data dir, owner-readable only.
     let key = data.path().join("secret_key");
@@ -43,17 +45,26 @@ async fn the_printed_url_answers_and_sigterm_stops_the_server_cleanly() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o077, 0);
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o077,
+            0
+        );
     }
 
-    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(kill.success());
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(std::time::Instant::now() < deadline, "paybridge did not stop after SIGTERM");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "paybridge did not stop after SIGTERM"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(status.success(), "exit status after SIGTERM: {status}");
