@@ -329,7 +329,13 @@ impl WechatPayClient {
             .map(|c| c.public_key.clone())
             .or_else(|| self.config.platform_keys.get(&headers.serial))
             .ok_or_else(|| VerifyError::UnknownSerial(headers.serial.clone()))?;
-        verify_signed_body(&key, &headers, &raw.body, self.clock.now_unix())?;
+        let now = self.clock.now_unix();
+        verify_signed_body(&key, &headers, &raw.body, now)?;
+        // An expired certificate must not verify anything, even if WeChat still lists it.
+        let certificates: Vec<_> = certificates
+            .into_iter()
+            .filter(|c| c.not_after > now)
+            .collect();
         let count = certificates.len();
         self.config.platform_keys.install(certificates);
         Ok(count)
