@@ -14,7 +14,7 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::api::{health, shopper};
+use crate::api::{health, merchant, shopper};
 use crate::state::AppState;
 use crate::web::{assets, page, security};
 use crate::{metrics, telemetry};
@@ -40,6 +40,7 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::endpoint))
+        .merge(merchant::router(&state))
         .merge(assets::router(&state.config().dist_dir))
         .fallback(|| async { (StatusCode::NOT_FOUND, "Not found") })
         .layer(middleware::from_fn_with_state(

@@ -35,6 +35,50 @@ impl AppError {
         }
     }
 
+    /// 401: no key, or one we do not know.
+    pub fn unauthenticated(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Public {
+            status: StatusCode::UNAUTHORIZED,
+            kind: ErrorType::Authentication,
+            code,
+            message: message.into(),
+            param: None,
+        }
+    }
+
+    /// 403: a valid key that may not do this.
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Public {
+            status: StatusCode::FORBIDDEN,
+            kind: ErrorType::Permission,
+            code,
+            message: message.into(),
+            param: None,
+        }
+    }
+
+    /// 409: the request conflicts with the current state.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Public {
+            status: StatusCode::CONFLICT,
+            kind: ErrorType::Conflict,
+            code,
+            message: message.into(),
+            param: None,
+        }
+    }
+
+    /// 400: the request could not be read at all.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Public {
+            status: StatusCode::BAD_REQUEST,
+            kind: ErrorType::InvalidRequest,
+            code,
+            message: message.into(),
+            param: None,
+        }
+    }
+
     /// Wraps an unexpected failure.
     pub fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Internal(e.into())
@@ -73,5 +117,24 @@ impl IntoResponse for AppError {
             }
         };
         (status, Json(ApiErrorBody { error })).into_response()
+    }
+}
+
+impl From<crate::domain::Invalid> for AppError {
+    /// 422 naming the field.
+    fn from(e: crate::domain::Invalid) -> Self {
+        Self::Public {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            kind: ErrorType::InvalidRequest,
+            code: e.code,
+            message: e.message,
+            param: Some(e.param),
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::internal(e)
     }
 }

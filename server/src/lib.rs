@@ -1,12 +1,17 @@
 //! paybridge's server: the BFF for the checkout page, the merchant API and (in sandbox mode) the
 //! provider simulator. `main.rs` only wires configuration, telemetry and [`server::Server`].
 
+pub mod admin;
 pub mod api;
 pub mod app;
+pub mod checkout;
 pub mod config;
+pub mod domain;
 pub mod error;
+pub mod jobs;
 pub mod metrics;
 pub mod providers;
+pub mod sandbox_key;
 pub mod secret;
 pub mod server;
 pub mod state;

@@ -3,8 +3,13 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use paybridge_server::config::{Cli, Command};
+use paybridge_server::config::{Cli, Command, EventsCommand, KeysCommand};
 use paybridge_server::{Server, server::shutdown_signal, telemetry};
+
+enum Admin {
+    Keys(KeysCommand),
+    Events(EventsCommand),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -15,11 +20,19 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let admin = match cli.command.clone() {
+        Some(Command::Keys(cmd)) => Some(Admin::Keys(cmd)),
+        Some(Command::Events(cmd)) => Some(Admin::Events(cmd)),
+        _ => None,
+    };
     if matches!(cli.command, Some(Command::CheckConfig)) {
         eprintln!("configuration is valid:\n{config:#?}");
         return ExitCode::SUCCESS;
     }
-    telemetry::init(config.log_format);
+    if admin.is_none() {
+        // Subcommands print results on stdout; only the server logs.
+        telemetry::init(config.log_format);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -30,6 +43,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(admin) = admin {
+        return runtime.block_on(async move {
+            match admin {
+                Admin::Keys(cmd) => paybridge_server::admin::keys(config, cmd).await,
+                Admin::Events(cmd) => paybridge_server::admin::events(config, cmd).await,
+            }
+        });
+    }
     runtime.block_on(async move {
         let mode = config.mode;
         let server = match Server::bind(config).await {
@@ -40,11 +61,14 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        if let Some(url) = server.public_url() {
-            eprintln!(
-                "\n  paybridge is running in {} mode — open {url}\n",
-                mode.as_str()
-            );
+        eprintln!(
+            "\n  paybridge is running in {} mode — open {}",
+            mode.as_str(),
+            server.public_url()
+        );
+        if let Some(key) = server.sandbox_key() {
+            // The sandbox key only works against this sandbox; printing it is the point.
+            eprintln!("  sandbox API key: {}\n", key.expose());
         }
         match server.serve(shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,

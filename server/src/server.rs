@@ -34,6 +34,7 @@ pub struct Server {
     listener: TcpListener,
     router: axum::Router,
     state: AppState,
+    sandbox_key: Option<crate::secret::Secret<String>>,
 }
 
 impl Server {
@@ -46,6 +47,15 @@ impl Server {
         let store = Store::connect(config.database_url.expose())
             .await
             .map_err(StartError::Database)?;
+        let sandbox_key = if config.mode == crate::config::Mode::Sandbox {
+            Some(
+                crate::sandbox_key::ensure(&store, &config.data_dir)
+                    .await
+                    .map_err(|e| StartError::Setup(e.to_string()))?,
+            )
+        } else {
+            None
+        };
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -57,18 +67,21 @@ impl Server {
             addr: config.listen,
             source,
         })?;
-        if config.public_url.is_none() {
-            config.public_url = Url::parse(&format!("http://{addr}/")).ok();
-        }
+        let public_url = match &config.public_url {
+            Some(url) => url.clone(),
+            None => Url::parse(&format!("http://{addr}/"))
+                .map_err(|e| StartError::Setup(e.to_string()))?,
+        };
         let page = Page::load(&config.dist_dir);
         let metrics = Metrics::new().map_err(|e| StartError::Setup(e.to_string()))?;
-        tracing::info!(mode = config.mode.as_str(), database = store.kind(), %addr, page_built = page.is_built(), "paybridge starting");
-        let state = AppState::new(config, store, metrics, page);
+        tracing::info!(mode = config.mode.as_str(), database = store.kind().as_str(), %addr, page_built = page.is_built(), "paybridge starting");
+        let state = AppState::new(config, public_url, store, metrics, page);
         let router = app(state.clone()).map_err(|e| StartError::Setup(e.to_string()))?;
         Ok(Self {
             listener,
             router,
             state,
+            sandbox_key,
         })
     }
 
@@ -82,8 +95,20 @@ impl Server {
 
     /// The public base URL (configured, or derived from the bound address).
     #[must_use]
-    pub fn public_url(&self) -> Option<&Url> {
-        self.state.config().public_url.as_ref()
+    pub fn public_url(&self) -> Url {
+        self.state.public_url()
+    }
+
+    /// The sandbox's test API key (sandbox mode only).
+    #[must_use]
+    pub const fn sandbox_key(&self) -> Option<&crate::secret::Secret<String>> {
+        self.sandbox_key.as_ref()
+    }
+
+    /// The shared state (tests use its store).
+    #[must_use]
+    pub const fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish.
@@ -98,6 +123,7 @@ impl Server {
             listener,
             router,
             state,
+            ..
         } = self;
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, service)

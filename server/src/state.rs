@@ -12,6 +12,8 @@ use crate::web::page::Page;
 pub struct AppState(Arc<Inner>);
 
 struct Inner {
+    outbox: tokio::sync::Notify,
+    public_url: url::Url,
     config: Config,
     store: Store,
     metrics: Metrics,
@@ -21,8 +23,16 @@ struct Inner {
 impl AppState {
     /// Bundles the parts built at start.
     #[must_use]
-    pub fn new(config: Config, store: Store, metrics: Metrics, page: Page) -> Self {
+    pub fn new(
+        config: Config,
+        public_url: url::Url,
+        store: Store,
+        metrics: Metrics,
+        page: Page,
+    ) -> Self {
         Self(Arc::new(Inner {
+            outbox: tokio::sync::Notify::new(),
+            public_url,
             config,
             store,
             metrics,
@@ -34,6 +44,22 @@ impl AppState {
     #[must_use]
     pub fn config(&self) -> &Config {
         &self.0.config
+    }
+
+    /// The public base URL (set at bind time when not configured).
+    #[must_use]
+    pub fn public_url(&self) -> url::Url {
+        self.0.public_url.clone()
+    }
+
+    /// Wakes the webhook worker: new deliveries were committed.
+    pub fn outbox_changed(&self) {
+        self.0.outbox.notify_one();
+    }
+
+    /// Completes at the next [`AppState::outbox_changed`].
+    pub async fn outbox_wait(&self) {
+        self.0.outbox.notified().await;
     }
 
     /// The database.

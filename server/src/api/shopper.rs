@@ -1,21 +1,36 @@
-//! The shopper API used by the checkout page (DESIGN §4).
+//! The shopper API used by the checkout page (DESIGN §4). It shows only what the page needs:
+//! no merchant reference, metadata or redirect URLs beyond the session's own.
 
 use axum::Json;
-use axum::extract::Path;
-use paybridge_shared::CheckoutView;
+use axum::extract::{Path, State};
+use paybridge_shared::{CheckoutStatus, CheckoutView, MinorUnits};
 
+use crate::checkout;
+use crate::domain::SessionStatus;
+use crate::domain::ids::SessionId;
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// `GET /api/checkout/{id}`: the page's view model.
-///
-/// Checkout sessions are not stored yet (they arrive with the merchant API), so every id is
-/// unknown and answers the standard 404 body the page turns into "checkout not found".
-pub async fn checkout_view(Path(id): Path<String>) -> Result<Json<CheckoutView>, AppError> {
-    tracing::debug!(checkout = %id, "checkout view requested");
-    Err(AppError::not_found(
-        "checkout_not_found",
-        "No such checkout session.",
-    ))
+pub async fn checkout_view(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<CheckoutView>, AppError> {
+    let not_found = || AppError::not_found("checkout_not_found", "No such checkout session.");
+    let id = SessionId::parse(&id).ok_or_else(not_found)?;
+    let s = checkout::get(&state, &id).await?.ok_or_else(not_found)?;
+    Ok(Json(CheckoutView {
+        id: s.id.to_string(),
+        merchant_name: state.config().merchant_name.clone(),
+        description: s.description,
+        amount: MinorUnits(s.amount),
+        currency: s.currency,
+        status: match s.status {
+            SessionStatus::Open => CheckoutStatus::Open,
+            SessionStatus::Complete => CheckoutStatus::Complete,
+            SessionStatus::Expired => CheckoutStatus::Expired,
+        },
+    }))
 }
 
 /// Any other path under `/api`: the standard 404 body, never the page.

@@ -18,12 +18,36 @@ pub struct Cli {
 }
 
 /// What to run.
-#[derive(Debug, Clone, Copy, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Run the HTTP server (the default).
     Serve,
     /// Check the configuration, print it with secrets redacted, and exit.
     CheckConfig,
+    /// Manage merchant API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Work with the event log.
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+/// `paybridge keys …`
+#[derive(Debug, Clone, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key for this mode (sk_test_… in sandbox, sk_live_… in live) and print it once.
+    Create,
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by its id (key_…).
+    Revoke { id: String },
+}
+
+/// `paybridge events …`
+#[derive(Debug, Clone, Subcommand)]
+pub enum EventsCommand {
+    /// Queue an event's webhooks again (a running server delivers them).
+    Replay { id: String },
 }
 
 /// Raw settings as given by flags or env vars.
@@ -82,6 +106,49 @@ pub struct Settings {
         global = true
     )]
     pub secret_key: Option<String>,
+    /// Merchant name shown on the checkout page.
+    #[arg(
+        long,
+        env = "PAYBRIDGE_MERCHANT_NAME",
+        default_value = "paybridge demo store",
+        global = true
+    )]
+    pub merchant_name: String,
+    /// Largest amount one checkout may ask for, in minor units (fen).
+    #[arg(
+        long,
+        env = "PAYBRIDGE_MAX_AMOUNT",
+        default_value = "100000000",
+        global = true
+    )]
+    pub max_amount: String,
+    /// Comma-separated origins that success/cancel URLs must belong to (any https origin when empty).
+    #[arg(long, env = "PAYBRIDGE_REDIRECT_ORIGINS", global = true)]
+    pub redirect_origins: Option<String>,
+    /// How often background jobs look for due work, in milliseconds.
+    #[arg(
+        long,
+        env = "PAYBRIDGE_JOB_POLL_MS",
+        default_value = "1000",
+        global = true
+    )]
+    pub job_poll_ms: String,
+    /// How long a claimed job (e.g. a webhook delivery) stays with one instance before another may take it over, in seconds.
+    #[arg(
+        long,
+        env = "PAYBRIDGE_JOB_LEASE_SECONDS",
+        default_value = "60",
+        global = true
+    )]
+    pub job_lease_seconds: String,
+    /// Multiplies webhook retry delays (1 = real schedule; tests use a small value).
+    #[arg(
+        long,
+        env = "PAYBRIDGE_WEBHOOK_BACKOFF_SCALE",
+        default_value = "1",
+        global = true
+    )]
+    pub webhook_backoff_scale: String,
     /// Log format: `auto` (pretty on a terminal, JSON otherwise), `pretty` or `json`.
     #[arg(
         long,

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use url::Url;
 
-pub use cli::{Cli, Command, Settings};
+pub use cli::{Cli, Command, EventsCommand, KeysCommand, Settings};
 pub use problems::Problems;
 
 use crate::secret::Secret;
@@ -60,12 +60,27 @@ pub struct Config {
     /// Signs short-lived tokens. In sandbox mode it may be filled in from the data dir at start.
     pub secret_key: Option<Secret<String>>,
     pub log_format: LogFormat,
+    pub merchant_name: String,
+    /// Largest amount per checkout, in minor units.
+    pub max_amount: i64,
+    /// Origins success/cancel URLs must belong to; empty means any https origin.
+    pub redirect_origins: Vec<String>,
+    pub jobs: JobsConfig,
     /// Live WeChat Pay credentials; `None` in sandbox mode, where the simulator provides them.
     pub wechat: Option<WechatConfig>,
     /// Live Alipay credentials, when Alipay is enabled.
     pub alipay: Option<AlipayConfig>,
     pub wechat_endpoints: WechatEndpoints,
     pub alipay_gateway: Url,
+}
+
+/// Timing of background jobs.
+#[derive(Debug, Clone, Copy)]
+pub struct JobsConfig {
+    pub poll: std::time::Duration,
+    pub lease: std::time::Duration,
+    /// Multiplier on webhook retry delays.
+    pub webhook_backoff_scale: f64,
 }
 
 /// Base URLs of WeChat's services, replaceable by any compatible endpoint.

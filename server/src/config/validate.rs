@@ -2,13 +2,14 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use ipnet::IpNet;
 use url::{Host, Url};
 
 use super::{
-    AlipayConfig, Config, LogFormat, MiniProgramConfig, Mode, PayPublicKey, Problems, Settings,
-    WechatConfig, WechatEndpoints,
+    AlipayConfig, Config, JobsConfig, LogFormat, MiniProgramConfig, Mode, PayPublicKey, Problems,
+    Settings, WechatConfig, WechatEndpoints,
 };
 use crate::secret::Secret;
 
@@ -84,7 +85,7 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
         })
         .collect();
     let frame_ancestors = list(s.frame_ancestors.as_ref())
-        .filter_map(|item| frame_ancestor(item, &mut p))
+        .filter_map(|item| origin(item, "PAYBRIDGE_FRAME_ANCESTORS", &mut p))
         .collect();
     let secret_key = given(s.secret_key.as_ref()).map(|k| Secret::new(k.to_owned()));
     if let Some(k) = &secret_key {
@@ -108,6 +109,47 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
             );
             LogFormat::Auto
         }
+    };
+    let merchant_name = s.merchant_name.trim().to_owned();
+    if merchant_name.is_empty() || merchant_name.chars().count() > 64 {
+        p.push("PAYBRIDGE_MERCHANT_NAME", "must be 1 to 64 characters");
+    }
+    let max_amount = match s.max_amount.trim().parse::<i64>() {
+        Ok(n) if n >= 1 => n,
+        _ => {
+            p.push(
+                "PAYBRIDGE_MAX_AMOUNT",
+                format!("{:?} is not a positive whole number of fen", s.max_amount),
+            );
+            crate::domain::amount::DEFAULT_MAX_MINOR
+        }
+    };
+    let redirect_origins = list(s.redirect_origins.as_ref())
+        .filter_map(|item| origin(item, "PAYBRIDGE_REDIRECT_ORIGINS", &mut p))
+        .collect();
+    let jobs = JobsConfig {
+        poll: Duration::from_millis(positive(
+            &s.job_poll_ms,
+            "PAYBRIDGE_JOB_POLL_MS",
+            1000,
+            &mut p,
+        )),
+        lease: Duration::from_secs(positive(
+            &s.job_lease_seconds,
+            "PAYBRIDGE_JOB_LEASE_SECONDS",
+            60,
+            &mut p,
+        )),
+        webhook_backoff_scale: match s.webhook_backoff_scale.trim().parse::<f64>() {
+            Ok(f) if f.is_finite() && f > 0.0 && f <= 1.0 => f,
+            _ => {
+                p.push(
+                    "PAYBRIDGE_WEBHOOK_BACKOFF_SCALE",
+                    "must be a number in (0, 1]",
+                );
+                1.0
+            }
+        },
     };
     let wechat_endpoints = WechatEndpoints {
         pay_api_base: base_url(
@@ -155,6 +197,10 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
         frame_ancestors,
         secret_key,
         log_format,
+        merchant_name,
+        max_amount,
+        redirect_origins,
+        jobs,
         wechat,
         alipay,
         wechat_endpoints,
@@ -206,7 +252,17 @@ fn public_url(raw: &str, mode: Mode, p: &mut Problems) -> Option<Url> {
     Some(url)
 }
 
-fn frame_ancestor(item: &str, p: &mut Problems) -> Option<String> {
+fn positive(raw: &str, env: &str, default: u64, p: &mut Problems) -> u64 {
+    match raw.trim().parse::<u64>() {
+        Ok(n) if n > 0 => n,
+        _ => {
+            p.push(env, format!("{raw:?} is not a positive whole number"));
+            default
+        }
+    }
+}
+
+fn origin(item: &str, env: &str, p: &mut Problems) -> Option<String> {
     match Url::parse(item) {
         Ok(u)
             if matches!(u.scheme(), "https" | "http")
@@ -218,7 +274,7 @@ fn frame_ancestor(item: &str, p: &mut Problems) -> Option<String> {
         }
         _ => {
             p.push(
-                "PAYBRIDGE_FRAME_ANCESTORS",
+                env,
                 format!("{item:?} is not an origin like https://shop.example.com"),
             );
             None
@@ -450,6 +506,11 @@ mod tests {
             data_dir: "./data".into(),
             dist_dir: "dist".into(),
             log_format: "auto".into(),
+            merchant_name: "shop".into(),
+            max_amount: "100000000".into(),
+            job_poll_ms: "1000".into(),
+            job_lease_seconds: "60".into(),
+            webhook_backoff_scale: "1".into(),
             ..Settings::default()
         }
     }

@@ -1,55 +1,103 @@
 //! The database: SQLite (WAL, under the data dir) by default, Postgres when configured.
+//!
+//! One code path serves both through sqlx's `Any` driver: queries use `$N` placeholders (which
+//! SQLite accepts too), times are integer milliseconds and JSON is text. The two dialects differ
+//! only in their migration files and in job claiming (`FOR UPDATE SKIP LOCKED` on Postgres).
 
-use std::str::FromStr;
+pub mod api_keys;
+pub mod events;
+pub mod idempotency;
+pub mod sessions;
+pub mod webhooks;
+
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbKind {
+    Sqlite,
+    Postgres,
+}
 
 /// A connection pool to one of the supported databases.
 #[derive(Clone, Debug)]
-pub enum Store {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
+pub struct Store {
+    pool: AnyPool,
+    kind: DbKind,
 }
 
+/// A transaction on the store.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
 impl Store {
-    /// Connects (creating the SQLite file if needed).
+    /// Connects (creating the SQLite file if needed) and applies pending migrations.
     ///
     /// # Errors
-    /// When the URL is malformed or the database cannot be reached.
+    /// When the URL is malformed, the database cannot be reached or a migration fails.
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
-                .max_connections(10)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect(url)
-                .await?;
-            return Ok(Self::Postgres(pool));
-        }
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+        install_default_drivers();
+        let (kind, url, max) = if url.starts_with("postgres://") || url.starts_with("postgresql://")
+        {
+            (DbKind::Postgres, url.to_owned(), 10)
+        } else {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            let url = if url.contains("mode=") {
+                url.to_owned()
+            } else {
+                format!("{url}{sep}mode=rwc")
+            };
+            (DbKind::Sqlite, url, 8)
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if kind == DbKind::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
             .await?;
-        Ok(Self::Sqlite(pool))
+        let migrator = match kind {
+            DbKind::Sqlite => &SQLITE_MIGRATIONS,
+            DbKind::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&pool).await?;
+        Ok(Self { pool, kind })
     }
 
-    /// Which database this is, for logs.
+    /// Which database this is.
     #[must_use]
-    pub const fn kind(&self) -> &'static str {
-        match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
-        }
+    pub const fn kind(&self) -> DbKind {
+        self.kind
+    }
+
+    /// The pool, for the repository modules.
+    #[must_use]
+    pub const fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a transaction.
+    ///
+    /// # Errors
+    /// When no connection can be had.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        self.pool.begin().await
     }
 
     /// A round trip to the database, for `/readyz`.
@@ -57,17 +105,22 @@ impl Store {
     /// # Errors
     /// When the database does not answer.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        match self {
-            Self::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.map(drop),
-            Self::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(drop),
-        }
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(drop)
     }
 
     /// Closes every connection (on shutdown).
     pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+impl DbKind {
+    /// Name for logs.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
         match self {
-            Self::Sqlite(p) => p.close().await,
-            Self::Postgres(p) => p.close().await,
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
         }
     }
 }

@@ -1,0 +1,117 @@
+//! The operator's subcommands: `keys create|list|revoke`, `events replay`.
+
+use std::process::ExitCode;
+
+use crate::config::{Config, EventsCommand, KeysCommand, Mode};
+use crate::store::Store;
+
+async fn open(config: &mut Config) -> Result<Store, String> {
+    config
+        .prepare_data_dir()
+        .map_err(|e| format!("cannot prepare the data directory: {e}"))?;
+    Store::connect(config.database_url.expose())
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))
+}
+
+fn seconds(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// Runs a `keys` subcommand, printing to stdout.
+#[allow(clippy::print_stdout)]
+pub async fn keys(mut config: Config, cmd: KeysCommand) -> ExitCode {
+    let store = match open(&mut config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("paybridge: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mode = if config.mode == Mode::Live {
+        "live"
+    } else {
+        "test"
+    };
+    let result = match cmd {
+        KeysCommand::Create => store.create_api_key(mode).await.map(|(key, secret)| {
+            println!("{}\t{}", key.id, secret.expose());
+            eprintln!("Store this key now: it is not shown again.");
+        }),
+        KeysCommand::List => store.list_api_keys().await.map(|keys| {
+            for k in keys {
+                let state = k.revoked_at.map_or_else(
+                    || "active".to_owned(),
+                    |t| format!("revoked {}", seconds(t)),
+                );
+                println!(
+                    "{}\t{}\t{}\tcreated {}\t{state}",
+                    k.id,
+                    k.display,
+                    k.mode,
+                    seconds(k.created_at)
+                );
+            }
+        }),
+        KeysCommand::Revoke { id } => match store.revoke_api_key(&id).await {
+            Ok(true) => Ok(println!("revoked {id}")),
+            Ok(false) => {
+                eprintln!("paybridge: no active key {id:?}");
+                return ExitCode::FAILURE;
+            }
+            Err(e) => Err(e),
+        },
+    };
+    store.close().await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("paybridge: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs an `events` subcommand.
+#[allow(clippy::print_stdout)]
+pub async fn events(mut config: Config, cmd: EventsCommand) -> ExitCode {
+    let store = match open(&mut config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("paybridge: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let EventsCommand::Replay { id } = cmd;
+    let code = match store.get_event(&id).await {
+        Ok(Some(_)) => match store.replay_event(&id).await {
+            Ok(n) => {
+                println!(
+                    "queued {n} deliver{} of {id}",
+                    if n == 1 { "y" } else { "ies" }
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("paybridge: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Ok(None) => {
+            eprintln!("paybridge: no event {id:?}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("paybridge: {e}");
+            ExitCode::FAILURE
+        }
+    };
+    store.close().await;
+    code
+}

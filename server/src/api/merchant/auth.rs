@@ -1,0 +1,66 @@
+//! `Authorization: Bearer sk_…` on every `/v1` request. Keys are looked up by their SHA-256
+//! hash; the plaintext is never stored or logged.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::config::Mode;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::api_keys::ApiKey;
+
+/// Authenticates the request and stores its [`ApiKey`] in the request extensions.
+pub async fn require_key(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let header = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    match authenticate(&state, header).await {
+        Ok(key) => {
+            req.extensions_mut().insert(key);
+            next.run(req).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn authenticate(state: &AppState, header: Option<String>) -> Result<ApiKey, AppError> {
+    let header = header.ok_or_else(|| {
+        AppError::unauthenticated(
+            "api_key_missing",
+            "Send your secret key as `Authorization: Bearer sk_…`.",
+        )
+    })?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| t.starts_with("sk_") && t.len() <= 128)
+        .ok_or_else(|| {
+            AppError::unauthenticated(
+                "api_key_invalid",
+                "The Authorization header must be `Bearer sk_…`.",
+            )
+        })?;
+    let key = state.store().find_api_key(token).await?.ok_or_else(|| {
+        AppError::unauthenticated(
+            "api_key_invalid",
+            "This API key is not valid (unknown or revoked).",
+        )
+    })?;
+    let expected = match state.config().mode {
+        Mode::Sandbox => "test",
+        Mode::Live => "live",
+    };
+    if key.mode != expected {
+        return Err(AppError::forbidden(
+            "api_key_wrong_mode",
+            format!(
+                "This server runs in {} mode and needs an sk_{expected}_ key.",
+                state.config().mode.as_str()
+            ),
+        ));
+    }
+    Ok(key)
+}

@@ -1,0 +1,61 @@
+//! `/v1/events`: the durable event log webhooks are built from.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::objects::List;
+use crate::domain::Invalid;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::events::EventType;
+
+/// Query of `GET /v1/events`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventQuery {
+    pub limit: Option<i64>,
+    pub starting_after: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+/// `GET /v1/events`, newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<EventQuery>,
+) -> Result<Json<List<Value>>, AppError> {
+    let limit = match q.limit {
+        None => 10,
+        Some(n) if (1..=100).contains(&n) => n,
+        Some(_) => return Err(Invalid::value("limit", "must be between 1 and 100.").into()),
+    };
+    if let Some(kind) = q.kind.as_deref() {
+        if EventType::parse(kind).is_none() {
+            return Err(Invalid::value("type", format!("{kind:?} is not an event type.")).into());
+        }
+    }
+    let rows = state
+        .store()
+        .list_events(q.kind.as_deref(), q.starting_after.as_deref(), limit + 1)
+        .await?;
+    let data = rows
+        .iter()
+        .filter_map(|e| serde_json::from_str(&e.payload).ok())
+        .collect();
+    Ok(Json(List::page(data, usize::try_from(limit).unwrap_or(10))))
+}
+
+/// `GET /v1/events/{id}`
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let event = state.store().get_event(&id).await?.ok_or_else(|| {
+        AppError::not_found("resource_missing", format!("No such event: {id:?}."))
+    })?;
+    serde_json::from_str(&event.payload)
+        .map(Json)
+        .map_err(AppError::internal)
+}

@@ -1,0 +1,42 @@
+//! The merchant REST API under `/v1` (DESIGN §3): bearer API keys, `Idempotency-Key` on POST.
+
+pub mod auth;
+pub mod events;
+pub mod idempotency;
+pub mod json;
+pub mod objects;
+pub mod sessions;
+pub mod webhooks;
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{delete, get, post};
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The `/v1` routes with authentication and idempotency applied.
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/checkout_sessions",
+            post(sessions::create).get(sessions::list),
+        )
+        .route("/v1/checkout_sessions/{id}", get(sessions::get))
+        .route("/v1/checkout_sessions/{id}/expire", post(sessions::expire))
+        .route(
+            "/v1/webhook_endpoints",
+            post(webhooks::create).get(webhooks::list),
+        )
+        .route("/v1/webhook_endpoints/{id}", delete(webhooks::delete))
+        .route("/v1/events", get(events::list))
+        .route("/v1/events/{id}", get(events::get))
+        .route("/v1/{*rest}", axum::routing::any(unknown))
+        // Layers run bottom-up on the way in: authenticate first, then idempotency.
+        .layer(from_fn_with_state(state.clone(), idempotency::idempotent))
+        .layer(from_fn_with_state(state.clone(), auth::require_key))
+}
+
+async fn unknown() -> AppError {
+    AppError::not_found("route_not_found", "No such API endpoint.")
+}

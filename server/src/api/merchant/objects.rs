@@ -1,0 +1,118 @@
+//! The JSON objects the merchant API returns and webhooks carry. Plain serde values, built from
+//! domain records; times are Unix seconds.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use url::Url;
+
+use crate::domain::CheckoutSession;
+use crate::domain::status::State;
+use crate::store::webhooks::Endpoint;
+
+/// `checkout.session`
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionObject {
+    pub id: String,
+    pub object: &'static str,
+    /// The hosted checkout page to send the shopper to.
+    pub url: String,
+    pub status: &'static str,
+    pub amount: i64,
+    pub currency: String,
+    pub description: String,
+    pub merchant_reference: Option<String>,
+    pub success_url: String,
+    pub cancel_url: String,
+    pub metadata: BTreeMap<String, String>,
+    pub payment_methods: Vec<String>,
+    pub locale: String,
+    pub created: i64,
+    pub expires_at: i64,
+    pub completed_at: Option<i64>,
+    pub expired_at: Option<i64>,
+}
+
+impl SessionObject {
+    /// The API form of `s`, with its URL under `public_url`.
+    #[must_use]
+    pub fn new(s: &CheckoutSession, public_url: &Url) -> Self {
+        let url = public_url
+            .join(&format!("pay/{}", s.id))
+            .map_or_else(|_| format!("/pay/{}", s.id), String::from);
+        Self {
+            id: s.id.to_string(),
+            object: "checkout.session",
+            url,
+            status: s.status.as_str(),
+            amount: s.amount,
+            currency: s.currency.code().to_ascii_lowercase(),
+            description: s.description.clone(),
+            merchant_reference: s.merchant_reference.clone(),
+            success_url: s.success_url.clone(),
+            cancel_url: s.cancel_url.clone(),
+            metadata: s.metadata.clone(),
+            payment_methods: s.payment_methods.clone(),
+            locale: s.locale.clone(),
+            created: s.created_at / 1000,
+            expires_at: s.expires_at / 1000,
+            completed_at: s.completed_at.map(|t| t / 1000),
+            expired_at: s.expired_at.map(|t| t / 1000),
+        }
+    }
+
+    /// As a JSON value (for event payloads).
+    #[must_use]
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// `webhook_endpoint`; `secret` only in the answer to its creation.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointObject {
+    pub id: String,
+    pub object: &'static str,
+    pub url: String,
+    pub enabled_events: Vec<String>,
+    pub created: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+impl EndpointObject {
+    /// The API form of `e`.
+    #[must_use]
+    pub fn new(e: &Endpoint, secret: Option<String>) -> Self {
+        Self {
+            id: e.id.clone(),
+            object: "webhook_endpoint",
+            url: e.url.clone(),
+            enabled_events: e.enabled_events.clone(),
+            created: e.created_at / 1000,
+            secret,
+        }
+    }
+}
+
+/// A page of a list: `{"object":"list","data":[…],"has_more":…}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct List<T> {
+    pub object: &'static str,
+    pub data: Vec<T>,
+    pub has_more: bool,
+}
+
+impl<T> List<T> {
+    /// Trims the one extra row fetched to learn whether more exist.
+    #[must_use]
+    pub fn page(mut data: Vec<T>, limit: usize) -> Self {
+        let has_more = data.len() > limit;
+        data.truncate(limit);
+        Self {
+            object: "list",
+            data,
+            has_more,
+        }
+    }
+}

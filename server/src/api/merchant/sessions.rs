@@ -1,0 +1,120 @@
+//! `/v1/checkout_sessions`: create, get, list, expire.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+
+use super::json::Body;
+use super::objects::{List, SessionObject};
+use crate::checkout::{self, CreateSession};
+use crate::domain::SessionStatus;
+use crate::domain::ids::SessionId;
+use crate::domain::{Invalid, now_millis};
+use crate::error::AppError;
+use crate::state::AppState;
+
+fn parse_id(raw: &str) -> Result<SessionId, AppError> {
+    SessionId::parse(raw).ok_or_else(|| {
+        AppError::not_found(
+            "resource_missing",
+            format!("No such checkout session: {raw:?}."),
+        )
+    })
+}
+
+/// `POST /v1/checkout_sessions`
+pub async fn create(
+    State(state): State<AppState>,
+    Body(req): Body<CreateSession>,
+) -> Result<Json<SessionObject>, AppError> {
+    let config = state.config();
+    let new = req.validate(config.max_amount, &config.redirect_origins)?;
+    let session = state.store().insert_session(&new, now_millis()).await?;
+    tracing::info!(session = %session.id, amount = session.amount, "checkout session created");
+    Ok(Json(checkout::object(&state, &session)))
+}
+
+/// `GET /v1/checkout_sessions/{id}`
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<SessionObject>, AppError> {
+    let id = parse_id(&id)?;
+    let session = checkout::get(&state, &id).await?.ok_or_else(|| {
+        AppError::not_found(
+            "resource_missing",
+            format!("No such checkout session: {id}."),
+        )
+    })?;
+    Ok(Json(checkout::object(&state, &session)))
+}
+
+/// Query of list endpoints.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// 1–100, default 10.
+    pub limit: Option<i64>,
+    /// The last id of the previous page.
+    pub starting_after: Option<String>,
+}
+
+impl ListQuery {
+    /// The validated page size.
+    ///
+    /// # Errors
+    /// 422 naming `limit`.
+    pub fn limit(&self) -> Result<i64, AppError> {
+        match self.limit {
+            None => Ok(10),
+            Some(n) if (1..=100).contains(&n) => Ok(n),
+            Some(_) => Err(Invalid::value("limit", "must be between 1 and 100.").into()),
+        }
+    }
+}
+
+/// `GET /v1/checkout_sessions`
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<List<SessionObject>>, AppError> {
+    let limit = q.limit()?;
+    let after = match q.starting_after.as_deref() {
+        Some(raw) => Some(
+            SessionId::parse(raw)
+                .ok_or_else(|| Invalid::value("starting_after", "is not a checkout session id."))?,
+        ),
+        None => None,
+    };
+    let rows = state
+        .store()
+        .list_sessions(after.as_ref(), limit + 1)
+        .await?;
+    let objects = rows.iter().map(|s| checkout::object(&state, s)).collect();
+    Ok(Json(List::page(
+        objects,
+        usize::try_from(limit).unwrap_or(10),
+    )))
+}
+
+/// `POST /v1/checkout_sessions/{id}/expire`: closes an open session now. Expiring an expired
+/// session answers it unchanged; a completed one cannot be expired.
+pub async fn expire(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<SessionObject>, AppError> {
+    let id = parse_id(&id)?;
+    let session = checkout::expire(&state, &id, false).await?.ok_or_else(|| {
+        AppError::not_found(
+            "resource_missing",
+            format!("No such checkout session: {id}."),
+        )
+    })?;
+    if session.status == SessionStatus::Complete {
+        return Err(AppError::conflict(
+            "session_complete",
+            "This checkout session is already paid and cannot be expired.",
+        ));
+    }
+    Ok(Json(checkout::object(&state, &session)))
+}

@@ -1,0 +1,81 @@
+//! `/v1/webhook_endpoints`: register (the `whsec_` secret is returned once), list, delete.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::json::Body;
+use super::objects::{EndpointObject, List};
+use crate::domain::{Invalid, RedirectUrl};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::events::EventType;
+
+/// A create-endpoint request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEndpoint {
+    /// https (http only for localhost).
+    pub url: String,
+    /// Event types, or `["*"]` for all (the default).
+    pub enabled_events: Option<Vec<String>>,
+}
+
+/// `POST /v1/webhook_endpoints`
+pub async fn create(
+    State(state): State<AppState>,
+    Body(req): Body<CreateEndpoint>,
+) -> Result<Json<EndpointObject>, AppError> {
+    let url = RedirectUrl::parse("url", &req.url, &[])?;
+    let events = req.enabled_events.unwrap_or_else(|| vec!["*".to_owned()]);
+    if events.is_empty() {
+        return Err(Invalid::value(
+            "enabled_events",
+            "must name at least one event type, or \"*\".",
+        )
+        .into());
+    }
+    for (i, e) in events.iter().enumerate() {
+        if e != "*" && EventType::parse(e).is_none() {
+            return Err(Invalid::value(
+                format!("enabled_events[{i}]"),
+                format!("{e:?} is not an event type."),
+            )
+            .into());
+        }
+    }
+    let (endpoint, secret) = state.store().create_endpoint(url.as_str(), &events).await?;
+    Ok(Json(EndpointObject::new(
+        &endpoint,
+        Some(secret.expose().clone()),
+    )))
+}
+
+/// `GET /v1/webhook_endpoints`
+pub async fn list(State(state): State<AppState>) -> Result<Json<List<EndpointObject>>, AppError> {
+    let all: Vec<_> = state
+        .store()
+        .list_endpoints()
+        .await?
+        .iter()
+        .map(|e| EndpointObject::new(e, None))
+        .collect();
+    let n = all.len();
+    Ok(Json(List::page(all, n)))
+}
+
+/// `DELETE /v1/webhook_endpoints/{id}`
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    if state.store().delete_endpoint(&id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::not_found(
+            "resource_missing",
+            format!("No such webhook endpoint: {id:?}."),
+        ))
+    }
+}

@@ -1,0 +1,153 @@
+//! The checkout service: session lifecycle with its events, independent of HTTP so the hosted
+//! page, the merchant API and background jobs share one implementation.
+
+use std::collections::BTreeMap;
+
+use crate::api::merchant::objects::SessionObject;
+use crate::domain::ids::SessionId;
+use crate::domain::session::{
+    DEFAULT_EXPIRES_IN, EXPIRES_IN_RANGE, Locale, parse_description, parse_reference,
+};
+use crate::domain::{
+    Amount, CheckoutSession, Invalid, Metadata, NewSession, PaymentMethod, RedirectUrl,
+    SessionStatus, now_millis,
+};
+use crate::state::AppState;
+use crate::store::events::{self, EventType};
+use crate::store::sessions;
+
+/// A create-session request as the merchant sent it (the wire form).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSession {
+    /// Minor units (fen).
+    pub amount: i64,
+    pub currency: String,
+    pub description: String,
+    pub merchant_reference: Option<String>,
+    pub success_url: String,
+    pub cancel_url: String,
+    /// Seconds until the session expires (300–86400, default 1800).
+    pub expires_in: Option<i64>,
+    pub metadata: Option<BTreeMap<String, String>>,
+    pub payment_methods: Option<Vec<String>>,
+    /// `auto`, `zh-CN` or `en`.
+    pub locale: Option<String>,
+}
+
+impl CreateSession {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`Invalid`] naming the first field that is wrong.
+    pub fn validate(
+        self,
+        max_amount: i64,
+        redirect_origins: &[String],
+    ) -> Result<NewSession, Invalid> {
+        let currency = crate::domain::amount::parse_currency(&self.currency)?;
+        let amount = Amount::new(self.amount, currency, max_amount)?;
+        let description = parse_description(&self.description)?;
+        let merchant_reference = self
+            .merchant_reference
+            .as_deref()
+            .map(parse_reference)
+            .transpose()?;
+        let success_url = RedirectUrl::parse("success_url", &self.success_url, redirect_origins)?;
+        let cancel_url = RedirectUrl::parse("cancel_url", &self.cancel_url, redirect_origins)?;
+        let expires_in = self.expires_in.unwrap_or(DEFAULT_EXPIRES_IN);
+        if !EXPIRES_IN_RANGE.contains(&expires_in) {
+            return Err(Invalid::value(
+                "expires_in",
+                format!(
+                    "must be between {} and {} seconds.",
+                    EXPIRES_IN_RANGE.start(),
+                    EXPIRES_IN_RANGE.end()
+                ),
+            ));
+        }
+        let metadata = Metadata::new(self.metadata.unwrap_or_default())?;
+        let payment_methods = match self.payment_methods {
+            None => vec![PaymentMethod::WechatPay],
+            Some(list) if list.is_empty() => {
+                return Err(Invalid::value(
+                    "payment_methods",
+                    "must name at least one method.",
+                ));
+            }
+            Some(list) => {
+                let mut out = Vec::new();
+                for (i, m) in list.iter().enumerate() {
+                    let method = PaymentMethod::parse(&format!("payment_methods[{i}]"), m)?;
+                    if !out.contains(&method) {
+                        out.push(method);
+                    }
+                }
+                out
+            }
+        };
+        let locale = Locale::parse(self.locale.as_deref().unwrap_or("auto"))?;
+        Ok(NewSession {
+            amount,
+            description,
+            merchant_reference,
+            success_url,
+            cancel_url,
+            expires_in,
+            metadata,
+            payment_methods,
+            locale,
+        })
+    }
+}
+
+/// The session's API object.
+#[must_use]
+pub fn object(state: &AppState, s: &CheckoutSession) -> SessionObject {
+    let base = state.public_url();
+    SessionObject::new(s, &base)
+}
+
+/// Reads a session, expiring it first if its time has passed (so no reader ever sees an
+/// overdue session as open, whether or not the expiry job has run yet).
+///
+/// # Errors
+/// On a database error.
+pub async fn get(state: &AppState, id: &SessionId) -> Result<Option<CheckoutSession>, sqlx::Error> {
+    let session = state.store().get_session(id).await?;
+    match session {
+        Some(s) if s.status == SessionStatus::Open && s.expires_at <= now_millis() => {
+            Ok(Some(expire(state, id, true).await?.unwrap_or(s)))
+        }
+        other => Ok(other),
+    }
+}
+
+/// Expires an open session and records `checkout.session.expired`, once. Returns the session
+/// as it now is, or `None` if it does not exist. With `only_if_due`, only when overdue.
+///
+/// # Errors
+/// On a database error.
+pub async fn expire(
+    state: &AppState,
+    id: &SessionId,
+    only_if_due: bool,
+) -> Result<Option<CheckoutSession>, sqlx::Error> {
+    let mut tx = state.store().begin().await?;
+    let changed = sessions::expire(&mut tx, id, now_millis(), only_if_due).await?;
+    if let Some(s) = &changed {
+        events::emit(
+            &mut tx,
+            EventType::SessionExpired,
+            s.id.as_str(),
+            object(state, s).to_value(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    if changed.is_some() {
+        state.outbox_changed();
+        return Ok(changed);
+    }
+    state.store().get_session(id).await
+}

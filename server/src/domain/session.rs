@@ -1,0 +1,153 @@
+//! A checkout session: what the merchant asked to be paid, and where the shopper goes after.
+
+use paybridge_shared::Currency;
+
+use super::ids::SessionId;
+use super::{Amount, Invalid, Metadata, Millis, RedirectUrl, SessionStatus};
+
+/// Shortest and longest allowed `expires_in`, in seconds.
+pub const EXPIRES_IN_RANGE: std::ops::RangeInclusive<i64> = 300..=86_400;
+/// `expires_in` when the merchant does not say.
+pub const DEFAULT_EXPIRES_IN: i64 = 1_800;
+
+/// A way to pay offered on the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentMethod {
+    WechatPay,
+}
+
+impl PaymentMethod {
+    /// The API name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::WechatPay => "wechat_pay",
+        }
+    }
+
+    /// Parses an API name for the field `param`.
+    ///
+    /// # Errors
+    /// [`Invalid`] when unknown or not yet available.
+    pub fn parse(param: &str, text: &str) -> Result<Self, Invalid> {
+        match text {
+            "wechat_pay" => Ok(Self::WechatPay),
+            "alipay" => Err(Invalid::value(
+                param,
+                "alipay is not available yet; use \"wechat_pay\".",
+            )),
+            other => Err(Invalid::value(
+                param,
+                format!("{other:?} is not a payment method; use \"wechat_pay\"."),
+            )),
+        }
+    }
+}
+
+/// Page language: from the shopper's browser (`auto`) or fixed by the merchant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locale {
+    Auto,
+    ZhCn,
+    En,
+}
+
+impl Locale {
+    /// The API name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::ZhCn => "zh-CN",
+            Self::En => "en",
+        }
+    }
+
+    /// Parses an API name.
+    ///
+    /// # Errors
+    /// [`Invalid`] naming `locale`.
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        match text {
+            "auto" => Ok(Self::Auto),
+            "zh-CN" | "zh" => Ok(Self::ZhCn),
+            "en" => Ok(Self::En),
+            other => Err(Invalid::value(
+                "locale",
+                format!("{other:?} is not one of \"auto\", \"zh-CN\", \"en\"."),
+            )),
+        }
+    }
+}
+
+/// A validated request to open a checkout session.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub amount: Amount,
+    pub description: String,
+    pub merchant_reference: Option<String>,
+    pub success_url: RedirectUrl,
+    pub cancel_url: RedirectUrl,
+    pub expires_in: i64,
+    pub metadata: Metadata,
+    pub payment_methods: Vec<PaymentMethod>,
+    pub locale: Locale,
+}
+
+/// Checks a description: 1–127 characters (WeChat Pay's limit), no control characters.
+///
+/// # Errors
+/// [`Invalid`] naming `description`.
+pub fn parse_description(text: &str) -> Result<String, Invalid> {
+    let trimmed = text.trim();
+    let n = trimmed.chars().count();
+    if n == 0 || n > 127 {
+        return Err(Invalid::value(
+            "description",
+            "must be 1 to 127 characters.",
+        ));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(Invalid::value(
+            "description",
+            "must not contain control characters.",
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Checks a merchant reference: 1–64 printable ASCII characters.
+///
+/// # Errors
+/// [`Invalid`] naming `merchant_reference`.
+pub fn parse_reference(text: &str) -> Result<String, Invalid> {
+    let ok = !text.is_empty() && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(text.to_owned())
+    } else {
+        Err(Invalid::value(
+            "merchant_reference",
+            "must be 1 to 64 printable ASCII characters.",
+        ))
+    }
+}
+
+/// A stored checkout session.
+#[derive(Debug, Clone)]
+pub struct CheckoutSession {
+    pub id: SessionId,
+    pub status: SessionStatus,
+    pub amount: i64,
+    pub currency: Currency,
+    pub description: String,
+    pub merchant_reference: Option<String>,
+    pub success_url: String,
+    pub cancel_url: String,
+    pub metadata: std::collections::BTreeMap<String, String>,
+    pub payment_methods: Vec<String>,
+    pub locale: String,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+    pub completed_at: Option<Millis>,
+    pub expired_at: Option<Millis>,
+}

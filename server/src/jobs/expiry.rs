@@ -1,0 +1,28 @@
+//! Expires open sessions past `expires_at`, even when no one is looking at them.
+
+use tokio::sync::watch;
+
+use super::pause_or_stop;
+use crate::checkout;
+use crate::domain::now_millis;
+use crate::state::AppState;
+
+/// Runs until `stopped` is set.
+pub async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
+    let poll = state.config().jobs.poll;
+    loop {
+        match state.store().due_for_expiry(now_millis(), 100).await {
+            Ok(ids) => {
+                for id in ids {
+                    if let Err(e) = checkout::expire(&state, &id, true).await {
+                        tracing::warn!(error = %e, session = %id, "cannot expire session");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot look for sessions to expire"),
+        }
+        if pause_or_stop(&mut stopped, poll).await {
+            return;
+        }
+    }
+}

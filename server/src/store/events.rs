@@ -1,0 +1,177 @@
+//! The durable event log. An event and its webhook deliveries are written in the same
+//! transaction as the state change they describe (the outbox), so none is ever lost.
+
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use super::{Store, Tx};
+use crate::domain::ids::{DeliveryKind, EventId, Id};
+use crate::domain::{Millis, now_millis};
+
+/// Event types the merchant can receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    SessionCompleted,
+    SessionExpired,
+    PaymentSucceeded,
+    PaymentFailed,
+    RefundSucceeded,
+    RefundFailed,
+}
+
+impl EventType {
+    /// Every type, for validating webhook subscriptions.
+    pub const ALL: &'static [Self] = &[
+        Self::SessionCompleted,
+        Self::SessionExpired,
+        Self::PaymentSucceeded,
+        Self::PaymentFailed,
+        Self::RefundSucceeded,
+        Self::RefundFailed,
+    ];
+
+    /// The wire name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::SessionCompleted => "checkout.session.completed",
+            Self::SessionExpired => "checkout.session.expired",
+            Self::PaymentSucceeded => "payment.succeeded",
+            Self::PaymentFailed => "payment.failed",
+            Self::RefundSucceeded => "refund.succeeded",
+            Self::RefundFailed => "refund.failed",
+        }
+    }
+
+    /// Parses a wire name.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|t| t.as_str() == text)
+    }
+}
+
+/// A stored event; `payload` is the exact JSON body webhooks carry.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub seq: i64,
+    pub id: String,
+    pub kind: String,
+    pub object_id: String,
+    pub payload: String,
+    pub created_at: Millis,
+}
+
+/// Records `kind` about `object` (its API representation) and queues one delivery per
+/// webhook endpoint subscribed to it, inside `tx`.
+///
+/// # Errors
+/// On a database error (the caller's transaction then rolls back with the state change).
+pub async fn emit(
+    tx: &mut Tx,
+    kind: EventType,
+    object_id: &str,
+    object: Value,
+) -> Result<EventId, sqlx::Error> {
+    let id = EventId::generate();
+    let now = now_millis();
+    let payload = json!({
+        "id": id.as_str(),
+        "object": "event",
+        "type": kind.as_str(),
+        "created": now / 1000,
+        "data": {"object": object},
+    })
+    .to_string();
+    sqlx::query(
+        "INSERT INTO events (id, type, object_id, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id.as_str())
+    .bind(kind.as_str())
+    .bind(object_id)
+    .bind(&payload)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let endpoints = sqlx::query(
+        "SELECT id FROM webhook_endpoints WHERE deleted_at IS NULL \
+         AND (enabled_events = '*' OR enabled_events LIKE $1)",
+    )
+    .bind(format!("%,{},%", kind.as_str()))
+    .fetch_all(&mut **tx)
+    .await?;
+    for endpoint in endpoints {
+        let endpoint_id: String = endpoint.try_get("id")?;
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, 'pending', 0, $4, $4)",
+        )
+        .bind(Id::<DeliveryKind>::generate().as_str())
+        .bind(id.as_str())
+        .bind(endpoint_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(id)
+}
+
+const EVENT_COLUMNS: &str = "seq, id, type, object_id, payload, created_at";
+
+impl Store {
+    /// Events newest first, after the event `starting_after` (exclusive), optionally of one type.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn list_events(
+        &self,
+        kind: Option<&str>,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Event>, sqlx::Error> {
+        let before_seq = match starting_after {
+            Some(id) => {
+                let row = sqlx::query("SELECT seq FROM events WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(self.pool())
+                    .await?;
+                match row {
+                    Some(r) => r.try_get::<i64, _>("seq")?,
+                    None => return Ok(Vec::new()),
+                }
+            }
+            None => i64::MAX,
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE seq < $1 AND ($2 = '' OR type = $2) ORDER BY seq DESC LIMIT $3"
+        ))
+        .bind(before_seq)
+        .bind(kind.unwrap_or_default())
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(event).collect()
+    }
+
+    /// One event.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn get_event(&self, id: &str) -> Result<Option<Event>, sqlx::Error> {
+        let row = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(event).transpose()
+    }
+}
+
+fn event(r: &sqlx::any::AnyRow) -> Result<Event, sqlx::Error> {
+    Ok(Event {
+        seq: r.try_get("seq")?,
+        id: r.try_get("id")?,
+        kind: r.try_get("type")?,
+        object_id: r.try_get("object_id")?,
+        payload: r.try_get("payload")?,
+        created_at: r.try_get("created_at")?,
+    })
+}

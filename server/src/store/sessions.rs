@@ -1,0 +1,192 @@
+//! Checkout sessions: insert, read, list, and guarded status transitions.
+
+use std::collections::BTreeMap;
+
+use paybridge_shared::Currency;
+use sqlx::Row;
+
+use super::{Store, Tx};
+use crate::domain::ids::SessionId;
+use crate::domain::status::State;
+use crate::domain::{CheckoutSession, Millis, NewSession, SessionStatus};
+
+const COLUMNS: &str = "id, status, amount, currency, description, merchant_reference, success_url, cancel_url, \
+                       metadata, payment_methods, locale, created_at, expires_at, completed_at, expired_at";
+
+impl Store {
+    /// Stores a new open session.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn insert_session(
+        &self,
+        new: &NewSession,
+        now: Millis,
+    ) -> Result<CheckoutSession, sqlx::Error> {
+        let session = CheckoutSession {
+            id: SessionId::generate(),
+            status: SessionStatus::Open,
+            amount: new.amount.minor(),
+            currency: new.amount.currency(),
+            description: new.description.clone(),
+            merchant_reference: new.merchant_reference.clone(),
+            success_url: new.success_url.as_str().to_owned(),
+            cancel_url: new.cancel_url.as_str().to_owned(),
+            metadata: new.metadata.as_map().clone(),
+            payment_methods: new
+                .payment_methods
+                .iter()
+                .map(|m| m.as_str().to_owned())
+                .collect(),
+            locale: new.locale.as_str().to_owned(),
+            created_at: now,
+            expires_at: now + new.expires_in * 1000,
+            completed_at: None,
+            expired_at: None,
+        };
+        sqlx::query(&format!("INSERT INTO checkout_sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL)"))
+            .bind(session.id.as_str())
+            .bind(session.status.as_str())
+            .bind(session.amount)
+            .bind(session.currency.code())
+            .bind(&session.description)
+            .bind(&session.merchant_reference)
+            .bind(&session.success_url)
+            .bind(&session.cancel_url)
+            .bind(serde_json::to_string(&session.metadata).unwrap_or_else(|_| "{}".into()))
+            .bind(serde_json::to_string(&session.payment_methods).unwrap_or_else(|_| "[]".into()))
+            .bind(&session.locale)
+            .bind(session.created_at)
+            .bind(session.expires_at)
+            .execute(self.pool())
+            .await?;
+        Ok(session)
+    }
+
+    /// One session by id.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn get_session(
+        &self,
+        id: &SessionId,
+    ) -> Result<Option<CheckoutSession>, sqlx::Error> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM checkout_sessions WHERE id = $1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(session).transpose()
+    }
+
+    /// Sessions newest first, strictly after `starting_after` in that order.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn list_sessions(
+        &self,
+        starting_after: Option<&SessionId>,
+        limit: i64,
+    ) -> Result<Vec<CheckoutSession>, sqlx::Error> {
+        let rows = match starting_after {
+            None => sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM checkout_sessions ORDER BY created_at DESC, id DESC LIMIT $1"
+            ))
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?,
+            Some(after) => {
+                let Some(anchor) = self.get_session(after).await? else {
+                    return Ok(Vec::new());
+                };
+                sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM checkout_sessions \
+                     WHERE created_at < $1 OR (created_at = $1 AND id < $2) \
+                     ORDER BY created_at DESC, id DESC LIMIT $3"
+                ))
+                .bind(anchor.created_at)
+                .bind(anchor.id.as_str())
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await?
+            }
+        };
+        rows.iter().map(session).collect()
+    }
+
+    /// Ids of open sessions whose expiry has passed, oldest first.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn due_for_expiry(
+        &self,
+        now: Millis,
+        limit: i64,
+    ) -> Result<Vec<SessionId>, sqlx::Error> {
+        let rows = sqlx::query("SELECT id FROM checkout_sessions WHERE status = 'open' AND expires_at <= $1 ORDER BY expires_at LIMIT $2")
+            .bind(now)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| r.try_get::<String, _>("id").ok())
+            .filter_map(|id| SessionId::parse(&id))
+            .collect())
+    }
+}
+
+/// Moves an open session to `expired` in `tx`; `None` when it was not open (someone else won).
+/// With `only_if_due`, the session must also be past its expiry.
+///
+/// # Errors
+/// On a database error.
+pub async fn expire(
+    tx: &mut Tx,
+    id: &SessionId,
+    now: Millis,
+    only_if_due: bool,
+) -> Result<Option<CheckoutSession>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "UPDATE checkout_sessions SET status = 'expired', expired_at = $1 \
+         WHERE id = $2 AND status = 'open' AND ($3 = 0 OR expires_at <= $1) RETURNING {COLUMNS}"
+    ))
+    .bind(now)
+    .bind(id.as_str())
+    .bind(i64::from(only_if_due))
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(session).transpose()
+}
+
+fn session(r: &sqlx::any::AnyRow) -> Result<CheckoutSession, sqlx::Error> {
+    let decode = |e: String| sqlx::Error::Decode(e.into());
+    let id: String = r.try_get("id")?;
+    let status: String = r.try_get("status")?;
+    let currency: String = r.try_get("currency")?;
+    let metadata: String = r.try_get("metadata")?;
+    let methods: String = r.try_get("payment_methods")?;
+    Ok(CheckoutSession {
+        id: SessionId::parse(&id).ok_or_else(|| decode(format!("bad session id {id:?}")))?,
+        status: SessionStatus::parse(&status)
+            .ok_or_else(|| decode(format!("bad session status {status:?}")))?,
+        amount: r.try_get("amount")?,
+        currency: match currency.as_str() {
+            "CNY" => Currency::Cny,
+            other => return Err(decode(format!("bad currency {other:?}"))),
+        },
+        description: r.try_get("description")?,
+        merchant_reference: r.try_get("merchant_reference")?,
+        success_url: r.try_get("success_url")?,
+        cancel_url: r.try_get("cancel_url")?,
+        metadata: serde_json::from_str::<BTreeMap<String, String>>(&metadata)
+            .map_err(|e| decode(e.to_string()))?,
+        payment_methods: serde_json::from_str(&methods).map_err(|e| decode(e.to_string()))?,
+        locale: r.try_get("locale")?,
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+        completed_at: r.try_get("completed_at")?,
+        expired_at: r.try_get("expired_at")?,
+    })
+}

@@ -1,0 +1,297 @@
+//! Webhook endpoints and the delivery outbox, claimed with leases so that several instances on
+//! one database never send the same delivery at the same time, and a crashed instance's claims
+//! are taken over once their lease runs out.
+
+use sqlx::Row;
+
+use super::{DbKind, Store};
+use crate::domain::ids::{DeliveryKind, Id, WebhookEndpointId};
+use crate::domain::{Millis, now_millis};
+use crate::secret::Secret;
+
+/// A registered endpoint (its secret is only shown at creation).
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub id: String,
+    pub url: String,
+    /// `*` or the subscribed event types.
+    pub enabled_events: Vec<String>,
+    pub created_at: Millis,
+}
+
+/// A delivery claimed by this instance, with what is needed to send it.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    pub id: String,
+    pub event_id: String,
+    pub attempts: i64,
+    pub url: String,
+    pub secret: Secret<String>,
+    pub payload: String,
+    pub created_at: Millis,
+}
+
+/// The outcome of one attempt, as the worker decides it.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Delivered,
+    Retry { next_attempt_at: Millis },
+    GiveUp,
+}
+
+fn encode_events(events: &[String]) -> String {
+    if events.iter().any(|e| e == "*") {
+        "*".to_owned()
+    } else {
+        format!(",{},", events.join(","))
+    }
+}
+
+fn decode_events(text: &str) -> Vec<String> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl Store {
+    /// Registers an endpoint; returns it and its signing secret (shown once).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn create_endpoint(
+        &self,
+        url: &str,
+        events: &[String],
+    ) -> Result<(Endpoint, Secret<String>), sqlx::Error> {
+        let mut bytes = [0_u8; 24];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+        let secret = format!("whsec_{}", hex::encode(bytes));
+        let endpoint = Endpoint {
+            id: WebhookEndpointId::generate().to_string(),
+            url: url.to_owned(),
+            enabled_events: events.to_vec(),
+            created_at: now_millis(),
+        };
+        sqlx::query("INSERT INTO webhook_endpoints (id, url, secret, enabled_events, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&endpoint.id)
+            .bind(&endpoint.url)
+            .bind(&secret)
+            .bind(encode_events(events))
+            .bind(endpoint.created_at)
+            .execute(self.pool())
+            .await?;
+        Ok((endpoint, Secret::new(secret)))
+    }
+
+    /// Active endpoints, newest first.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn list_endpoints(&self) -> Result<Vec<Endpoint>, sqlx::Error> {
+        let rows = sqlx::query("SELECT id, url, enabled_events, created_at FROM webhook_endpoints WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Endpoint {
+                    id: r.try_get("id")?,
+                    url: r.try_get("url")?,
+                    enabled_events: decode_events(&r.try_get::<String, _>("enabled_events")?),
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Deletes an endpoint (pending deliveries to it are dropped); `false` if unknown.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn delete_endpoint(&self, id: &str) -> Result<bool, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let now = now_millis();
+        let done = sqlx::query(
+            "UPDATE webhook_endpoints SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE webhook_deliveries SET status = 'canceled', lease_owner = NULL WHERE endpoint_id = $1 AND status = 'pending'")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Claims up to `limit` due deliveries for `owner` until `now + lease_ms`.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn claim_deliveries(
+        &self,
+        owner: &str,
+        now: Millis,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
+        let lock = match self.kind() {
+            DbKind::Postgres => "FOR UPDATE SKIP LOCKED",
+            // SQLite runs one writer at a time: the UPDATE below is already atomic.
+            DbKind::Sqlite => "",
+        };
+        let claimed = sqlx::query(&format!(
+            "UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN ( \
+               SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $3 \
+               AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_attempt_at LIMIT $4 {lock}) \
+             RETURNING id"
+        ))
+        .bind(owner)
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = Vec::with_capacity(claimed.len());
+        for row in claimed {
+            let id: String = row.try_get("id")?;
+            let r = sqlx::query(
+                "SELECT d.id, d.event_id, d.attempts, d.created_at, e.url, e.secret, v.payload \
+                 FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+                 JOIN events v ON v.id = d.event_id WHERE d.id = $1",
+            )
+            .bind(&id)
+            .fetch_one(self.pool())
+            .await?;
+            out.push(ClaimedDelivery {
+                id,
+                event_id: r.try_get("event_id")?,
+                attempts: r.try_get("attempts")?,
+                url: r.try_get("url")?,
+                secret: Secret::new(r.try_get("secret")?),
+                payload: r.try_get("payload")?,
+                created_at: r.try_get("created_at")?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Records one attempt and its outcome, if `owner` still holds the lease.
+    ///
+    /// # Errors
+    /// On a database error.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn finish_attempt(
+        &self,
+        owner: &str,
+        delivery_id: &str,
+        status_code: Option<u16>,
+        error: Option<&str>,
+        duration_ms: i64,
+        outcome: &Outcome,
+    ) -> Result<bool, sqlx::Error> {
+        let now = now_millis();
+        let (status, next, delivered) = match outcome {
+            Outcome::Delivered => ("delivered", now, Some(now)),
+            Outcome::Retry { next_attempt_at } => ("pending", *next_attempt_at, None),
+            Outcome::GiveUp => ("failed", now, None),
+        };
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, next_attempt_at = $2, delivered_at = $3, \
+             last_status = $4, last_error = $5, lease_owner = NULL, lease_until = NULL WHERE id = $6 AND lease_owner = $7",
+        )
+        .bind(status)
+        .bind(next)
+        .bind(delivered)
+        .bind(status_code.map(i64::from))
+        .bind(error)
+        .bind(delivery_id)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO webhook_attempts (delivery_id, instance, attempted_at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(delivery_id)
+            .bind(owner)
+            .bind(now)
+            .bind(status_code.map(i64::from))
+            .bind(error)
+            .bind(duration_ms)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Queues an event again for every active endpoint subscribed to it; returns how many.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn replay_event(&self, event_id: &str) -> Result<u64, sqlx::Error> {
+        let now = now_millis();
+        let mut tx = self.begin().await?;
+        let reset = sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $1, lease_owner = NULL, lease_until = NULL \
+             WHERE event_id = $2 AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE deleted_at IS NULL)",
+        )
+        .bind(now)
+        .bind(event_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let kind: Option<String> = sqlx::query("SELECT type FROM events WHERE id = $1")
+            .bind(event_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get("type"))
+            .transpose()?;
+        let mut added = 0;
+        if let Some(kind) = kind {
+            let missing = sqlx::query(
+                "SELECT id FROM webhook_endpoints WHERE deleted_at IS NULL AND (enabled_events = '*' OR enabled_events LIKE $1) \
+                 AND id NOT IN (SELECT endpoint_id FROM webhook_deliveries WHERE event_id = $2)",
+            )
+            .bind(format!("%,{kind},%"))
+            .bind(event_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in missing {
+                sqlx::query(
+                    "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at) \
+                     VALUES ($1, $2, $3, 'pending', 0, $4, $4)",
+                )
+                .bind(Id::<DeliveryKind>::generate().as_str())
+                .bind(event_id)
+                .bind(row.try_get::<String, _>("id")?)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                added += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(reset + added)
+    }
+
+    /// Attempts made for deliveries of one event, for tests and the CLI: (instance, status code).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn attempts_for_event(
+        &self,
+        event_id: &str,
+    ) -> Result<Vec<(String, Option<i64>)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT a.instance, a.status_code FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id \
+             WHERE d.event_id = $1 ORDER BY a.seq",
+        )
+        .bind(event_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("instance")?, r.try_get("status_code")?)))
+            .collect()
+    }
+}
