@@ -19,7 +19,7 @@ run: tools page
 ## test: install tools, build everything, run unit, integration and browser tests
 test: test-tools page
 	cargo build -p paybridge-server --bin paybridge
-	cargo nextest run --workspace --no-fail-fast
+	.ci/with-postgres.sh cargo nextest run --workspace --no-fail-fast
 
 ## page: build the checkout page (Leptos → wasm) into dist/
 page: tools

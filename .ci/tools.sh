@@ -2,7 +2,7 @@
 # Installs what paybridge's build and tests need, skipping anything already at the right version.
 # Usage: .ci/tools.sh build   — wasm target, trunk, wasm-bindgen CLI, wasm-opt (for `make run`)
 #        .ci/tools.sh test    — the above, plus Chromium + chromedriver and PostgreSQL (for `make test`)
-# Prints `export PATH=…` lines nothing; the Makefile adds the tools dir to PATH itself.
+# The Makefile puts the tools dir on PATH itself.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -60,6 +60,10 @@ test_tools() {
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     say "installing Chromium and chromedriver (once, ~1-2 min)"
     apt_install chromium chromium-driver
+  fi
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    say "installing PostgreSQL for the tests (once, ~1 min)"
+    apt_install postgresql
   fi
 }
 

@@ -1,8 +1,13 @@
 //! `spawn_app()`: the real server, in process, on 127.0.0.1 port 0 with a temporary data dir.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use clap::Parser;
 use paybridge_server::Server;
-use paybridge_server::config::{Cli, Settings};
+use paybridge_server::config::Cli;
+use paybridge_server::state::AppState;
+use serde_json::Value;
 use tokio::sync::oneshot;
 use url::Url;
 
@@ -14,31 +19,94 @@ pub struct TestApp {
     pub base: Url,
     /// A client that does not follow redirects (tests look at them).
     pub client: reqwest::Client,
-    _data_dir: tempfile::TempDir,
+    /// The sandbox's merchant API key.
+    pub api_key: String,
+    /// The server's state (tests use it to reach the database, e.g. to move time forward).
+    pub state: AppState,
+    /// The data dir (shared when a second instance is started on it).
+    pub data_dir: Arc<tempfile::TempDir>,
     shutdown: Option<oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// How to start a test server.
+#[derive(Default, Clone)]
+pub struct Options {
+    /// Extra command-line flags.
+    pub args: Vec<String>,
+    /// Reuse a data dir (a second instance, or a restart).
+    pub data_dir: Option<Arc<tempfile::TempDir>>,
+    /// `PAYBRIDGE_DATABASE_URL`; the data dir's SQLite file when `None`.
+    pub database_url: Option<String>,
 }
 
 impl TestApp {
     /// Absolute URL of `path` on this server.
-    ///
-    /// # Panics
-    /// When `path` is not a valid relative URL.
     #[must_use]
     pub fn url(&self, path: &str) -> Url {
         self.base.join(path).expect("valid path")
     }
 
     /// `GET path`.
-    ///
-    /// # Panics
-    /// When the server cannot be reached.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("server answers")
+        self.client.get(self.url(path)).send().await.expect("server answers")
     }
+
+    /// Authenticated `GET` of the merchant API → (status, JSON).
+    pub async fn api_get(&self, path: &str) -> (u16, Value) {
+        let res = self.client.get(self.url(path)).bearer_auth(&self.api_key).send().await.expect("server answers");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Authenticated `POST` of JSON, with an optional Idempotency-Key → (status, JSON).
+    pub async fn api_post(&self, path: &str, body: &Value, idempotency_key: Option<&str>) -> (u16, Value) {
+        let mut req = self.client.post(self.url(path)).bearer_auth(&self.api_key).json(body);
+        if let Some(k) = idempotency_key {
+            req = req.header("idempotency-key", k);
+        }
+        let res = req.send().await.expect("server answers");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Creates a session with `amount` fen and returns its JSON.
+    pub async fn create_session(&self, amount: i64) -> Value {
+        let (status, body) = self.api_post("/v1/checkout_sessions", &session_request(amount), None).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Stops the server gracefully and waits until it has stopped.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.served.take() {
+            let _ = h.await;
+        }
+    }
+
+    /// Stops the server at once, like a crash: requests and jobs in flight are dropped.
+    pub fn kill(mut self) {
+        if let Some(h) = self.served.take() {
+            h.abort();
+        }
+    }
+}
+
+/// A valid create-session body for `amount` fen.
+#[must_use]
+pub fn session_request(amount: i64) -> Value {
+    serde_json::json!({
+        "amount": amount,
+        "currency": "cny",
+        "description": "Two coffees",
+        "merchant_reference": "order-1001",
+        "success_url": "https://shop.example.com/thanks",
+        "cancel_url": "https://shop.example.com/cart",
+        "metadata": {"cart": "42"},
+    })
 }
 
 impl Drop for TestApp {
@@ -51,16 +119,21 @@ impl Drop for TestApp {
 
 /// Starts a sandbox server with default settings.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(&[]).await
+    spawn(Options::default()).await
 }
 
 /// Starts a sandbox server with extra command-line flags (e.g. `["--frame-ancestors", "https://shop.example"]`).
+pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
+    spawn(Options { args: extra.iter().map(|s| (*s).to_owned()).collect(), ..Options::default() }).await
+}
+
+/// Starts a sandbox server as `options` say.
 ///
 /// # Panics
 /// When the flags are invalid or the server cannot start — both test bugs.
-pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
-    let data_dir = tempfile::tempdir().expect("temp dir");
-    let dist = workspace_root().join("dist");
+pub async fn spawn(options: Options) -> TestApp {
+    let data_dir = options.data_dir.unwrap_or_else(|| Arc::new(tempfile::tempdir().expect("temp dir")));
+    let dist: PathBuf = workspace_root().join("dist");
     let mut args = vec![
         "paybridge".to_owned(),
         "--listen".into(),
@@ -71,25 +144,25 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
         dist.display().to_string(),
         "--log-format".into(),
         "json".into(),
+        "--job-poll-ms".into(),
+        "50".into(),
+        "--webhook-backoff-scale".into(),
+        "0.01".into(),
     ];
-    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    if let Some(url) = options.database_url {
+        args.extend(["--database-url".to_owned(), url]);
+    }
+    args.extend(options.args);
     let cli = Cli::try_parse_from(args).expect("test flags parse");
-    let settings: Settings = cli.settings;
-    let config = settings.validate().unwrap_or_else(|p| panic!("{p}"));
+    let config = cli.settings.validate().unwrap_or_else(|p| panic!("{p}"));
     let server = Server::bind(config).await.expect("server starts");
-    let base = server.public_url().cloned().expect("public url");
+    let base = server.public_url();
+    let api_key = server.sandbox_key().map(|k| k.expose().clone()).unwrap_or_default();
+    let state = server.state().clone();
     let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(async move {
+    let served = tokio::spawn(async move {
         let _ = server.serve(async { drop(rx.await) }).await;
     });
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    TestApp {
-        base,
-        client,
-        _data_dir: data_dir,
-        shutdown: Some(tx),
-    }
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    TestApp { base, client, api_key, state, data_dir, shutdown: Some(tx), served: Some(served) }
 }

@@ -7,9 +7,12 @@
 pub mod app;
 pub mod binary;
 pub mod browser;
+pub mod db;
+pub mod receiver;
 pub mod wait;
 
-pub use app::{TestApp, spawn_app, spawn_app_with};
+pub use app::{Options, TestApp, session_request, spawn, spawn_app, spawn_app_with};
+pub use db::{Db, fresh_database};
 
 use std::path::PathBuf;
 

@@ -6,5 +6,6 @@
 mod browser;
 mod config;
 mod health;
+mod merchant;
 mod page;
 mod process;

@@ -1,0 +1,85 @@
+//! A webhook receiver on 127.0.0.1:0 that records what it gets and answers as told.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use tokio::sync::Notify;
+
+/// One received request.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+#[derive(Default)]
+struct Inner {
+    received: Mutex<Vec<Received>>,
+    /// Statuses to answer, in order; 200 once exhausted.
+    script: Mutex<Vec<u16>>,
+    /// While set, requests hang (a receiver that never answers).
+    hang: Mutex<bool>,
+    arrived: Notify,
+}
+
+/// A running receiver; its URL is `url`.
+#[derive(Clone)]
+pub struct Receiver {
+    pub url: String,
+    inner: Arc<Inner>,
+}
+
+impl Receiver {
+    /// Starts a receiver answering `script` statuses first, then 200.
+    pub async fn start(script: &[u16]) -> Self {
+        let inner = Arc::new(Inner { script: Mutex::new(script.iter().rev().copied().collect()), ..Inner::default() });
+        let app = Router::new().route("/hook", post(handle)).with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
+        let addr = listener.local_addr().expect("receiver addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { url: format!("http://{addr}/hook"), inner }
+    }
+
+    /// Makes requests hang (`true`) or be answered (`false`).
+    pub fn hang(&self, on: bool) {
+        *self.inner.hang.lock().expect("lock") = on;
+    }
+
+    /// Everything received so far.
+    #[must_use]
+    pub fn received(&self) -> Vec<Received> {
+        self.inner.received.lock().expect("lock").clone()
+    }
+
+    /// Waits until at least `n` requests arrived.
+    ///
+    /// # Panics
+    /// After `deadline`.
+    pub async fn wait_for(&self, n: usize, deadline: std::time::Duration) -> Vec<Received> {
+        let end = tokio::time::Instant::now() + deadline;
+        loop {
+            let notified = self.inner.arrived.notified();
+            let got = self.received();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(tokio::time::timeout_at(end, notified).await.is_ok(), "receiver got {} of {n} requests within {deadline:?}", got.len());
+        }
+    }
+}
+
+async fn handle(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    inner.received.lock().expect("lock").push(Received { headers, body });
+    inner.arrived.notify_waiters();
+    if *inner.hang.lock().expect("lock") {
+        std::future::pending::<()>().await;
+    }
+    let status = inner.script.lock().expect("lock").pop().unwrap_or(200);
+    StatusCode::from_u16(status).unwrap_or(StatusCode::OK)
+}
