@@ -125,10 +125,13 @@ impl Server {
             state,
             ..
         } = self;
+        let jobs = crate::jobs::Jobs::start(&state);
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service)
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
-            .await?;
+            .await;
+        jobs.stop().await;
+        served?;
         state.store().close().await;
         tracing::info!("paybridge stopped");
         Ok(())

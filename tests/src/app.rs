@@ -155,6 +155,9 @@ pub async fn spawn(options: Options) -> TestApp {
     args.extend(options.args);
     let cli = Cli::try_parse_from(args).expect("test flags parse");
     let config = cli.settings.validate().unwrap_or_else(|p| panic!("{p}"));
+    if std::env::var_os("PAYBRIDGE_TEST_LOG").is_some() {
+        paybridge_server::telemetry::init(config.log_format);
+    }
     let server = Server::bind(config).await.expect("server starts");
     let base = server.public_url();
     let api_key = server.sandbox_key().map(|k| k.expose().clone()).unwrap_or_default();

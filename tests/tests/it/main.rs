@@ -7,5 +7,6 @@ mod browser;
 mod config;
 mod health;
 mod merchant;
+mod webhooks;
 mod page;
 mod process;
