@@ -41,6 +41,8 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::endpoint))
         .merge(merchant::router(&state))
+        // Sandbox mode only: the simulated WeChat Pay / OAuth and shopper screens under /sandbox.
+        .merge(crate::sandbox::router(&state))
         .merge(assets::router(&state.config().dist_dir))
         .fallback(|| async { (StatusCode::NOT_FOUND, "Not found") })
         .layer(middleware::from_fn_with_state(

@@ -11,6 +11,7 @@ pub mod error;
 pub mod jobs;
 pub mod metrics;
 pub mod providers;
+pub mod sandbox;
 pub mod sandbox_key;
 pub mod secret;
 pub mod server;

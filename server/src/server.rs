@@ -76,6 +76,13 @@ impl Server {
         let metrics = Metrics::new().map_err(|e| StartError::Setup(e.to_string()))?;
         tracing::info!(mode = config.mode.as_str(), database = store.kind().as_str(), %addr, page_built = page.is_built(), "paybridge starting");
         let state = AppState::new(config, public_url, store, metrics, page);
+        if state.config().mode == crate::config::Mode::Sandbox {
+            let sandbox =
+                crate::sandbox::Sandbox::start(state.config(), state.store(), &state.public_url())
+                    .await
+                    .map_err(|e| StartError::Setup(format!("sandbox: {e}")))?;
+            state.install_sandbox(sandbox);
+        }
         let router = app(state.clone()).map_err(|e| StartError::Setup(e.to_string()))?;
         Ok(Self {
             listener,
@@ -125,12 +132,17 @@ impl Server {
             state,
             ..
         } = self;
+        // Sandbox mode: the simulator's notification sender runs beside the server.
+        let sandbox_notifier = state.sandbox().map(crate::sandbox::Sandbox::spawn_notifier);
         let jobs = crate::jobs::Jobs::start(&state);
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
         jobs.stop().await;
+        if let Some(notifier) = sandbox_notifier {
+            notifier.stop().await;
+        }
         served?;
         state.store().close().await;
         tracing::info!("paybridge stopped");

@@ -18,6 +18,8 @@ struct Inner {
     store: Store,
     metrics: Metrics,
     page: Page,
+    /// The simulator, installed at start in sandbox mode only.
+    sandbox: std::sync::OnceLock<crate::sandbox::Sandbox>,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
             store,
             metrics,
             page,
+            sandbox: std::sync::OnceLock::new(),
         }))
     }
 
@@ -78,5 +81,16 @@ impl AppState {
     #[must_use]
     pub fn page(&self) -> &Page {
         &self.0.page
+    }
+
+    /// The sandbox simulator (sandbox mode only).
+    #[must_use]
+    pub fn sandbox(&self) -> Option<&crate::sandbox::Sandbox> {
+        self.0.sandbox.get()
+    }
+
+    /// Installs the simulator once, at start; a second call is ignored.
+    pub fn install_sandbox(&self, sandbox: crate::sandbox::Sandbox) {
+        let _ = self.0.sandbox.set(sandbox);
     }
 }

@@ -149,6 +149,15 @@ pub struct Settings {
         global = true
     )]
     pub webhook_backoff_scale: String,
+    /// Sandbox only: multiplies the simulator's waits (notification retry schedule, OAuth code
+    /// lifetime, refund processing); 1 = WeChat's real timings, tests use a small value.
+    #[arg(
+        long,
+        env = "PAYBRIDGE_SANDBOX_TIME_SCALE",
+        default_value = "1",
+        global = true
+    )]
+    pub sandbox_time_scale: String,
     /// Log format: `auto` (pretty on a terminal, JSON otherwise), `pretty` or `json`.
     #[arg(
         long,

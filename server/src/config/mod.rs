@@ -66,6 +66,8 @@ pub struct Config {
     /// Origins success/cancel URLs must belong to; empty means any https origin.
     pub redirect_origins: Vec<String>,
     pub jobs: JobsConfig,
+    /// Sandbox only: multiplier on the simulator's waits, in (0, 1].
+    pub sandbox_time_scale: f64,
     /// Live WeChat Pay credentials; `None` in sandbox mode, where the simulator provides them.
     pub wechat: Option<WechatConfig>,
     /// Live Alipay credentials, when Alipay is enabled.

@@ -151,6 +151,17 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
             }
         },
     };
+    // Blank means the real timings (settings built in code leave it empty).
+    let sandbox_time_scale = match s.sandbox_time_scale.trim() {
+        "" => 1.0,
+        raw => match raw.parse::<f64>() {
+            Ok(f) if f.is_finite() && f > 0.0 && f <= 1.0 => f,
+            _ => {
+                p.push("PAYBRIDGE_SANDBOX_TIME_SCALE", "must be a number in (0, 1]");
+                1.0
+            }
+        },
+    };
     let wechat_endpoints = WechatEndpoints {
         pay_api_base: base_url(
             s.wechat_pay_api_base.as_ref(),
@@ -201,6 +212,7 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
         max_amount,
         redirect_origins,
         jobs,
+        sandbox_time_scale,
         wechat,
         alipay,
         wechat_endpoints,
