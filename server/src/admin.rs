@@ -60,7 +60,10 @@ pub async fn keys(mut config: Config, cmd: KeysCommand) -> ExitCode {
             }
         }),
         KeysCommand::Revoke { id } => match store.revoke_api_key(&id).await {
-            Ok(true) => Ok(println!("revoked {id}")),
+            Ok(true) => {
+                println!("revoked {id}");
+                Ok(())
+            }
             Ok(false) => {
                 eprintln!("paybridge: no active key {id:?}");
                 return ExitCode::FAILURE;

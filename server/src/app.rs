@@ -37,6 +37,7 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
         .route("/pay/{id}", get(page::serve))
         .route("/api/checkout/{id}", get(shopper::checkout_view))
         .route("/api/{*rest}", axum::routing::any(shopper::unknown))
+        .route("/openapi.json", get(crate::api::openapi::document))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::endpoint))

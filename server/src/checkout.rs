@@ -17,7 +17,7 @@ use crate::store::events::{self, EventType};
 use crate::store::sessions;
 
 /// A create-session request as the merchant sent it (the wire form).
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSession {
     /// Minor units (fen).

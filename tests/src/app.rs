@@ -49,19 +49,38 @@ impl TestApp {
 
     /// `GET path`.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("server answers")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("server answers")
     }
 
     /// Authenticated `GET` of the merchant API → (status, JSON).
     pub async fn api_get(&self, path: &str) -> (u16, Value) {
-        let res = self.client.get(self.url(path)).bearer_auth(&self.api_key).send().await.expect("server answers");
+        let res = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(&self.api_key)
+            .send()
+            .await
+            .expect("server answers");
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
     /// Authenticated `POST` of JSON, with an optional Idempotency-Key → (status, JSON).
-    pub async fn api_post(&self, path: &str, body: &Value, idempotency_key: Option<&str>) -> (u16, Value) {
-        let mut req = self.client.post(self.url(path)).bearer_auth(&self.api_key).json(body);
+    pub async fn api_post(
+        &self,
+        path: &str,
+        body: &Value,
+        idempotency_key: Option<&str>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(&self.api_key)
+            .json(body);
         if let Some(k) = idempotency_key {
             req = req.header("idempotency-key", k);
         }
@@ -72,7 +91,9 @@ impl TestApp {
 
     /// Creates a session with `amount` fen and returns its JSON.
     pub async fn create_session(&self, amount: i64) -> Value {
-        let (status, body) = self.api_post("/v1/checkout_sessions", &session_request(amount), None).await;
+        let (status, body) = self
+            .api_post("/v1/checkout_sessions", &session_request(amount), None)
+            .await;
         assert_eq!(status, 200, "{body}");
         body
     }
@@ -124,7 +145,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a sandbox server with extra command-line flags (e.g. `["--frame-ancestors", "https://shop.example"]`).
 pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
-    spawn(Options { args: extra.iter().map(|s| (*s).to_owned()).collect(), ..Options::default() }).await
+    spawn(Options {
+        args: extra.iter().map(|s| (*s).to_owned()).collect(),
+        ..Options::default()
+    })
+    .await
 }
 
 /// Starts a sandbox server as `options` say.
@@ -132,7 +157,9 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
 /// # Panics
 /// When the flags are invalid or the server cannot start — both test bugs.
 pub async fn spawn(options: Options) -> TestApp {
-    let data_dir = options.data_dir.unwrap_or_else(|| Arc::new(tempfile::tempdir().expect("temp dir")));
+    let data_dir = options
+        .data_dir
+        .unwrap_or_else(|| Arc::new(tempfile::tempdir().expect("temp dir")));
     let dist: PathBuf = workspace_root().join("dist");
     let mut args = vec![
         "paybridge".to_owned(),
@@ -160,12 +187,26 @@ pub async fn spawn(options: Options) -> TestApp {
     }
     let server = Server::bind(config).await.expect("server starts");
     let base = server.public_url();
-    let api_key = server.sandbox_key().map(|k| k.expose().clone()).unwrap_or_default();
+    let api_key = server
+        .sandbox_key()
+        .map(|k| k.expose().clone())
+        .unwrap_or_default();
     let state = server.state().clone();
     let (tx, rx) = oneshot::channel::<()>();
     let served = tokio::spawn(async move {
         let _ = server.serve(async { drop(rx.await) }).await;
     });
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    TestApp { base, client, api_key, state, data_dir, shutdown: Some(tx), served: Some(served) }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        base,
+        client,
+        api_key,
+        state,
+        data_dir,
+        shutdown: Some(tx),
+        served: Some(served),
+    }
 }

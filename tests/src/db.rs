@@ -23,9 +23,17 @@ pub async fn fresh_database(db: Db) -> Option<String> {
                 "PAYBRIDGE_TEST_POSTGRES_URL is not set: run Postgres tests through `make test` or `.ci/with-postgres.sh cargo nextest run`",
             );
             let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the test cluster");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
-            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to the test cluster");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create database");
+            let base = admin
+                .rsplit_once('/')
+                .map_or(admin.as_str(), |(b, _)| b)
+                .to_owned();
             Some(format!("{base}/{name}"))
         }
     }

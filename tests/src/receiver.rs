@@ -36,14 +36,24 @@ pub struct Receiver {
 impl Receiver {
     /// Starts a receiver answering `script` statuses first, then 200.
     pub async fn start(script: &[u16]) -> Self {
-        let inner = Arc::new(Inner { script: Mutex::new(script.iter().rev().copied().collect()), ..Inner::default() });
-        let app = Router::new().route("/hook", post(handle)).with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
+        let inner = Arc::new(Inner {
+            script: Mutex::new(script.iter().rev().copied().collect()),
+            ..Inner::default()
+        });
+        let app = Router::new()
+            .route("/hook", post(handle))
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind receiver");
         let addr = listener.local_addr().expect("receiver addr");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Self { url: format!("http://{addr}/hook"), inner }
+        Self {
+            url: format!("http://{addr}/hook"),
+            inner,
+        }
     }
 
     /// Makes requests hang (`true`) or be answered (`false`).
@@ -69,13 +79,21 @@ impl Receiver {
             if got.len() >= n {
                 return got;
             }
-            assert!(tokio::time::timeout_at(end, notified).await.is_ok(), "receiver got {} of {n} requests within {deadline:?}", got.len());
+            assert!(
+                tokio::time::timeout_at(end, notified).await.is_ok(),
+                "receiver got {} of {n} requests within {deadline:?}",
+                got.len()
+            );
         }
     }
 }
 
 async fn handle(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    inner.received.lock().expect("lock").push(Received { headers, body });
+    inner
+        .received
+        .lock()
+        .expect("lock")
+        .push(Received { headers, body });
     inner.arrived.notify_waiters();
     if *inner.hang.lock().expect("lock") {
         std::future::pending::<()>().await;

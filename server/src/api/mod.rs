@@ -2,4 +2,5 @@
 
 pub mod health;
 pub mod merchant;
+pub mod openapi;
 pub mod shopper;

@@ -42,7 +42,7 @@ impl RedirectUrl {
             ));
         }
         let origin = url.origin().ascii_serialization();
-        if !allowed_origins.is_empty() && !allowed_origins.iter().any(|o| *o == origin) {
+        if !allowed_origins.is_empty() && !allowed_origins.contains(&origin) {
             return Err(Invalid::value(
                 param,
                 format!("origin {origin} is not in the allowed redirect origins."),

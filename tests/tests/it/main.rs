@@ -7,6 +7,7 @@ mod browser;
 mod config;
 mod health;
 mod merchant;
-mod webhooks;
+mod openapi;
 mod page;
 mod process;
+mod webhooks;

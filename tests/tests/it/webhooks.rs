@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
-use paybridge_tests::receiver::{Receiver, Received};
+use paybridge_tests::receiver::{Received, Receiver};
 use paybridge_tests::{Db, Options, TestApp, fresh_database, on_both_databases, spawn, wait};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -26,32 +26,54 @@ fn verify_documented_signature(secret: &str, r: &Received) -> Value {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(format!("{t}.").as_bytes());
     mac.update(&r.body);
-    mac.verify_slice(&hex::decode(v1).unwrap()).expect("signature verifies with the endpoint secret");
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    assert!(now.abs_diff(t.parse::<u64>().unwrap()) < 300, "timestamp is current");
+    mac.verify_slice(&hex::decode(v1).unwrap())
+        .expect("signature verifies with the endpoint secret");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        now.abs_diff(t.parse::<u64>().unwrap()) < 300,
+        "timestamp is current"
+    );
     serde_json::from_slice(&r.body).unwrap()
 }
 
 async fn register(app: &TestApp, receiver: &Receiver) -> String {
-    let (status, endpoint) = app.api_post("/v1/webhook_endpoints", &json!({"url": receiver.url}), None).await;
+    let (status, endpoint) = app
+        .api_post("/v1/webhook_endpoints", &json!({"url": receiver.url}), None)
+        .await;
     assert_eq!(status, 200, "{endpoint}");
     let secret = endpoint["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("whsec_"));
     let (_, list) = app.api_get("/v1/webhook_endpoints").await;
-    assert!(list["data"][0].get("secret").is_none(), "the secret is shown only once: {list}");
+    assert!(
+        list["data"][0].get("secret").is_none(),
+        "the secret is shown only once: {list}"
+    );
     secret
 }
 
 async fn expire(app: &TestApp, amount: i64) -> String {
     let s = app.create_session(amount).await;
     let id = s["id"].as_str().unwrap().to_owned();
-    let (status, _) = app.api_post(&format!("/v1/checkout_sessions/{id}/expire"), &json!({}), None).await;
+    let (status, _) = app
+        .api_post(
+            &format!("/v1/checkout_sessions/{id}/expire"),
+            &json!({}),
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
     id
 }
 
 async fn webhooks_carry_a_signature_the_receiver_can_verify(db: Db) {
-    let app = spawn(Options { database_url: fresh_database(db).await, ..Options::default() }).await;
+    let app = spawn(Options {
+        database_url: fresh_database(db).await,
+        ..Options::default()
+    })
+    .await;
     let receiver = Receiver::start(&[]).await;
     let secret = register(&app, &receiver).await;
     let session = expire(&app, 123).await;
@@ -59,31 +81,60 @@ async fn webhooks_carry_a_signature_the_receiver_can_verify(db: Db) {
     let event = verify_documented_signature(&secret, &got[0]);
     assert_eq!(event["type"], "checkout.session.expired");
     assert_eq!(event["data"]["object"]["id"], session.as_str());
-    assert_eq!(got[0].headers["paybridge-event-id"].to_str().unwrap(), event["id"].as_str().unwrap());
+    assert_eq!(
+        got[0].headers["paybridge-event-id"].to_str().unwrap(),
+        event["id"].as_str().unwrap()
+    );
     // The event log holds the same body.
-    let (_, stored) = app.api_get(&format!("/v1/events/{}", event["id"].as_str().unwrap())).await;
+    let (_, stored) = app
+        .api_get(&format!("/v1/events/{}", event["id"].as_str().unwrap()))
+        .await;
     assert_eq!(stored, event);
 }
 
 async fn a_failing_receiver_is_retried_until_it_answers_2xx(db: Db) {
-    let app = spawn(Options { database_url: fresh_database(db).await, ..Options::default() }).await;
+    let app = spawn(Options {
+        database_url: fresh_database(db).await,
+        ..Options::default()
+    })
+    .await;
     let receiver = Receiver::start(&[500, 503]).await;
     register(&app, &receiver).await;
     expire(&app, 124).await;
     let got = receiver.wait_for(3, Duration::from_secs(30)).await;
-    let ids: Vec<_> = got.iter().map(|r| r.headers["paybridge-event-id"].to_str().unwrap().to_owned()).collect();
-    assert!(ids.iter().all(|i| *i == ids[0]), "the same event is retried: {ids:?}");
-    let attempts = wait::until("the third attempt to be recorded", Duration::from_secs(10), || {
-        let (store, id) = (app.state.store().clone(), ids[0].clone());
-        async move { store.attempts_for_event(&id).await.ok().filter(|a| a.len() == 3) }
-    })
+    let ids: Vec<_> = got
+        .iter()
+        .map(|r| r.headers["paybridge-event-id"].to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        ids.iter().all(|i| *i == ids[0]),
+        "the same event is retried: {ids:?}"
+    );
+    let attempts = wait::until(
+        "the third attempt to be recorded",
+        Duration::from_secs(10),
+        || {
+            let (store, id) = (app.state.store().clone(), ids[0].clone());
+            async move {
+                store
+                    .attempts_for_event(&id)
+                    .await
+                    .ok()
+                    .filter(|a| a.len() == 3)
+            }
+        },
+    )
     .await;
     let codes: Vec<_> = attempts.iter().map(|(_, c)| *c).collect();
     assert_eq!(codes, vec![Some(500), Some(503), Some(200)]);
 }
 
 async fn sessions_expire_on_their_own_without_traffic(db: Db) {
-    let app = spawn(Options { database_url: fresh_database(db).await, ..Options::default() }).await;
+    let app = spawn(Options {
+        database_url: fresh_database(db).await,
+        ..Options::default()
+    })
+    .await;
     let receiver = Receiver::start(&[]).await;
     register(&app, &receiver).await;
     let s = app.create_session(125).await;
@@ -109,8 +160,17 @@ on_both_databases!(
 #[tokio::test]
 async fn two_instances_on_one_postgres_never_deliver_an_event_twice() {
     let url = fresh_database(Db::Postgres).await;
-    let a = spawn(Options { database_url: url.clone(), ..Options::default() }).await;
-    let b = spawn(Options { database_url: url, data_dir: None, ..Options::default() }).await;
+    let a = spawn(Options {
+        database_url: url.clone(),
+        ..Options::default()
+    })
+    .await;
+    let b = spawn(Options {
+        database_url: url,
+        data_dir: None,
+        ..Options::default()
+    })
+    .await;
     let receiver = Receiver::start(&[]).await;
     register(&a, &receiver).await;
     let n = 30;
@@ -118,19 +178,30 @@ async fn two_instances_on_one_postgres_never_deliver_an_event_twice() {
         let app = if i % 2 == 0 { &a } else { &b };
         expire(app, 200 + i).await;
     }
-    let got = receiver.wait_for(usize::try_from(n).unwrap(), Duration::from_secs(30)).await;
+    let got = receiver
+        .wait_for(usize::try_from(n).unwrap(), Duration::from_secs(30))
+        .await;
     let mut per_event = BTreeMap::new();
     for r in &got {
-        *per_event.entry(r.headers["paybridge-event-id"].to_str().unwrap().to_owned()).or_insert(0) += 1;
+        *per_event
+            .entry(r.headers["paybridge-event-id"].to_str().unwrap().to_owned())
+            .or_insert(0) += 1;
     }
     assert_eq!(per_event.len(), usize::try_from(n).unwrap());
-    assert!(per_event.values().all(|c| *c == 1), "duplicates: {per_event:?}");
+    assert!(
+        per_event.values().all(|c| *c == 1),
+        "duplicates: {per_event:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_server_killed_mid_delivery_resumes_after_restart() {
     let receiver = Receiver::start(&[]).await;
-    let first = spawn(Options { args: vec!["--job-lease-seconds".into(), "1".into()], ..Options::default() }).await;
+    let first = spawn(Options {
+        args: vec!["--job-lease-seconds".into(), "1".into()],
+        ..Options::default()
+    })
+    .await;
     let data_dir = Arc::clone(&first.data_dir);
     register(&first, &receiver).await;
     receiver.hang(true);
@@ -138,13 +209,34 @@ async fn a_server_killed_mid_delivery_resumes_after_restart() {
     receiver.wait_for(1, Duration::from_secs(20)).await;
     first.kill();
     receiver.hang(false);
-    let second = spawn(Options { data_dir: Some(data_dir), args: vec!["--job-lease-seconds".into(), "1".into()], ..Options::default() }).await;
-    let got = receiver.wait_for(2, Duration::from_secs(30)).await;
-    assert_eq!(got[0].headers["paybridge-event-id"], got[1].headers["paybridge-event-id"]);
-    let event_id = got[1].headers["paybridge-event-id"].to_str().unwrap().to_owned();
-    wait::until("the delivery to be recorded as done", Duration::from_secs(10), || {
-        let (store, id) = (second.state.store().clone(), event_id.clone());
-        async move { store.attempts_for_event(&id).await.ok().filter(|a| a.iter().any(|(_, c)| *c == Some(200))) }
+    let second = spawn(Options {
+        data_dir: Some(data_dir),
+        args: vec!["--job-lease-seconds".into(), "1".into()],
+        ..Options::default()
     })
+    .await;
+    let got = receiver.wait_for(2, Duration::from_secs(30)).await;
+    assert_eq!(
+        got[0].headers["paybridge-event-id"],
+        got[1].headers["paybridge-event-id"]
+    );
+    let event_id = got[1].headers["paybridge-event-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    wait::until(
+        "the delivery to be recorded as done",
+        Duration::from_secs(10),
+        || {
+            let (store, id) = (second.state.store().clone(), event_id.clone());
+            async move {
+                store
+                    .attempts_for_event(&id)
+                    .await
+                    .ok()
+                    .filter(|a| a.iter().any(|(_, c)| *c == Some(200)))
+            }
+        },
+    )
     .await;
 }

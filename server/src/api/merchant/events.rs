@@ -6,22 +6,28 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::objects::List;
+use crate::api::openapi::ErrorBody;
 use crate::domain::Invalid;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::events::EventType;
 
 /// Query of `GET /v1/events`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
     pub limit: Option<i64>,
     pub starting_after: Option<String>,
+    /// Only events of this type.
     #[serde(rename = "type")]
+    #[param(rename = "type")]
     pub kind: Option<String>,
 }
 
 /// `GET /v1/events`, newest first.
+#[utoipa::path(get, path = "/v1/events", tag = "events", params(EventQuery),
+    responses((status = 200, body = List<Object>, description = "Events, each `{id, object: \"event\", type, created, data: {object}}`"), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<EventQuery>,
@@ -31,10 +37,10 @@ pub async fn list(
         Some(n) if (1..=100).contains(&n) => n,
         Some(_) => return Err(Invalid::value("limit", "must be between 1 and 100.").into()),
     };
-    if let Some(kind) = q.kind.as_deref() {
-        if EventType::parse(kind).is_none() {
-            return Err(Invalid::value("type", format!("{kind:?} is not an event type.")).into());
-        }
+    if let Some(kind) = q.kind.as_deref()
+        && EventType::parse(kind).is_none()
+    {
+        return Err(Invalid::value("type", format!("{kind:?} is not an event type.")).into());
     }
     let rows = state
         .store()
@@ -48,6 +54,8 @@ pub async fn list(
 }
 
 /// `GET /v1/events/{id}`
+#[utoipa::path(get, path = "/v1/events/{id}", tag = "events", params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -63,8 +63,17 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         }
         if text.starts_with("unknown field") {
             // The path already ends at the unknown field.
-            let field = if path == "." { quoted.unwrap_or_default() } else { path };
-            return Invalid { message: format!("`{field}` is not a known parameter."), param: field, code: "parameter_unknown" }.into();
+            let field = if path == "." {
+                quoted.unwrap_or_default()
+            } else {
+                path
+            };
+            return Invalid {
+                message: format!("`{field}` is not a known parameter."),
+                param: field,
+                code: "parameter_unknown",
+            }
+            .into();
         }
         let message = text.split(" at line").next().unwrap_or(&text).to_owned();
         Invalid::value(path, format!("has the wrong type: {message}.")).into()

@@ -11,12 +11,15 @@ use crate::domain::status::State;
 use crate::store::webhooks::Endpoint;
 
 /// `checkout.session`
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SessionObject {
     pub id: String,
+    #[schema(value_type = String, example = "checkout.session")]
     pub object: &'static str,
     /// The hosted checkout page to send the shopper to.
     pub url: String,
+    /// `open`, `complete` or `expired`.
+    #[schema(value_type = String)]
     pub status: &'static str,
     pub amount: i64,
     pub currency: String,
@@ -69,9 +72,10 @@ impl SessionObject {
 }
 
 /// `webhook_endpoint`; `secret` only in the answer to its creation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EndpointObject {
     pub id: String,
+    #[schema(value_type = String, example = "webhook_endpoint")]
     pub object: &'static str,
     pub url: String,
     pub enabled_events: Vec<String>,
@@ -96,8 +100,9 @@ impl EndpointObject {
 }
 
 /// A page of a list: `{"object":"list","data":[…],"has_more":…}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct List<T> {
+    #[schema(value_type = String, example = "list")]
     pub object: &'static str,
     pub data: Vec<T>,
     pub has_more: bool,

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::json::Body;
 use super::objects::{List, SessionObject};
+use crate::api::openapi::ErrorBody;
 use crate::checkout::{self, CreateSession};
 use crate::domain::SessionStatus;
 use crate::domain::ids::SessionId;
@@ -23,6 +24,9 @@ fn parse_id(raw: &str) -> Result<SessionId, AppError> {
 }
 
 /// `POST /v1/checkout_sessions`
+#[utoipa::path(post, path = "/v1/checkout_sessions", tag = "checkout_sessions", request_body = CreateSession,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the stored response for the same body")),
+    responses((status = 200, body = SessionObject), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Body(req): Body<CreateSession>,
@@ -35,6 +39,8 @@ pub async fn create(
 }
 
 /// `GET /v1/checkout_sessions/{id}`
+#[utoipa::path(get, path = "/v1/checkout_sessions/{id}", tag = "checkout_sessions", params(("id" = String, Path)),
+    responses((status = 200, body = SessionObject), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -50,7 +56,8 @@ pub async fn get(
 }
 
 /// Query of list endpoints.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// 1–100, default 10.
@@ -74,6 +81,8 @@ impl ListQuery {
 }
 
 /// `GET /v1/checkout_sessions`
+#[utoipa::path(get, path = "/v1/checkout_sessions", tag = "checkout_sessions", params(ListQuery),
+    responses((status = 200, body = List<SessionObject>), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
@@ -97,6 +106,8 @@ pub async fn list(
     )))
 }
 
+#[utoipa::path(post, path = "/v1/checkout_sessions/{id}/expire", tag = "checkout_sessions", params(("id" = String, Path)),
+    responses((status = 200, body = SessionObject), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 /// `POST /v1/checkout_sessions/{id}/expire`: closes an open session now. Expiring an expired
 /// session answers it unchanged; a completed one cannot be expired.
 pub async fn expire(

@@ -7,13 +7,14 @@ use serde::Deserialize;
 
 use super::json::Body;
 use super::objects::{EndpointObject, List};
+use crate::api::openapi::ErrorBody;
 use crate::domain::{Invalid, RedirectUrl};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::events::EventType;
 
 /// A create-endpoint request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateEndpoint {
     /// https (http only for localhost).
@@ -23,6 +24,8 @@ pub struct CreateEndpoint {
 }
 
 /// `POST /v1/webhook_endpoints`
+#[utoipa::path(post, path = "/v1/webhook_endpoints", tag = "webhooks", request_body = CreateEndpoint,
+    responses((status = 200, body = EndpointObject, description = "Created; `secret` is shown only here"), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Body(req): Body<CreateEndpoint>,
@@ -53,6 +56,7 @@ pub async fn create(
 }
 
 /// `GET /v1/webhook_endpoints`
+#[utoipa::path(get, path = "/v1/webhook_endpoints", tag = "webhooks", responses((status = 200, body = List<EndpointObject>)))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<List<EndpointObject>>, AppError> {
     let all: Vec<_> = state
         .store()
@@ -66,6 +70,8 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<List<EndpointObj
 }
 
 /// `DELETE /v1/webhook_endpoints/{id}`
+#[utoipa::path(delete, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,

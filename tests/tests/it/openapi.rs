@@ -1,0 +1,38 @@
+//! The OpenAPI document is generated from the handlers and pinned by a snapshot.
+
+use paybridge_tests::spawn_app;
+use serde_json::Value;
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_merchant_endpoint() {
+    let app = spawn_app().await;
+    let res = app.get("/openapi.json").await;
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/v1/checkout_sessions", "post"),
+        ("/v1/checkout_sessions", "get"),
+        ("/v1/checkout_sessions/{id}", "get"),
+        ("/v1/checkout_sessions/{id}/expire", "post"),
+        ("/v1/webhook_endpoints", "post"),
+        ("/v1/webhook_endpoints", "get"),
+        ("/v1/webhook_endpoints/{id}", "delete"),
+        ("/v1/events", "get"),
+        ("/v1/events/{id}", "get"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing"
+        );
+    }
+    let create = &doc["components"]["schemas"]["CreateSession"];
+    assert!(
+        create["required"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("amount")),
+        "{create}"
+    );
+    insta::assert_json_snapshot!("openapi", doc);
+}
