@@ -138,14 +138,21 @@ async fn run(sandbox: Sandbox, mut stopped: watch::Receiver<bool>) {
         if let Err(e) = super::refunds::settle_due(&sandbox).await {
             tracing::warn!(error = %e, "sandbox cannot settle refunds");
         }
+        let next_refund = super::refunds::next_settlement(&sandbox)
+            .await
+            .ok()
+            .flatten();
         let pause = match claim_due(&sandbox).await {
             Ok((claimed, next)) => {
                 for (id, attempts) in claimed {
                     in_flight.spawn(deliver(sandbox.clone(), id, attempts));
                 }
-                next.map_or(IDLE, |at| {
-                    Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)).min(IDLE)
-                })
+                next.into_iter()
+                    .chain(next_refund)
+                    .min()
+                    .map_or(IDLE, |at| {
+                        Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)).min(IDLE)
+                    })
             }
             Err(e) => {
                 tracing::warn!(error = %e, "sandbox cannot read due notifications");

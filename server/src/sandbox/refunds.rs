@@ -315,6 +315,14 @@ pub async fn query(
     Reply::json(&refund.json())
 }
 
+/// When the next processing refund is due to settle, if any.
+pub async fn next_settlement(sandbox: &Sandbox) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query("SELECT MIN(settle_at) AS due FROM sandbox_refunds WHERE status = 'PROCESSING'")
+        .fetch_one(sandbox.store().pool())
+        .await?
+        .try_get("due")
+}
+
 /// Settles refunds whose processing time is over and queues their `REFUND.SUCCESS`.
 pub async fn settle_due(sandbox: &Sandbox) -> Result<(), sqlx::Error> {
     let now = now_ms();

@@ -11,3 +11,4 @@ mod openapi;
 mod page;
 mod process;
 mod webhooks;
+mod sandbox;
