@@ -36,9 +36,10 @@ lint: tools
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p paybridge-frontend --target wasm32-unknown-unknown -- -D warnings
 
-## bench: criterion benchmarks
+## bench: criterion benchmarks (crypto) and create-session load with wrk on a release build
 bench:
 	cargo bench -p paybridge-server
+	.ci/bench-sessions.sh
 
 tools:
 	@.ci/tools.sh build
