@@ -10,5 +10,5 @@ mod merchant;
 mod openapi;
 mod page;
 mod process;
-mod webhooks;
 mod sandbox;
+mod webhooks;
