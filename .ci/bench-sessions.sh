@@ -8,11 +8,13 @@ if ! command -v wrk >/dev/null; then
   echo "==> installing wrk (once)" >&2
   if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
 fi
-cargo build --release -p paybridge-server --bin paybridge
+# PAYBRIDGE_BENCH_BIN=path measures another build (e.g. the one before a change) in the same run.
+BIN="${PAYBRIDGE_BENCH_BIN:-./target/release/paybridge}"
+if [ -z "${PAYBRIDGE_BENCH_BIN:-}" ]; then cargo build --release -p paybridge-server --bin paybridge; fi
 
 DIR="$(mktemp -d /tmp/paybridge-bench.XXXXXX)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-RUST_LOG=warn ./target/release/paybridge --listen "127.0.0.1:$PORT" --data-dir "$DIR" --log-format json >"$DIR/log" 2>&1 &
+RUST_LOG=warn "$BIN" --listen "127.0.0.1:$PORT" --data-dir "$DIR" --log-format json >"$DIR/log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$DIR"' EXIT
 for _ in $(seq 1 100); do

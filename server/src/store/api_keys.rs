@@ -1,5 +1,9 @@
 //! Merchant API keys, stored as SHA-256 hashes: the plaintext is shown once, at creation.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -18,6 +22,39 @@ pub struct ApiKey {
     pub mode: String,
     pub created_at: Millis,
     pub revoked_at: Option<Millis>,
+}
+
+/// How long a looked-up key is trusted without asking the database again. Bounds how long a
+/// key revoked by another process (the CLI, another instance) keeps working.
+const CACHE_TTL: Duration = Duration::from_secs(5);
+const CACHE_MAX: usize = 1024;
+
+/// Recently authenticated keys by hash, so the hot path skips one query per request.
+#[derive(Debug, Default)]
+pub struct KeyCache(Mutex<HashMap<String, (ApiKey, Instant)>>);
+
+impl KeyCache {
+    fn get(&self, hash: &str) -> Option<ApiKey> {
+        let map = self.0.lock().ok()?;
+        map.get(hash)
+            .filter(|(_, at)| at.elapsed() < CACHE_TTL)
+            .map(|(k, _)| k.clone())
+    }
+
+    fn put(&self, hash: String, key: ApiKey) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= CACHE_MAX {
+                map.clear();
+            }
+            map.insert(hash, (key, Instant::now()));
+        }
+    }
+
+    fn clear(&self) {
+        if let Ok(mut map) = self.0.lock() {
+            map.clear();
+        }
+    }
 }
 
 /// SHA-256 of the key text, hex.
@@ -66,11 +103,19 @@ impl Store {
     /// # Errors
     /// On a database error.
     pub async fn find_api_key(&self, key: &str) -> Result<Option<ApiKey>, sqlx::Error> {
+        let hash = hash_key(key);
+        if let Some(cached) = self.keys.get(&hash) {
+            return Ok(Some(cached));
+        }
         let row = sqlx::query("SELECT id, display, mode, created_at, revoked_at FROM api_keys WHERE hash = $1 AND revoked_at IS NULL")
-            .bind(hash_key(key))
+            .bind(&hash)
             .fetch_optional(self.pool())
             .await?;
-        row.map(|r| api_key(&r)).transpose()
+        let found = row.map(|r| api_key(&r)).transpose()?;
+        if let Some(k) = &found {
+            self.keys.put(hash, k.clone());
+        }
+        Ok(found)
     }
 
     /// Every key, newest first.
@@ -95,6 +140,7 @@ impl Store {
                 .bind(id)
                 .execute(self.pool())
                 .await?;
+        self.keys.clear();
         Ok(done.rows_affected() == 1)
     }
 }

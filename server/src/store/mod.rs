@@ -31,6 +31,7 @@ pub enum DbKind {
 pub struct Store {
     pool: AnyPool,
     kind: DbKind,
+    keys: std::sync::Arc<api_keys::KeyCache>,
 }
 
 /// A transaction on the store.
@@ -77,7 +78,11 @@ impl Store {
             DbKind::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        Ok(Self { pool, kind })
+        Ok(Self {
+            pool,
+            kind,
+            keys: std::sync::Arc::default(),
+        })
     }
 
     /// Which database this is.
