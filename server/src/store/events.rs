@@ -92,27 +92,44 @@ pub async fn emit(
     .bind(now)
     .execute(&mut **tx)
     .await?;
+    queue_deliveries(tx, id.as_str(), kind.as_str(), now).await?;
+    Ok(id)
+}
+
+/// Queues one delivery of `event_id` for every active endpoint subscribed to `kind` that has
+/// none yet, inside `tx`; returns how many were queued.
+///
+/// # Errors
+/// On a database error.
+pub async fn queue_deliveries(
+    tx: &mut Tx,
+    event_id: &str,
+    kind: &str,
+    now: Millis,
+) -> Result<u64, sqlx::Error> {
     let endpoints = sqlx::query(
-        "SELECT id FROM webhook_endpoints WHERE deleted_at IS NULL \
-         AND (enabled_events = '*' OR enabled_events LIKE $1)",
+        "SELECT id FROM webhook_endpoints WHERE deleted_at IS NULL AND (enabled_events = '*' OR enabled_events LIKE $1) \
+         AND id NOT IN (SELECT endpoint_id FROM webhook_deliveries WHERE event_id = $2)",
     )
-    .bind(format!("%,{},%", kind.as_str()))
+    .bind(format!("%,{kind},%"))
+    .bind(event_id)
     .fetch_all(&mut **tx)
     .await?;
+    let mut queued = 0;
     for endpoint in endpoints {
-        let endpoint_id: String = endpoint.try_get("id")?;
         sqlx::query(
             "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at) \
              VALUES ($1, $2, $3, 'pending', 0, $4, $4)",
         )
         .bind(Id::<DeliveryKind>::generate().as_str())
-        .bind(id.as_str())
-        .bind(endpoint_id)
+        .bind(event_id)
+        .bind(endpoint.try_get::<String, _>("id")?)
         .bind(now)
         .execute(&mut **tx)
         .await?;
+        queued += 1;
     }
-    Ok(id)
+    Ok(queued)
 }
 
 const EVENT_COLUMNS: &str = "seq, id, type, object_id, payload, created_at";

@@ -5,7 +5,7 @@
 use sqlx::Row;
 
 use super::{DbKind, Store};
-use crate::domain::ids::{DeliveryKind, Id, WebhookEndpointId};
+use crate::domain::ids::WebhookEndpointId;
 use crate::domain::{Millis, now_millis};
 use crate::secret::Secret;
 
@@ -247,30 +247,10 @@ impl Store {
             .await?
             .map(|r| r.try_get("type"))
             .transpose()?;
-        let mut added = 0;
-        if let Some(kind) = kind {
-            let missing = sqlx::query(
-                "SELECT id FROM webhook_endpoints WHERE deleted_at IS NULL AND (enabled_events = '*' OR enabled_events LIKE $1) \
-                 AND id NOT IN (SELECT endpoint_id FROM webhook_deliveries WHERE event_id = $2)",
-            )
-            .bind(format!("%,{kind},%"))
-            .bind(event_id)
-            .fetch_all(&mut *tx)
-            .await?;
-            for row in missing {
-                sqlx::query(
-                    "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at) \
-                     VALUES ($1, $2, $3, 'pending', 0, $4, $4)",
-                )
-                .bind(Id::<DeliveryKind>::generate().as_str())
-                .bind(event_id)
-                .bind(row.try_get::<String, _>("id")?)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                added += 1;
-            }
-        }
+        let added = match kind {
+            Some(kind) => super::events::queue_deliveries(&mut tx, event_id, &kind, now).await?,
+            None => 0,
+        };
         tx.commit().await?;
         Ok(reset + added)
     }

@@ -151,7 +151,53 @@ async fn sessions_expire_on_their_own_without_traffic(db: Db) {
     assert_eq!(event["data"]["object"]["id"], id);
 }
 
+async fn a_replayed_event_is_delivered_again(db: Db) {
+    let app = spawn(Options {
+        database_url: fresh_database(db).await,
+        ..Options::default()
+    })
+    .await;
+    let receiver = Receiver::start(&[]).await;
+    register(&app, &receiver).await;
+    expire(&app, 126).await;
+    let first = receiver.wait_for(1, Duration::from_secs(20)).await;
+    let event_id = first[0].headers["paybridge-event-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    wait::until(
+        "the first delivery to be recorded",
+        Duration::from_secs(10),
+        || {
+            let (store, id) = (app.state.store().clone(), event_id.clone());
+            async move {
+                store
+                    .attempts_for_event(&id)
+                    .await
+                    .ok()
+                    .filter(|a| a.len() == 1)
+            }
+        },
+    )
+    .await;
+    // A second endpoint registered later receives the replay too.
+    let late = Receiver::start(&[]).await;
+    register(&app, &late).await;
+    assert_eq!(app.state.store().replay_event(&event_id).await.unwrap(), 2);
+    let again = receiver.wait_for(2, Duration::from_secs(20)).await;
+    assert_eq!(
+        again[1].headers["paybridge-event-id"].to_str().unwrap(),
+        event_id
+    );
+    let late_got = late.wait_for(1, Duration::from_secs(20)).await;
+    assert_eq!(
+        late_got[0].headers["paybridge-event-id"].to_str().unwrap(),
+        event_id
+    );
+}
+
 on_both_databases!(
+    a_replayed_event_is_delivered_again,
     webhooks_carry_a_signature_the_receiver_can_verify,
     a_failing_receiver_is_retried_until_it_answers_2xx,
     sessions_expire_on_their_own_without_traffic,
