@@ -1,9 +1,11 @@
 //! Wire types shared by the paybridge server and the checkout page (compiled natively and to wasm).
 
+pub mod environment;
 pub mod error;
 pub mod money;
 pub mod view;
 
+pub use environment::{Environment, Hints, detect};
 pub use error::{ApiError, ApiErrorBody, ErrorType};
 pub use money::{Currency, MinorUnits};
 pub use view::{CheckoutStatus, CheckoutView};
