@@ -32,8 +32,12 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
     let csp = security::content_security_policy(state.config(), state.page().script_hashes());
     let x_request_id = HeaderName::from_static("x-request-id");
 
-    let mut router = Router::new()
-        .route("/", get(page::serve))
+    let mut router = Router::new();
+    // `/` is the demo store in sandbox mode (crate::demo), the page's start screen in live mode.
+    if !crate::demo::owns_root(&state) {
+        router = router.route("/", get(page::serve));
+    }
+    let mut router = router
         .route("/pay/{id}", get(page::serve))
         .route("/api/checkout/{id}", get(shopper::checkout_view))
         .route("/api/{*rest}", axum::routing::any(shopper::unknown))
@@ -44,6 +48,8 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
         .merge(merchant::router(&state))
         // Sandbox mode only: the simulated WeChat Pay / OAuth and shopper screens under /sandbox.
         .merge(crate::sandbox::router(&state))
+        // Sandbox mode only: the demo store at `/` and its merchant under /demo.
+        .merge(crate::demo::router(&state))
         .merge(assets::router(&state.config().dist_dir))
         .fallback(|| async { (StatusCode::NOT_FOUND, "Not found") })
         .layer(middleware::from_fn_with_state(

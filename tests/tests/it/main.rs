@@ -5,6 +5,7 @@
 
 mod browser;
 mod config;
+mod demo;
 mod health;
 mod merchant;
 mod openapi;
