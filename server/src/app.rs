@@ -14,7 +14,7 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::api::{health, merchant, shopper};
+use crate::api::{health, merchant, pay, shopper};
 use crate::state::AppState;
 use crate::web::{assets, page, security};
 use crate::{metrics, telemetry};
@@ -40,6 +40,14 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
     let mut router = router
         .route("/pay/{id}", get(page::serve))
         .route("/api/checkout/{id}", get(shopper::checkout_view))
+        .route("/api/checkout/{id}/pay", axum::routing::post(pay::pay))
+        .route("/api/checkout/{id}/status", get(pay::status))
+        .route(
+            "/api/miniprogram/login",
+            axum::routing::post(pay::miniprogram_login),
+        )
+        .route("/oauth/wechat/callback", get(pay::oauth_callback))
+        .route("/notify/wechat", axum::routing::post(pay::notify))
         .route("/api/{*rest}", axum::routing::any(shopper::unknown))
         .route("/openapi.json", get(crate::api::openapi::document))
         .route("/healthz", get(health::healthz))

@@ -18,6 +18,7 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    mismatches: prometheus::IntCounter,
 }
 
 impl Metrics {
@@ -42,13 +43,24 @@ impl Metrics {
             ]),
             &labels,
         )?;
+        let mismatches = prometheus::IntCounter::new(
+            "paybridge_provider_mismatches_total",
+            "Authentic provider transactions that disagreed with our payment attempt (alert on any)",
+        )?;
+        registry.register(Box::new(mismatches.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
+            mismatches,
         })
+    }
+
+    /// Counts a provider transaction that disagreed with our records.
+    pub fn provider_mismatch(&self) {
+        self.mismatches.inc();
     }
 
     /// The registry, for other modules' families.

@@ -81,7 +81,18 @@ impl Server {
                 crate::sandbox::Sandbox::start(state.config(), state.store(), &state.public_url())
                     .await
                     .map_err(|e| StartError::Setup(format!("sandbox: {e}")))?;
+            let clients = sandbox
+                .wechat_clients(&state.public_url())
+                .map_err(|e| StartError::Setup(format!("sandbox WeChat clients: {e}")))?;
+            state.install_wechat(clients);
             state.install_sandbox(sandbox);
+        } else if let Some(wechat) = &state.config().wechat {
+            let clients = crate::sandbox::clients::WechatClients::from_config(
+                wechat,
+                &state.config().wechat_endpoints,
+            )
+            .map_err(|e| StartError::Setup(format!("WeChat Pay: {e}")))?;
+            state.install_wechat(clients);
         }
         let router = app(state.clone()).map_err(|e| StartError::Setup(e.to_string()))?;
         Ok(Self {

@@ -20,6 +20,8 @@ struct Inner {
     page: Page,
     /// The simulator, installed at start in sandbox mode only.
     sandbox: std::sync::OnceLock<crate::sandbox::Sandbox>,
+    /// WeChat Pay and OAuth clients (the sandbox's in sandbox mode).
+    wechat: std::sync::OnceLock<crate::sandbox::clients::WechatClients>,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
             metrics,
             page,
             sandbox: std::sync::OnceLock::new(),
+            wechat: std::sync::OnceLock::new(),
         }))
     }
 
@@ -81,6 +84,32 @@ impl AppState {
     #[must_use]
     pub fn page(&self) -> &Page {
         &self.0.page
+    }
+
+    /// The WeChat clients, once installed at start.
+    #[must_use]
+    pub fn wechat(&self) -> Option<&crate::sandbox::clients::WechatClients> {
+        self.0.wechat.get()
+    }
+
+    /// The mini program appid orders are made with, when one is configured.
+    #[must_use]
+    pub fn wechat_miniprogram_appid(&self) -> Option<String> {
+        match self.sandbox() {
+            Some(sandbox) => sandbox.wechat_config().miniprogram.map(|m| m.appid),
+            None => self
+                .0
+                .config
+                .wechat
+                .as_ref()
+                .and_then(|w| w.miniprogram.as_ref())
+                .map(|m| m.appid.clone()),
+        }
+    }
+
+    /// Installs the WeChat clients (once, at start).
+    pub fn install_wechat(&self, clients: crate::sandbox::clients::WechatClients) {
+        let _ = self.0.wechat.set(clients);
     }
 
     /// The sandbox simulator (sandbox mode only).

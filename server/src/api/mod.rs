@@ -1,6 +1,8 @@
 //! HTTP handlers, by audience.
 
+pub mod client_ip;
 pub mod health;
 pub mod merchant;
 pub mod openapi;
+pub mod pay;
 pub mod shopper;

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::merchant::{events, sessions, webhooks};
+use super::merchant::{events, payments, sessions, webhooks};
 
 /// The error body every endpoint answers with (mirrors `paybridge_shared::ApiErrorBody`).
 #[derive(ToSchema)]
@@ -52,6 +52,7 @@ impl Modify for BearerAuth {
     paths(
         sessions::create, sessions::get, sessions::list, sessions::expire,
         webhooks::create, webhooks::list, webhooks::delete,
+        payments::get, payments::create_refund, payments::get_refund,
         events::list, events::get,
     ),
     components(schemas(ErrorBody, ErrorDetail)),

@@ -91,6 +91,8 @@ impl<K> fmt::Debug for Id<K> {
 pub type SessionId = Id<SessionKind>;
 /// Id of a payment attempt.
 pub type PaymentId = Id<PaymentKind>;
+/// Id of a refund.
+pub type RefundId = Id<RefundKind>;
 /// Id of an event.
 pub type EventId = Id<EventKind>;
 /// Id of a webhook endpoint.

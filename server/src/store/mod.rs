@@ -7,6 +7,8 @@
 pub mod api_keys;
 pub mod events;
 pub mod idempotency;
+pub mod payments;
+pub mod refunds;
 pub mod sessions;
 pub mod webhooks;
 

@@ -160,6 +160,25 @@ pub async fn expire(
     row.as_ref().map(session).transpose()
 }
 
+/// Moves an open session to `complete` in `tx`; `None` when it was not open.
+///
+/// # Errors
+/// On a database error.
+pub async fn complete(
+    tx: &mut Tx,
+    id: &SessionId,
+    now: Millis,
+) -> Result<Option<CheckoutSession>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "UPDATE checkout_sessions SET status = 'complete', completed_at = $1 WHERE id = $2 AND status = 'open' RETURNING {COLUMNS}"
+    ))
+    .bind(now)
+    .bind(id.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(session).transpose()
+}
+
 fn session(r: &sqlx::any::AnyRow) -> Result<CheckoutSession, sqlx::Error> {
     let decode = |e: String| sqlx::Error::Decode(e.into());
     let id: String = r.try_get("id")?;

@@ -6,6 +6,7 @@
 mod browser;
 mod config;
 mod demo;
+mod flows;
 mod health;
 mod merchant;
 mod openapi;

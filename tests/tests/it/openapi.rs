@@ -18,6 +18,9 @@ async fn the_openapi_document_describes_every_merchant_endpoint() {
         ("/v1/webhook_endpoints", "post"),
         ("/v1/webhook_endpoints", "get"),
         ("/v1/webhook_endpoints/{id}", "delete"),
+        ("/v1/payments/{id}", "get"),
+        ("/v1/refunds", "post"),
+        ("/v1/refunds/{id}", "get"),
         ("/v1/events", "get"),
         ("/v1/events/{id}", "get"),
     ] {

@@ -5,6 +5,7 @@ pub mod events;
 pub mod idempotency;
 pub mod json;
 pub mod objects;
+pub mod payments;
 pub mod sessions;
 pub mod webhooks;
 
@@ -29,6 +30,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(webhooks::create).get(webhooks::list),
         )
         .route("/v1/webhook_endpoints/{id}", delete(webhooks::delete))
+        .route("/v1/payments/{id}", get(payments::get))
+        .route("/v1/refunds", post(payments::create_refund))
+        .route("/v1/refunds/{id}", get(payments::get_refund))
         .route("/v1/events", get(events::list))
         .route("/v1/events/{id}", get(events::get))
         .route("/v1/{*rest}", axum::routing::any(unknown))

@@ -121,3 +121,90 @@ impl<T> List<T> {
         }
     }
 }
+
+/// `payment`: one attempt.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PaymentObject {
+    pub id: String,
+    #[schema(value_type = String, example = "payment")]
+    pub object: &'static str,
+    pub checkout_session: String,
+    /// `wechat_pay`.
+    pub method: String,
+    /// `jsapi`, `miniprogram`, `h5` or `native`.
+    #[schema(value_type = String)]
+    pub channel: &'static str,
+    /// `created`, `pending`, `succeeded`, `failed` or `canceled`.
+    #[schema(value_type = String)]
+    pub status: &'static str,
+    pub amount: i64,
+    pub currency: String,
+    pub out_trade_no: String,
+    pub provider_transaction_id: Option<String>,
+    pub failure_reason: Option<String>,
+    pub created: i64,
+}
+
+impl PaymentObject {
+    /// The API form of `p`.
+    #[must_use]
+    pub fn new(p: &crate::domain::Payment) -> Self {
+        Self {
+            id: p.id.to_string(),
+            object: "payment",
+            checkout_session: p.session_id.to_string(),
+            method: p.method.clone(),
+            channel: p.channel.as_str(),
+            status: p.status.as_str(),
+            amount: p.amount,
+            currency: p.currency.to_ascii_lowercase(),
+            out_trade_no: p.out_trade_no.clone(),
+            provider_transaction_id: p.provider_transaction_id.clone(),
+            failure_reason: p.failure_reason.clone(),
+            created: p.created_at / 1000,
+        }
+    }
+}
+
+/// A payment as an event payload.
+#[must_use]
+pub fn payment_value(p: &crate::domain::Payment) -> serde_json::Value {
+    serde_json::to_value(PaymentObject::new(p)).unwrap_or_default()
+}
+
+/// `refund`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RefundObject {
+    pub id: String,
+    #[schema(value_type = String, example = "refund")]
+    pub object: &'static str,
+    pub payment: String,
+    pub amount: i64,
+    /// `pending`, `succeeded` or `failed`.
+    #[schema(value_type = String)]
+    pub status: &'static str,
+    pub reason: Option<String>,
+    pub created: i64,
+}
+
+impl RefundObject {
+    /// The API form of `r`.
+    #[must_use]
+    pub fn new(r: &crate::store::refunds::Refund) -> Self {
+        Self {
+            id: r.id.clone(),
+            object: "refund",
+            payment: r.payment_id.clone(),
+            amount: r.amount,
+            status: r.status.as_str(),
+            reason: r.reason.clone(),
+            created: r.created_at / 1000,
+        }
+    }
+}
+
+/// A refund as an event payload.
+#[must_use]
+pub fn refund_value(r: &crate::store::refunds::Refund) -> serde_json::Value {
+    serde_json::to_value(RefundObject::new(r)).unwrap_or_default()
+}

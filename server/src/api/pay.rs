@@ -1,0 +1,258 @@
+//! The page's payment endpoints: start paying, poll status, WeChat OAuth return, mini program
+//! login, and WeChat Pay notifications.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use paybridge_shared::{CheckoutStatus, Hints, NextAction, PayRequest, StatusView, detect};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::client_ip::ClientIp;
+use crate::domain::ids::SessionId;
+use crate::domain::{Channel, PaymentStatus, SessionStatus, now_millis};
+use crate::error::AppError;
+use crate::payments::complete::{self, Applied};
+use crate::payments::{self, Shopper, oauth_state};
+use crate::providers::wechat::NotificationEvent;
+use crate::state::AppState;
+
+/// How old the last provider check of a pending attempt may be before a status poll asks again.
+const STALE_MS: i64 = 3_000;
+
+fn session_id(raw: &str) -> Result<SessionId, AppError> {
+    SessionId::parse(raw)
+        .ok_or_else(|| AppError::not_found("checkout_not_found", "No such checkout session."))
+}
+
+/// `POST /api/checkout/{id}/pay`
+pub async fn pay(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Json(req): Json<PayRequest>,
+) -> Result<Json<NextAction>, AppError> {
+    let id = session_id(&id)?;
+    if req.method != "wechat_pay" {
+        return Err(
+            crate::domain::Invalid::value("method", "only \"wechat_pay\" is available.").into(),
+        );
+    }
+    let environment = req.environment.unwrap_or_else(|| {
+        let ua = headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        detect(ua, &Hints::default())
+    });
+    let shopper = Shopper {
+        environment,
+        prefer_qr: req.prefer.as_deref() == Some("qr"),
+        ip,
+    };
+    payments::pay(&state, &id, &shopper).await.map(Json)
+}
+
+/// `GET /api/checkout/{id}/status`: asks WeChat when a pending attempt's last check is stale,
+/// so a lost notification never leaves a paid shopper waiting.
+pub async fn status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<StatusView>, AppError> {
+    let id = session_id(&id)?;
+    let mut session = crate::checkout::get(&state, &id)
+        .await?
+        .ok_or_else(|| AppError::not_found("checkout_not_found", "No such checkout session."))?;
+    let mut latest = state
+        .store()
+        .payments_of_session(&id)
+        .await?
+        .into_iter()
+        .next();
+    if session.status == SessionStatus::Open
+        && let Some(p) = &latest
+        && matches!(p.status, PaymentStatus::Pending)
+        && now_millis() - p.checked_at > STALE_MS
+        && complete::check(&state, p).await? == Applied::Succeeded
+    {
+        session = crate::checkout::get(&state, &id).await?.unwrap_or(session);
+        latest = state
+            .store()
+            .payments_of_session(&id)
+            .await?
+            .into_iter()
+            .next();
+    }
+    let status = match session.status {
+        SessionStatus::Open => CheckoutStatus::Open,
+        SessionStatus::Complete => CheckoutStatus::Complete,
+        SessionStatus::Expired => CheckoutStatus::Expired,
+    };
+    Ok(Json(StatusView {
+        status,
+        payment_status: latest.map(|p| crate::domain::status::State::as_str(p.status).to_owned()),
+        success_url: (session.status == SessionStatus::Complete).then_some(session.success_url),
+    }))
+}
+
+/// Query of the OAuth return.
+#[derive(Debug, Deserialize)]
+pub struct OAuthReturn {
+    code: Option<String>,
+    state: String,
+}
+
+/// `GET /oauth/wechat/callback?code&state`: the state must be ours, fresh, unused and bound to
+/// the session; the code becomes the shopper's openid, stored on the session.
+pub async fn oauth_callback(
+    State(state): State<AppState>,
+    Query(q): Query<OAuthReturn>,
+) -> Result<Response, AppError> {
+    let secret = state
+        .config()
+        .secret_key
+        .as_ref()
+        .map(|s| s.expose().clone())
+        .unwrap_or_default();
+    let now = now_millis();
+    let session = oauth_state::verify(&secret, &q.state, now)
+        .and_then(|s| SessionId::parse(&s))
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "oauth_state_invalid",
+                "This sign-in link is invalid or has expired. Please open the checkout again.",
+            )
+        })?;
+    if !state
+        .store()
+        .use_token_once(&oauth_state::fingerprint(&q.state), now)
+        .await?
+    {
+        return Err(AppError::bad_request(
+            "oauth_state_used",
+            "This sign-in link was already used. Please open the checkout again.",
+        ));
+    }
+    let Some(code) = q.code.filter(|c| !c.is_empty() && c.len() <= 128) else {
+        // The shopper refused; back to the page, which offers a QR code instead.
+        return Ok(Redirect::to(&format!("/pay/{session}?oauth=denied")).into_response());
+    };
+    let wechat = state
+        .wechat()
+        .ok_or_else(|| AppError::internal("WeChat clients missing"))?;
+    let token = wechat.oauth.exchange_code(&code).await.map_err(|e| {
+        tracing::warn!(error = %e, "OAuth code exchange failed");
+        AppError::bad_request(
+            "oauth_failed",
+            "WeChat sign-in failed. Please open the checkout again.",
+        )
+    })?;
+    state
+        .store()
+        .set_session_openid(&session, &token.openid)
+        .await?;
+    // A full page load of /pay/{id} (iOS checks the pay directory against the first URL).
+    Ok(Redirect::to(&format!("/pay/{session}")).into_response())
+}
+
+/// Body of `POST /api/miniprogram/login`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MiniProgramLogin {
+    cs: String,
+    code: String,
+}
+
+/// `POST /api/miniprogram/login {cs, code}` → `wx.requestPayment` parameters.
+pub async fn miniprogram_login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(req): Json<MiniProgramLogin>,
+) -> Result<Json<NextAction>, AppError> {
+    let id = session_id(&req.cs)?;
+    let session = crate::checkout::get(&state, &id)
+        .await?
+        .ok_or_else(|| AppError::not_found("checkout_not_found", "No such checkout session."))?;
+    match session.status {
+        SessionStatus::Complete => {
+            return Ok(Json(NextAction::AlreadyPaid {
+                success_url: session.success_url,
+            }));
+        }
+        SessionStatus::Expired => return Ok(Json(NextAction::Expired)),
+        SessionStatus::Open => {}
+    }
+    let wechat = state
+        .wechat()
+        .ok_or_else(|| AppError::internal("WeChat clients missing"))?;
+    let (Some(mp), Some(appid)) = (
+        wechat.miniprogram.as_ref(),
+        state.wechat_miniprogram_appid(),
+    ) else {
+        return Err(AppError::conflict(
+            "miniprogram_not_configured",
+            "No mini program is configured on this server.",
+        ));
+    };
+    let login = mp.jscode2session(&req.code).await.map_err(|e| {
+        tracing::warn!(error = %e, "jscode2session failed");
+        AppError::bad_request(
+            "miniprogram_login_failed",
+            "The mini program login code was refused; call wx.login again.",
+        )
+    })?;
+    payments::start(
+        &state,
+        wechat,
+        &session,
+        Channel::MiniProgram,
+        appid,
+        Some(login.openid),
+        ip,
+    )
+    .await
+    .map(Json)
+}
+
+fn fail(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({"code": "FAIL", "message": message}))).into_response()
+}
+
+/// `POST /notify/wechat`: verified and decrypted before anything is trusted; answers 204 once
+/// the outcome is durable, 4xx for what must not be retried as is, 5xx to be retried.
+pub async fn notify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(wechat) = state.wechat() else {
+        return fail(StatusCode::SERVICE_UNAVAILABLE, "not configured");
+    };
+    let notification = match wechat.pay.parse_notification(&headers, &body).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "refused a WeChat Pay notification");
+            return fail(StatusCode::UNAUTHORIZED, "signature or payload invalid");
+        }
+    };
+    let mchid = wechat.pay.mchid();
+    let result = match &notification.event {
+        NotificationEvent::Transaction(t) => complete::apply(&state, mchid, t).await.map(|applied| {
+            tracing::info!(notification = %notification.id, out_trade_no = %t.out_trade_no, ?applied, "transaction notification");
+        }),
+        NotificationEvent::Refund(r) => crate::refunds::apply_notice(&state, mchid, r).await,
+        NotificationEvent::Unknown { event_type, .. } => {
+            tracing::info!(event_type = %event_type, "ignored a notification of an unknown type");
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not record a notification; WeChat will retry");
+            fail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "temporarily unable to record",
+            )
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! A payment attempt: one order at the provider for one checkout session.
+
+use super::ids::{PaymentId, SessionId};
+use super::{Millis, PaymentStatus};
+
+/// How the shopper pays with WeChat Pay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// `WeixinJSBridge` in the WeChat browser (official-account appid).
+    Jsapi,
+    /// `wx.requestPayment` in a mini program (mini program appid).
+    MiniProgram,
+    /// Redirect to WeChat's H5 cashier from a phone browser.
+    H5,
+    /// A QR code scanned with the phone.
+    Native,
+}
+
+impl Channel {
+    /// The API name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Jsapi => "jsapi",
+            Self::MiniProgram => "miniprogram",
+            Self::H5 => "h5",
+            Self::Native => "native",
+        }
+    }
+
+    /// Parses a stored name.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Jsapi, Self::MiniProgram, Self::H5, Self::Native]
+            .into_iter()
+            .find(|c| c.as_str() == text)
+    }
+}
+
+/// A stored payment attempt.
+#[derive(Debug, Clone)]
+pub struct Payment {
+    pub id: PaymentId,
+    pub session_id: SessionId,
+    pub method: String,
+    pub channel: Channel,
+    pub status: PaymentStatus,
+    pub amount: i64,
+    pub currency: String,
+    pub out_trade_no: String,
+    pub provider_transaction_id: Option<String>,
+    pub failure_reason: Option<String>,
+    pub appid: String,
+    pub openid: Option<String>,
+    /// The page's next action for this attempt, as JSON, once the provider answered.
+    pub next_action: Option<String>,
+    pub expires_at: Millis,
+    pub checked_at: Millis,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// `out_trade_no` for a payment id: its 32 hex digits (WeChat allows 6–32 characters).
+#[must_use]
+pub fn out_trade_no(id: &PaymentId) -> String {
+    id.as_str().trim_start_matches("pay_").to_owned()
+}

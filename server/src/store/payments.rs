@@ -1,0 +1,236 @@
+//! Payment attempts: insert before any provider call, guarded status transitions after.
+
+use sqlx::Row;
+
+use super::{Store, Tx};
+use crate::domain::ids::{PaymentId, SessionId};
+use crate::domain::status::State;
+use crate::domain::{Channel, Millis, Payment, PaymentStatus};
+
+const COLUMNS: &str = "id, session_id, method, channel, status, amount, currency, out_trade_no, provider_transaction_id, \
+                       failure_reason, appid, openid, next_action, expires_at, checked_at, created_at, updated_at";
+
+impl Store {
+    /// Stores a new attempt in `created`: durable before the provider hears of it.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn insert_payment(&self, p: &Payment) -> Result<(), sqlx::Error> {
+        sqlx::query(&format!(
+            "INSERT INTO payments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $9, $10, NULL, $11, $12, $13, $13)"
+        ))
+        .bind(p.id.as_str())
+        .bind(p.session_id.as_str())
+        .bind(&p.method)
+        .bind(p.channel.as_str())
+        .bind(p.status.as_str())
+        .bind(p.amount)
+        .bind(&p.currency)
+        .bind(&p.out_trade_no)
+        .bind(&p.appid)
+        .bind(&p.openid)
+        .bind(p.expires_at)
+        .bind(p.checked_at)
+        .bind(p.created_at)
+        .execute(self.pool())
+        .await
+        .map(drop)
+    }
+
+    /// Records the provider's answer: `created → pending` with the action to replay.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn mark_payment_pending(
+        &self,
+        id: &PaymentId,
+        next_action: &str,
+        now: Millis,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE payments SET status = 'pending', next_action = $1, updated_at = $2, checked_at = $2 WHERE id = $3 AND status = 'created'")
+            .bind(next_action)
+            .bind(now)
+            .bind(id.as_str())
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// One attempt by id.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn get_payment(&self, id: &PaymentId) -> Result<Option<Payment>, sqlx::Error> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM payments WHERE id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(payment).transpose()
+    }
+
+    /// The attempt with this `out_trade_no`.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn payment_by_out_trade_no(
+        &self,
+        out_trade_no: &str,
+    ) -> Result<Option<Payment>, sqlx::Error> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM payments WHERE out_trade_no = $1"
+        ))
+        .bind(out_trade_no)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(payment).transpose()
+    }
+
+    /// A session's attempts, newest first.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn payments_of_session(
+        &self,
+        session: &SessionId,
+    ) -> Result<Vec<Payment>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM payments WHERE session_id = $1 ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(session.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(payment).collect()
+    }
+
+    /// Unfinished attempts last checked before `before`, oldest check first.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn unfinished_payments(
+        &self,
+        before: Millis,
+        limit: i64,
+    ) -> Result<Vec<Payment>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM payments WHERE status IN ('created', 'pending') AND checked_at < $1 ORDER BY checked_at LIMIT $2"
+        ))
+        .bind(before)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(payment).collect()
+    }
+
+    /// Notes that the provider was asked about `id` at `now`.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn touch_payment(&self, id: &PaymentId, now: Millis) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE payments SET checked_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id.as_str())
+            .execute(self.pool())
+            .await
+            .map(drop)
+    }
+
+    /// Stores the shopper's openid on the session (reused by later attempts).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn set_session_openid(
+        &self,
+        session: &SessionId,
+        openid: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE checkout_sessions SET openid = $1 WHERE id = $2")
+            .bind(openid)
+            .bind(session.as_str())
+            .execute(self.pool())
+            .await
+            .map(drop)
+    }
+
+    /// The openid stored on a session, if the shopper went through OAuth.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn session_openid(&self, session: &SessionId) -> Result<Option<String>, sqlx::Error> {
+        let row = sqlx::query("SELECT openid FROM checkout_sessions WHERE id = $1")
+            .bind(session.as_str())
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.and_then(|r| r.try_get::<Option<String>, _>("openid").ok().flatten()))
+    }
+
+    /// Records a single-use token; `false` if it was used before.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn use_token_once(&self, token_hash: &str, now: Millis) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("INSERT INTO used_tokens (token_hash, used_at) VALUES ($1, $2) ON CONFLICT (token_hash) DO NOTHING")
+            .bind(token_hash)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+/// Moves an unfinished attempt to `to` in `tx` (with the provider's transaction id or a
+/// failure reason); `None` when it was already finished — a duplicate changes nothing.
+///
+/// # Errors
+/// On a database error.
+pub async fn finish(
+    tx: &mut Tx,
+    id: &PaymentId,
+    to: PaymentStatus,
+    transaction_id: Option<&str>,
+    failure_reason: Option<&str>,
+    now: Millis,
+) -> Result<Option<Payment>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "UPDATE payments SET status = $1, provider_transaction_id = COALESCE($2, provider_transaction_id), \
+         failure_reason = $3, updated_at = $4, checked_at = $4 \
+         WHERE id = $5 AND status IN ('created', 'pending') RETURNING {COLUMNS}"
+    ))
+    .bind(to.as_str())
+    .bind(transaction_id)
+    .bind(failure_reason)
+    .bind(now)
+    .bind(id.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(payment).transpose()
+}
+
+fn payment(r: &sqlx::any::AnyRow) -> Result<Payment, sqlx::Error> {
+    let decode = |e: String| sqlx::Error::Decode(e.into());
+    let id: String = r.try_get("id")?;
+    let session: String = r.try_get("session_id")?;
+    let channel: String = r.try_get("channel")?;
+    let status: String = r.try_get("status")?;
+    Ok(Payment {
+        id: PaymentId::parse(&id).ok_or_else(|| decode(format!("bad payment id {id:?}")))?,
+        session_id: SessionId::parse(&session)
+            .ok_or_else(|| decode(format!("bad session id {session:?}")))?,
+        method: r.try_get("method")?,
+        channel: Channel::parse(&channel)
+            .ok_or_else(|| decode(format!("bad channel {channel:?}")))?,
+        status: PaymentStatus::parse(&status)
+            .ok_or_else(|| decode(format!("bad payment status {status:?}")))?,
+        amount: r.try_get("amount")?,
+        currency: r.try_get("currency")?,
+        out_trade_no: r.try_get("out_trade_no")?,
+        provider_transaction_id: r.try_get("provider_transaction_id")?,
+        failure_reason: r.try_get("failure_reason")?,
+        appid: r.try_get("appid")?,
+        openid: r.try_get("openid")?,
+        next_action: r.try_get("next_action")?,
+        expires_at: r.try_get("expires_at")?,
+        checked_at: r.try_get("checked_at")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}

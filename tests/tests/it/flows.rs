@@ -1,0 +1,380 @@
+//! Payment flows end to end over HTTP against the sandbox: session → pay → (OAuth / redirect /
+//! QR) → the sandbox pays → notification → session complete → merchant webhook.
+
+use std::time::Duration;
+
+use paybridge_tests::receiver::Receiver;
+use paybridge_tests::{TestApp, spawn_app, wait};
+use serde_json::{Value, json};
+use url::Url;
+
+async fn pay(app: &TestApp, session: &str, body: Value) -> Value {
+    let res = app
+        .client
+        .post(app.url(&format!("/api/checkout/{session}/pay")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let action: Value = res.json().await.unwrap();
+    assert_eq!(status, 200, "{action}");
+    action
+}
+
+async fn webhook_endpoint(app: &TestApp) -> Receiver {
+    let receiver = Receiver::start(&[]).await;
+    let (status, _) = app
+        .api_post("/v1/webhook_endpoints", &json!({"url": receiver.url}), None)
+        .await;
+    assert_eq!(status, 200);
+    receiver
+}
+
+async fn wait_complete(app: &TestApp, session: &str) -> Value {
+    wait::until(
+        "the session to complete",
+        Duration::from_secs(20),
+        || async {
+            let (_, s) = app
+                .api_get(&format!("/v1/checkout_sessions/{session}"))
+                .await;
+            (s["status"] == "complete").then_some(s)
+        },
+    )
+    .await
+}
+
+/// Waits for the webhook of `kind` about `object_id` and returns the event.
+async fn webhook(receiver: &Receiver, kind: &str, object_id: &str) -> Value {
+    wait::until(
+        &format!("a {kind} webhook"),
+        Duration::from_secs(20),
+        || async {
+            receiver.received().iter().find_map(|r| {
+                let e: Value = serde_json::from_slice(&r.body).ok()?;
+                (e["type"] == kind && e["data"]["object"]["id"] == object_id).then_some(e)
+            })
+        },
+    )
+    .await
+}
+
+async fn scan_and_pay(app: &TestApp, code_url: &str) {
+    let res = app
+        .client
+        .post(app.url("/sandbox/wechat/scan/pay"))
+        .form(&[("code_url", code_url), ("user", "alice"), ("action", "pay")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+}
+
+#[tokio::test]
+async fn desktop_pays_by_qr_and_the_merchant_gets_verified_webhooks() {
+    let app = spawn_app().await;
+    let receiver = webhook_endpoint(&app).await;
+    let session = app.create_session(1999).await;
+    let id = session["id"].as_str().unwrap();
+
+    let action = pay(
+        &app,
+        id,
+        json!({"method": "wechat_pay", "environment": "desktop"}),
+    )
+    .await;
+    assert_eq!(action["type"], "qr", "{action}");
+    let code_url = action["code_url"].as_str().unwrap();
+    assert!(
+        code_url.starts_with("weixin://wxpay/bizpayurl?pr="),
+        "{code_url}"
+    );
+    // Asking again reuses the same attempt rather than creating orders.
+    let again = pay(
+        &app,
+        id,
+        json!({"method": "wechat_pay", "environment": "desktop"}),
+    )
+    .await;
+    assert_eq!(again["code_url"], action["code_url"]);
+
+    scan_and_pay(&app, code_url).await;
+    let done = wait_complete(&app, id).await;
+    assert!(done["completed_at"].is_i64());
+    let payment_id = action["payment"].as_str().unwrap();
+    let (_, payment) = app.api_get(&format!("/v1/payments/{payment_id}")).await;
+    assert_eq!(payment["status"], "succeeded");
+    assert_eq!(payment["channel"], "native");
+    assert!(payment["provider_transaction_id"].is_string(), "{payment}");
+    webhook(&receiver, "payment.succeeded", payment_id).await;
+    webhook(&receiver, "checkout.session.completed", id).await;
+
+    // The page learns it over the status API, with where to go next.
+    let status: Value = app
+        .get(&format!("/api/checkout/{id}/status"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["status"], "complete");
+    assert_eq!(status["success_url"], "https://shop.example.com/thanks");
+    // Paying a paid session says so instead of charging again.
+    let after = pay(
+        &app,
+        id,
+        json!({"method": "wechat_pay", "environment": "desktop"}),
+    )
+    .await;
+    assert_eq!(after["type"], "already_paid");
+}
+
+#[tokio::test]
+async fn a_phone_browser_pays_in_the_h5_cashier_and_returns_to_the_page() {
+    let app = spawn_app().await;
+    let session = app.create_session(2500).await;
+    let id = session["id"].as_str().unwrap();
+    let action = pay(
+        &app,
+        id,
+        json!({"method": "wechat_pay", "environment": "mobile"}),
+    )
+    .await;
+    assert_eq!(action["type"], "redirect", "{action}");
+    let cashier = Url::parse(action["url"].as_str().unwrap()).unwrap();
+    let redirect_url = cashier
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_url")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    assert_eq!(
+        redirect_url,
+        app.url(&format!("/pay/{id}?return=h5")).as_str()
+    );
+    let prepay_id = cashier
+        .query_pairs()
+        .find(|(k, _)| k == "prepay_id")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    // The shopper's browser opens the cashier from our page (WeChat checks the Referer) and pays.
+    let page = app
+        .client
+        .get(cashier.clone())
+        .header("referer", app.url(&format!("/pay/{id}")).as_str())
+        .send()
+        .await
+        .unwrap();
+    assert!(page.status().is_success());
+    let res = app
+        .client
+        .post(app.url("/sandbox/wechat/h5/pay"))
+        .form(&[
+            ("prepay_id", prepay_id.as_str()),
+            ("redirect_url", redirect_url.as_str()),
+            ("action", "pay"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let back = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        back.starts_with(&redirect_url),
+        "returns to the page: {back}"
+    );
+    wait_complete(&app, id).await;
+}
+
+#[tokio::test]
+async fn the_wechat_browser_signs_in_with_oauth_then_pays_with_jsapi() {
+    let app = spawn_app().await;
+    let session = app.create_session(888).await;
+    let id = session["id"].as_str().unwrap();
+    let action = pay(
+        &app,
+        id,
+        json!({"method": "wechat_pay", "environment": "wechat"}),
+    )
+    .await;
+    assert_eq!(action["type"], "oauth", "{action}");
+    let authorize = Url::parse(action["url"].as_str().unwrap()).unwrap();
+    assert!(
+        authorize.as_str().ends_with("#wechat_redirect"),
+        "{authorize}"
+    );
+    let q: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
+    assert_eq!(q["scope"], "snsapi_base");
+
+    // The consent page: the shopper allows; WeChat returns to our callback with a code.
+    let res = app
+        .client
+        .post(app.url("/sandbox/wechat/connect/oauth2/approve"))
+        .form(&[
+            ("appid", q["appid"].as_str()),
+            ("redirect_uri", q["redirect_uri"].as_str()),
+            ("scope", "snsapi_base"),
+            ("state", q["state"].as_str()),
+            ("user", "bob"),
+            ("decision", "allow"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let callback = res.headers()["location"].to_str().unwrap().to_owned();
+    let res = app.client.get(&callback).send().await.unwrap();
+    assert_eq!(
+        res.headers()["location"].to_str().unwrap(),
+        format!("/pay/{id}")
+    );
+    // The state is single use.
+    let replay = app.client.get(&callback).send().await.unwrap();
+    assert_eq!(replay.status(), 400);
+
+    let action = pay(
+        &app,
+        id,
+        json!({"method": "wechat_pay", "environment": "wechat"}),
+    )
+    .await;
+    assert_eq!(action["type"], "jsapi", "{action}");
+    let params = &action["params"];
+    for name in [
+        "appId",
+        "timeStamp",
+        "nonceStr",
+        "package",
+        "signType",
+        "paySign",
+    ] {
+        assert!(params[name].is_string(), "{name} in {params}");
+    }
+    assert_eq!(params["signType"], "RSA");
+    // The sandbox's WeixinJSBridge pay sheet checks paySign and pays.
+    let res = app
+        .client
+        .post(app.url("/sandbox/wechat/jsapi/pay"))
+        .json(&json!({"params": params, "action": "pay"}))
+        .send()
+        .await
+        .unwrap();
+    let result: Value = res.json().await.unwrap();
+    assert_eq!(result["result"], "ok", "{result}");
+    wait_complete(&app, id).await;
+}
+
+#[tokio::test]
+async fn a_lost_notification_is_recovered_by_querying_wechat() {
+    let app = spawn_app().await;
+    // 4003: the sandbox never notifies; only a query reveals the payment.
+    let session = app.create_session(4003).await;
+    let id = session["id"].as_str().unwrap();
+    let action = pay(
+        &app,
+        id,
+        json!({"method": "wechat_pay", "environment": "desktop"}),
+    )
+    .await;
+    scan_and_pay(&app, action["code_url"].as_str().unwrap()).await;
+    wait::until(
+        "the status poll to find the payment",
+        Duration::from_secs(20),
+        || async {
+            let s: Value = app
+                .get(&format!("/api/checkout/{id}/status"))
+                .await
+                .json()
+                .await
+                .ok()?;
+            (s["status"] == "complete").then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_forged_notification_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let session = app.create_session(1234).await;
+    let id = session["id"].as_str().unwrap();
+    pay(
+        &app,
+        id,
+        json!({"method": "wechat_pay", "environment": "desktop"}),
+    )
+    .await;
+    let forged = json!({"id": "x", "event_type": "TRANSACTION.SUCCESS", "resource": {"algorithm": "AEAD_AES_256_GCM", "ciphertext": "AAAA", "nonce": "0123456789ab", "associated_data": "transaction"}});
+    let res = app
+        .client
+        .post(app.url("/notify/wechat"))
+        .header("wechatpay-serial", "PUB_KEY_ID_0000")
+        .header("wechatpay-timestamp", "1700000000")
+        .header("wechatpay-nonce", "n")
+        .header("wechatpay-signature", "c2lnbmF0dXJl")
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "FAIL");
+    let (_, s) = app.api_get(&format!("/v1/checkout_sessions/{id}")).await;
+    assert_eq!(s["status"], "open");
+}
+
+#[tokio::test]
+async fn refunds_go_to_wechat_never_exceed_the_payment_and_complete() {
+    let app = spawn_app().await;
+    let receiver = webhook_endpoint(&app).await;
+    let session = app.create_session(1000).await;
+    let id = session["id"].as_str().unwrap();
+    let action = pay(
+        &app,
+        id,
+        json!({"method": "wechat_pay", "environment": "desktop"}),
+    )
+    .await;
+    scan_and_pay(&app, action["code_url"].as_str().unwrap()).await;
+    wait_complete(&app, id).await;
+    let payment = action["payment"].as_str().unwrap();
+
+    let (status, first) = app
+        .api_post(
+            "/v1/refunds",
+            &json!({"payment": payment, "amount": 600}),
+            Some("refund-1"),
+        )
+        .await;
+    assert_eq!(status, 200, "{first}");
+    let (status, err) = app
+        .api_post(
+            "/v1/refunds",
+            &json!({"payment": payment, "amount": 401}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["param"], "amount");
+    let (status, second) = app
+        .api_post("/v1/refunds", &json!({"payment": payment}), None)
+        .await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second["amount"], 400, "the rest of the payment");
+    for refund in [&first, &second] {
+        let rid = refund["id"].as_str().unwrap();
+        webhook(&receiver, "refund.succeeded", rid).await;
+        let (_, r) = app.api_get(&format!("/v1/refunds/{rid}")).await;
+        assert_eq!(r["status"], "succeeded");
+    }
+    let (status, _) = app
+        .api_post(
+            "/v1/refunds",
+            &json!({"payment": payment, "amount": 1}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 422, "nothing left to refund");
+}
