@@ -42,6 +42,7 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
         .route("/api/checkout/{id}", get(shopper::checkout_view))
         .route("/api/checkout/{id}/pay", axum::routing::post(pay::pay))
         .route("/api/checkout/{id}/status", get(pay::status))
+        .route("/api/checkout/{id}/events", get(pay::events))
         .route(
             "/api/miniprogram/login",
             axum::routing::post(pay::miniprogram_login),

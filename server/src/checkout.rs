@@ -147,6 +147,7 @@ pub async fn expire(
     tx.commit().await?;
     if changed.is_some() {
         state.outbox_changed();
+        state.session_changed(id.as_str()).await;
         return Ok(changed);
     }
     state.store().get_session(id).await

@@ -13,6 +13,8 @@ pub struct AppState(Arc<Inner>);
 
 struct Inner {
     outbox: tokio::sync::Notify,
+    /// Ids of sessions whose status may have changed, for the page's event streams.
+    changes: tokio::sync::broadcast::Sender<String>,
     public_url: url::Url,
     config: Config,
     store: Store,
@@ -36,6 +38,7 @@ impl AppState {
     ) -> Self {
         Self(Arc::new(Inner {
             outbox: tokio::sync::Notify::new(),
+            changes: tokio::sync::broadcast::channel(1024).0,
             public_url,
             config,
             store,
@@ -61,6 +64,35 @@ impl AppState {
     /// Wakes the webhook worker: new deliveries were committed.
     pub fn outbox_changed(&self) {
         self.0.outbox.notify_one();
+    }
+
+    /// Tells every open event stream of `session` — on this instance directly, on every
+    /// instance through Postgres `NOTIFY` — that its status may have changed.
+    pub async fn session_changed(&self, session: &str) {
+        match self.0.store.kind() {
+            crate::store::DbKind::Sqlite => self.publish_local(session),
+            crate::store::DbKind::Postgres => {
+                let sent = sqlx::query("SELECT pg_notify('paybridge_sessions', $1)")
+                    .bind(session)
+                    .execute(self.0.store.pool())
+                    .await;
+                if let Err(e) = sent {
+                    tracing::warn!(error = %e, "cannot NOTIFY a session change; telling local streams only");
+                    self.publish_local(session);
+                }
+            }
+        }
+    }
+
+    /// Delivers a change to this instance's streams.
+    pub fn publish_local(&self, session: &str) {
+        let _ = self.0.changes.send(session.to_owned());
+    }
+
+    /// A receiver of session changes.
+    #[must_use]
+    pub fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.0.changes.subscribe()
     }
 
     /// Completes at the next [`AppState::outbox_changed`].

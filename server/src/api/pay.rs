@@ -63,12 +63,21 @@ pub async fn status(
     Path(id): Path<String>,
 ) -> Result<Json<StatusView>, AppError> {
     let id = session_id(&id)?;
-    let mut session = crate::checkout::get(&state, &id)
+    status_view(&state, &id).await.map(Json)
+}
+
+/// The status the page shows, after checking a stale pending attempt with WeChat.
+///
+/// # Errors
+/// 404 for an unknown session, 500 on a database error.
+pub async fn status_view(state: &AppState, id: &SessionId) -> Result<StatusView, AppError> {
+    let not_found = || AppError::not_found("checkout_not_found", "No such checkout session.");
+    let mut session = crate::checkout::get(state, id)
         .await?
-        .ok_or_else(|| AppError::not_found("checkout_not_found", "No such checkout session."))?;
+        .ok_or_else(not_found)?;
     let mut latest = state
         .store()
-        .payments_of_session(&id)
+        .payments_of_session(id)
         .await?
         .into_iter()
         .next();
@@ -76,12 +85,14 @@ pub async fn status(
         && let Some(p) = &latest
         && matches!(p.status, PaymentStatus::Pending)
         && now_millis() - p.checked_at > STALE_MS
-        && complete::check(&state, p).await? == Applied::Succeeded
+        && complete::check(state, p).await? == Applied::Succeeded
     {
-        session = crate::checkout::get(&state, &id).await?.unwrap_or(session);
+        session = crate::checkout::get(state, id)
+            .await?
+            .ok_or_else(not_found)?;
         latest = state
             .store()
-            .payments_of_session(&id)
+            .payments_of_session(id)
             .await?
             .into_iter()
             .next();
@@ -91,11 +102,70 @@ pub async fn status(
         SessionStatus::Complete => CheckoutStatus::Complete,
         SessionStatus::Expired => CheckoutStatus::Expired,
     };
-    Ok(Json(StatusView {
+    Ok(StatusView {
         status,
         payment_status: latest.map(|p| crate::domain::status::State::as_str(p.status).to_owned()),
         success_url: (session.status == SessionStatus::Complete).then_some(session.success_url),
-    }))
+    })
+}
+
+/// How often an open stream re-checks even without a change signal (and so queries WeChat
+/// about a stale pending attempt).
+const STREAM_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
+struct Stream {
+    state: AppState,
+    id: SessionId,
+    changes: tokio::sync::broadcast::Receiver<String>,
+    last: Option<StatusView>,
+    finished: bool,
+}
+
+/// `GET /api/checkout/{id}/events`: Server-Sent Events, one `status` event (the
+/// [`StatusView`] JSON) now and at every change, until the session is complete or expired.
+pub async fn events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let id = session_id(&id)?;
+    let changes = state.subscribe_changes();
+    let first = status_view(&state, &id).await?;
+    let start = Stream {
+        state,
+        id,
+        changes,
+        last: None,
+        finished: false,
+    };
+    let stream =
+        futures_util::stream::unfold((start, Some(first)), |(mut s, mut next)| async move {
+            if s.finished {
+                return None;
+            }
+            loop {
+                if let Some(view) = next.take()
+                    && s.last.as_ref() != Some(&view)
+                {
+                    s.finished = view.status != CheckoutStatus::Open;
+                    s.last = Some(view.clone());
+                    let event = Event::default().event("status").json_data(&view).ok()?;
+                    return Some((Ok::<_, std::convert::Infallible>(event), (s, None)));
+                }
+                tokio::select! {
+                    changed = s.changes.recv() => match changed {
+                        Ok(session) if session != s.id.as_str() => continue,
+                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                    },
+                    () = tokio::time::sleep(STREAM_RECHECK) => {}
+                }
+                next = status_view(&s.state, &s.id).await.ok();
+            }
+        });
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 /// Query of the OAuth return.

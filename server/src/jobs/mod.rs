@@ -1,7 +1,9 @@
 //! Durable background work, started with the server and stopped with it: webhook delivery and
 //! session expiry. Work is claimed through the database, so any number of instances can run.
 
+pub mod changes;
 pub mod expiry;
+pub mod reconcile;
 pub mod signature;
 pub mod webhooks;
 
@@ -24,7 +26,9 @@ impl Jobs {
         let mut tasks = JoinSet::new();
         let instance = uuid::Uuid::new_v4().to_string();
         tasks.spawn(webhooks::run(state.clone(), instance, stopped.clone()));
-        tasks.spawn(expiry::run(state.clone(), stopped));
+        tasks.spawn(expiry::run(state.clone(), stopped.clone()));
+        tasks.spawn(reconcile::run(state.clone(), stopped.clone()));
+        tasks.spawn(changes::run(state.clone(), stopped));
         Self { stop, tasks }
     }
 

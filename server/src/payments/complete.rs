@@ -4,6 +4,7 @@
 
 use crate::domain::ids::PaymentId;
 use crate::domain::{Payment, PaymentStatus, SessionStatus, now_millis};
+use crate::providers::wechat::ApiErrorCode;
 use crate::providers::wechat::orders::{TradeState, Transaction};
 use crate::state::AppState;
 use crate::store::events::{self, EventType};
@@ -122,6 +123,7 @@ async fn succeed(
     }
     tx.commit().await?;
     state.outbox_changed();
+    state.session_changed(paid.session_id.as_str()).await;
     tracing::info!(payment = %paid.id, session = %paid.session_id, "payment succeeded");
     if completed.is_none() {
         // The session was already paid by another attempt, or had expired: the shopper must
@@ -165,6 +167,9 @@ async fn end(
         .await?;
     }
     tx.commit().await?;
+    if let Some(p) = &ended {
+        state.session_changed(p.session_id.as_str()).await;
+    }
     if ended.is_some() {
         state.outbox_changed();
         return Ok(Applied::Ended);
@@ -217,8 +222,56 @@ pub async fn check(state: &AppState, payment: &Payment) -> Result<Applied, sqlx:
         .await
     {
         Ok(t) => apply(state, wechat.pay.mchid(), &t).await,
+        // An attempt stored but never accepted by WeChat (we crashed or WeChat refused before
+        // creating it) can never be paid: after a minute it is failed, not retried forever.
+        Err(e)
+            if payment.status == PaymentStatus::Created
+                && now_millis() - payment.created_at > 60_000
+                && matches!(
+                    e.api_code(),
+                    Some(ApiErrorCode::OrderNotExist | ApiErrorCode::OrderNotExistLegacy)
+                ) =>
+        {
+            end(
+                state,
+                &payment.id,
+                PaymentStatus::Failed,
+                "never created at WeChat",
+            )
+            .await
+        }
         Err(e) => {
             tracing::info!(payment = %payment.id, error = %e, "query of an unfinished attempt failed");
+            Ok(Applied::Unchanged)
+        }
+    }
+}
+
+/// The reconciler's step for one unfinished attempt: ask WeChat; if still unpaid after its
+/// expiry, close it there so it can no longer be paid, and record it as canceled.
+///
+/// # Errors
+/// On a database error.
+pub async fn reconcile(state: &AppState, payment: &Payment) -> Result<Applied, sqlx::Error> {
+    let applied = check(state, payment).await?;
+    if applied != Applied::Unchanged || payment.expires_at > now_millis() {
+        return Ok(applied);
+    }
+    let Some(wechat) = state.wechat() else {
+        return Ok(applied);
+    };
+    match wechat.pay.close_order(&payment.out_trade_no).await {
+        Ok(()) => {
+            end(
+                state,
+                &payment.id,
+                PaymentStatus::Canceled,
+                "expired unpaid",
+            )
+            .await
+        }
+        Err(e) => {
+            tracing::info!(payment = %payment.id, error = %e, "could not close an expired attempt yet");
             Ok(Applied::Unchanged)
         }
     }

@@ -9,6 +9,7 @@ mod demo;
 mod flows;
 mod health;
 mod merchant;
+mod notifications;
 mod openapi;
 mod page;
 mod process;

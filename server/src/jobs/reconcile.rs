@@ -1,0 +1,39 @@
+//! Queries every unfinished payment attempt that has not been checked for a while, so a lost
+//! notification or a crash between order creation and notification never loses a payment, and
+//! closes attempts that expired unpaid.
+
+use tokio::sync::watch;
+
+use super::pause_or_stop;
+use crate::domain::now_millis;
+use crate::payments::complete;
+use crate::state::AppState;
+
+/// Attempts checked per round.
+const BATCH: i64 = 20;
+
+/// Runs until `stopped` is set. An attempt is re-checked when its last check is older than ten
+/// poll intervals (10 s by default).
+pub async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
+    let poll = state.config().jobs.poll;
+    let stale_ms = i64::try_from((poll * 10).as_millis()).unwrap_or(10_000);
+    loop {
+        match state
+            .store()
+            .unfinished_payments(now_millis() - stale_ms, BATCH)
+            .await
+        {
+            Ok(payments) => {
+                for p in payments {
+                    if let Err(e) = complete::reconcile(&state, &p).await {
+                        tracing::warn!(payment = %p.id, error = %e, "reconciliation step failed");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot list unfinished payments"),
+        }
+        if pause_or_stop(&mut stopped, poll).await {
+            return;
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! Completion is exactly once and only from what WeChat really said: duplicate, forged, stale,
+//! tampered and disagreeing notifications; double payment; a crash before the notification;
+//! the page's event stream.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use paybridge_server::providers::wechat::ApiV3Key;
+use paybridge_server::providers::wechat::notification::{NotificationDraft, build_notification};
+use paybridge_tests::{Options, TestApp, spawn, spawn_app, wait};
+use serde_json::{Value, json};
+
+async fn pay_qr(app: &TestApp, session: &str) -> Value {
+    let res = app
+        .client
+        .post(app.url(&format!("/api/checkout/{session}/pay")))
+        .json(&json!({"method": "wechat_pay", "environment": "desktop"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+/// The attempt's out_trade_no and appid, through the merchant API.
+async fn attempt(app: &TestApp, payment: &str) -> Value {
+    let (status, p) = app.api_get(&format!("/v1/payments/{payment}")).await;
+    assert_eq!(status, 200, "{p}");
+    p
+}
+
+/// A TRANSACTION.SUCCESS notification signed and encrypted with the sandbox's keys, as WeChat
+/// would send it, with `timestamp` (Unix seconds) in its signature.
+fn notification(
+    app: &TestApp,
+    out_trade_no: &str,
+    appid: &str,
+    total: i64,
+    timestamp: i64,
+) -> (Vec<(String, String)>, Vec<u8>) {
+    let keys = app.state.sandbox().unwrap().keys();
+    let resource = json!({
+        "appid": appid, "mchid": keys.mchid, "out_trade_no": out_trade_no,
+        "transaction_id": format!("4200{}", &out_trade_no[..24]), "trade_type": "NATIVE",
+        "trade_state": "SUCCESS", "trade_state_desc": "支付成功", "bank_type": "OTHERS",
+        "success_time": "2026-11-26T10:00:00+08:00", "payer": {"openid": "o_test"},
+        "amount": {"total": total, "payer_total": total, "currency": "CNY", "payer_currency": "CNY"},
+    });
+    let draft = NotificationDraft {
+        id: format!("EV-{out_trade_no}"),
+        create_time: "2026-11-26T10:00:00+08:00".into(),
+        event_type: "TRANSACTION.SUCCESS".into(),
+        summary: "支付成功".into(),
+        original_type: "transaction".into(),
+        associated_data: "transaction".into(),
+        plaintext: resource.to_string().into_bytes(),
+    };
+    let key = ApiV3Key::new(keys.apiv3_key.expose().as_bytes()).unwrap();
+    let (headers, body) = build_notification(
+        &keys.platform,
+        &key,
+        &draft,
+        &timestamp.to_string(),
+        "n0nce",
+    )
+    .unwrap();
+    let pairs = headers
+        .pairs()
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    (pairs, body)
+}
+
+async fn post_notification(app: &TestApp, headers: &[(String, String)], body: Vec<u8>) -> u16 {
+    let mut req = app
+        .client
+        .post(app.url("/notify/wechat"))
+        .header("content-type", "application/json")
+        .body(body);
+    for (k, v) in headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+fn now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+async fn events_about(app: &TestApp, kind: &str, object: &str) -> usize {
+    let (_, list) = app
+        .api_get(&format!("/v1/events?type={kind}&limit=100"))
+        .await;
+    list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["data"]["object"]["id"] == object)
+        .count()
+}
+
+#[tokio::test]
+async fn fifty_concurrent_duplicate_notifications_make_one_transition_and_one_event() {
+    let app = Arc::new(spawn_app().await);
+    // 4003: the sandbox itself never notifies, so every notification here is ours.
+    let session = app.create_session(4003).await;
+    let id = session["id"].as_str().unwrap().to_owned();
+    let action = pay_qr(&app, &id).await;
+    let payment = action["payment"].as_str().unwrap().to_owned();
+    let p = attempt(&app, &payment).await;
+    let out_trade_no = p["out_trade_no"].as_str().unwrap();
+    let appid = app.state.sandbox().unwrap().keys().appid.clone();
+    let (headers, body) = notification(&app, out_trade_no, &appid, 4003, now());
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let (app, headers, body) = (app.clone(), headers.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            post_notification(&app, &headers, body).await
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 204);
+    }
+    let (_, s) = app.api_get(&format!("/v1/checkout_sessions/{id}")).await;
+    assert_eq!(s["status"], "complete");
+    assert_eq!(events_about(&app, "payment.succeeded", &payment).await, 1);
+    assert_eq!(
+        events_about(&app, "checkout.session.completed", &id).await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn stale_tampered_and_disagreeing_notifications_change_nothing() {
+    let app = spawn_app().await;
+    let session = app.create_session(4003).await;
+    let id = session["id"].as_str().unwrap();
+    let action = pay_qr(&app, id).await;
+    let p = attempt(&app, action["payment"].as_str().unwrap()).await;
+    let out_trade_no = p["out_trade_no"].as_str().unwrap();
+    let appid = app.state.sandbox().unwrap().keys().appid.clone();
+
+    // Replayed: a real notification, but signed six minutes ago.
+    let (h, b) = notification(&app, out_trade_no, &appid, 4003, now() - 360);
+    assert_eq!(post_notification(&app, &h, b).await, 401);
+    // Tampered: one byte of the signed body changed.
+    let (h, mut b) = notification(&app, out_trade_no, &appid, 4003, now());
+    let last = b.len() - 2;
+    b[last] ^= 1;
+    assert_eq!(post_notification(&app, &h, b).await, 401);
+    // Authentic but disagreeing: another amount, another appid. Accepted (WeChat must stop
+    // retrying), recorded as an alert, and nothing completes.
+    let (h, b) = notification(&app, out_trade_no, &appid, 1, now());
+    assert_eq!(post_notification(&app, &h, b).await, 204);
+    let (h, b) = notification(&app, out_trade_no, "wx00000000000000ff", 4003, now());
+    assert_eq!(post_notification(&app, &h, b).await, 204);
+
+    let (_, s) = app.api_get(&format!("/v1/checkout_sessions/{id}")).await;
+    assert_eq!(s["status"], "open");
+    let (_, pay) = app
+        .api_get(&format!(
+            "/v1/payments/{}",
+            action["payment"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(pay["status"], "pending");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("paybridge_provider_mismatches_total 2"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_second_payment_for_one_session_is_refunded_automatically() {
+    let app = spawn_app().await;
+    // 4003 (no notifications) lets both attempts be paid before paybridge hears of either.
+    let session = app.create_session(4003).await;
+    let id = session["id"].as_str().unwrap();
+    let qr = pay_qr(&app, id).await;
+    let res = app
+        .client
+        .post(app.url(&format!("/api/checkout/{id}/pay")))
+        .json(&json!({"method": "wechat_pay", "environment": "mobile"}))
+        .send()
+        .await
+        .unwrap();
+    let h5: Value = res.json().await.unwrap();
+    assert_eq!(h5["type"], "redirect");
+    let prepay_id = url::Url::parse(h5["url"].as_str().unwrap())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "prepay_id")
+        .unwrap()
+        .1
+        .into_owned();
+    // The shopper pays both: the QR with one phone, the H5 cashier in a browser.
+    let scan = app
+        .client
+        .post(app.url("/sandbox/wechat/scan/pay"))
+        .form(&[
+            ("code_url", qr["code_url"].as_str().unwrap()),
+            ("user", "carol"),
+            ("action", "pay"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(scan.status().is_success());
+    let h5pay = app
+        .client
+        .post(app.url("/sandbox/wechat/h5/pay"))
+        .form(&[
+            ("prepay_id", prepay_id.as_str()),
+            ("redirect_url", ""),
+            ("action", "pay"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(h5pay.status().is_success() || h5pay.status().is_redirection());
+    // paybridge finds both by querying: one completes the session, the other is refunded.
+    let refunded = wait::until(
+        "one of the two payments to be refunded",
+        Duration::from_secs(30),
+        || async {
+            let (_, list) = app.api_get("/v1/events?type=refund.succeeded").await;
+            list["data"].as_array()?.first().cloned()
+        },
+    )
+    .await;
+    assert_eq!(
+        refunded["data"]["object"]["reason"], "duplicate_payment",
+        "{refunded}"
+    );
+    assert_eq!(refunded["data"]["object"]["amount"], 4003);
+    let (_, s) = app.api_get(&format!("/v1/checkout_sessions/{id}")).await;
+    assert_eq!(s["status"], "complete");
+    assert_eq!(
+        events_about(&app, "checkout.session.completed", id).await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_payment_made_while_the_server_was_down_completes_after_restart() {
+    let first = spawn(Options::default()).await;
+    let data_dir = Arc::clone(&first.data_dir);
+    let session = first.create_session(1500).await;
+    let id = session["id"].as_str().unwrap().to_owned();
+    let action = pay_qr(&first, &id).await;
+    first.kill();
+    // The shopper pays while paybridge is down; WeChat's notification goes nowhere.
+    let second = spawn(Options {
+        data_dir: Some(data_dir),
+        ..Options::default()
+    })
+    .await;
+    let scan = second
+        .client
+        .post(second.url("/sandbox/wechat/scan/pay"))
+        .form(&[
+            ("code_url", action["code_url"].as_str().unwrap()),
+            ("user", "dave"),
+            ("action", "pay"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(scan.status().is_success());
+    // Nobody polls: the reconciler alone finds the payment.
+    wait::until(
+        "the reconciler to complete the session",
+        Duration::from_secs(30),
+        || async {
+            let (_, s) = second.api_get(&format!("/v1/checkout_sessions/{id}")).await;
+            (s["status"] == "complete").then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_event_stream_reports_completion_and_ends() {
+    let app = spawn_app().await;
+    let session = app.create_session(1200).await;
+    let id = session["id"].as_str().unwrap();
+    let action = pay_qr(&app, id).await;
+    let res = app.get(&format!("/api/checkout/{id}/events")).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let mut stream = res.bytes_stream();
+    let mut text = String::new();
+    let mut paid = false;
+    let outcome = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(chunk) = stream.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+            if !paid && text.contains("\"status\":\"open\"") {
+                paid = true;
+                let scan = app
+                    .client
+                    .post(app.url("/sandbox/wechat/scan/pay"))
+                    .form(&[
+                        ("code_url", action["code_url"].as_str().unwrap()),
+                        ("user", "erin"),
+                        ("action", "pay"),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(scan.status().is_success());
+            }
+        }
+    })
+    .await;
+    assert!(
+        outcome.is_ok(),
+        "the stream did not end after completion: {text}"
+    );
+    assert!(text.contains("event: status"), "{text}");
+    assert!(text.contains("\"status\":\"complete\""), "{text}");
+    assert!(text.contains("https://shop.example.com/thanks"), "{text}");
+}
