@@ -20,7 +20,7 @@ pub async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
         match listen(&state, &url, &mut stopped).await {
             Ok(()) => return,
             Err(e) => {
-                tracing::warn!(error = %e, "session change listener lost its connection; reconnecting")
+                tracing::warn!(error = %e, "session change listener lost its connection; reconnecting");
             }
         }
         if pause_or_stop(&mut stopped, Duration::from_secs(1)).await {
