@@ -1,6 +1,6 @@
 //! Queries every unfinished payment attempt that has not been checked for a while, so a lost
 //! notification or a crash between order creation and notification never loses a payment, and
-//! closes attempts that expired unpaid.
+//! closes attempts that expired unpaid; re-sends refunds left pending.
 
 use tokio::sync::watch;
 
@@ -31,6 +31,23 @@ pub async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
                 }
             }
             Err(e) => tracing::warn!(error = %e, "cannot list unfinished payments"),
+        }
+        // Refunds left pending (a crash, or WeChat busy) are sent again with the same
+        // out_refund_no, which WeChat treats as the same refund.
+        let now = now_millis();
+        match state
+            .store()
+            .claim_pending_refunds(now - stale_ms, now, BATCH)
+            .await
+        {
+            Ok(refunds) => {
+                for r in refunds {
+                    if let Err(e) = crate::refunds::send(&state, &r).await {
+                        tracing::warn!(refund = %r.id, error = %e, "refund retry failed");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot list pending refunds"),
         }
         if pause_or_stop(&mut stopped, poll).await {
             return;

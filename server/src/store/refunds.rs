@@ -109,6 +109,29 @@ impl Store {
         row.as_ref().map(refund).transpose()
     }
 
+    /// Pending refunds not updated since `before`, marking them updated now (so a later round,
+    /// or another instance, leaves them alone for a while).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn claim_pending_refunds(
+        &self,
+        before: Millis,
+        now: Millis,
+        limit: i64,
+    ) -> Result<Vec<Refund>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "UPDATE refunds SET updated_at = $1 WHERE id IN (SELECT id FROM refunds WHERE status = 'pending' AND updated_at < $2 \
+             ORDER BY updated_at LIMIT $3) RETURNING {COLUMNS}"
+        ))
+        .bind(now)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(refund).collect()
+    }
+
     /// The refund with this `out_refund_no`.
     ///
     /// # Errors

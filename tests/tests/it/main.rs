@@ -14,4 +14,5 @@ mod openapi;
 mod page;
 mod process;
 mod sandbox;
+mod scenarios;
 mod webhooks;

@@ -1,0 +1,122 @@
+//! The sandbox's scenario amounts, through the real payment flows.
+
+use std::time::Duration;
+
+use paybridge_tests::{TestApp, spawn_app, wait};
+use serde_json::{Value, json};
+
+async fn pay_qr(app: &TestApp, session: &str) -> Value {
+    let res = app
+        .client
+        .post(app.url(&format!("/api/checkout/{session}/pay")))
+        .json(&json!({"method": "wechat_pay", "environment": "desktop"}))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn scan(app: &TestApp, code_url: &str, action: &str) -> String {
+    let res = app
+        .client
+        .post(app.url("/sandbox/wechat/scan/pay"))
+        .form(&[
+            ("code_url", code_url),
+            ("user", "frank"),
+            ("action", action),
+        ])
+        .send()
+        .await
+        .unwrap();
+    res.text().await.unwrap()
+}
+
+async fn status(app: &TestApp, session: &str) -> Value {
+    app.get(&format!("/api/checkout/{session}/status"))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_declined_payment_leaves_the_session_open_for_another_try() {
+    let app = spawn_app().await;
+    let s = app.create_session(4001).await;
+    let id = s["id"].as_str().unwrap();
+    let qr = pay_qr(&app, id).await;
+    scan(&app, qr["code_url"].as_str().unwrap(), "pay").await;
+    // Nothing was paid: polling (which queries WeChat when stale) keeps it open and pending.
+    for _ in 0..3 {
+        let st = status(&app, id).await;
+        assert_eq!(st["status"], "open", "{st}");
+        assert_eq!(st["payment_status"], "pending", "{st}");
+    }
+}
+
+#[tokio::test]
+async fn a_payment_error_fails_the_attempt_and_tells_the_merchant() {
+    let app = spawn_app().await;
+    let s = app.create_session(4002).await;
+    let id = s["id"].as_str().unwrap();
+    let qr = pay_qr(&app, id).await;
+    let payment = qr["payment"].as_str().unwrap();
+    scan(&app, qr["code_url"].as_str().unwrap(), "pay").await;
+    wait::until(
+        "the attempt to be found failed",
+        Duration::from_secs(30),
+        || async {
+            let (_, p) = app.api_get(&format!("/v1/payments/{payment}")).await;
+            (p["status"] == "failed").then_some(())
+        },
+    )
+    .await;
+    let (_, events) = app.api_get("/v1/events?type=payment.failed").await;
+    assert_eq!(events["data"][0]["data"]["object"]["id"], payment);
+    assert_eq!(
+        status(&app, id).await["status"],
+        "open",
+        "the shopper may try again"
+    );
+    let again = pay_qr(&app, id).await;
+    assert_ne!(
+        again["payment"], qr["payment"],
+        "a new attempt, not the failed one"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_provider_and_a_first_try_500_still_give_a_qr_code() {
+    let app = spawn_app().await;
+    for amount in [4005, 4006] {
+        let s = app.create_session(amount).await;
+        let qr = pay_qr(&app, s["id"].as_str().unwrap()).await;
+        assert_eq!(qr["type"], "qr", "{amount}: {qr}");
+    }
+}
+
+#[tokio::test]
+async fn triplicated_out_of_order_notifications_complete_once() {
+    let app = spawn_app().await;
+    let s = app.create_session(4004).await;
+    let id = s["id"].as_str().unwrap();
+    let qr = pay_qr(&app, id).await;
+    scan(&app, qr["code_url"].as_str().unwrap(), "pay").await;
+    wait::until("completion", Duration::from_secs(30), || async {
+        (status(&app, id).await["status"] == "complete").then_some(())
+    })
+    .await;
+    let (_, events) = app
+        .api_get("/v1/events?type=checkout.session.completed")
+        .await;
+    let n = events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["data"]["object"]["id"] == id)
+        .count();
+    assert_eq!(n, 1);
+}
