@@ -118,3 +118,71 @@ pub async fn events(mut config: Config, cmd: EventsCommand) -> ExitCode {
     store.close().await;
     code
 }
+
+/// Runs `reconcile --date`: prints each mismatch; exit code 1 when there is any.
+#[allow(clippy::print_stdout)]
+pub async fn reconcile(mut config: Config, date: &str) -> ExitCode {
+    let store = match open(&mut config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("paybridge: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let clients = match wechat_clients(&config, &store).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("paybridge: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = match crate::bills::reconcile(&store, &clients, date).await {
+        Ok(report) => {
+            println!(
+                "{date}: {} bill rows, {} paid orders matched, {} mismatches",
+                report.rows,
+                report.matched,
+                report.mismatches.len()
+            );
+            for m in &report.mismatches {
+                println!("  {m}");
+            }
+            if report.mismatches.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("paybridge: reconciliation failed: {e}");
+            ExitCode::FAILURE
+        }
+    };
+    store.close().await;
+    code
+}
+
+/// The WeChat clients as the server builds them (the sandbox's point at the running server).
+async fn wechat_clients(
+    config: &Config,
+    store: &Store,
+) -> Result<crate::sandbox::clients::WechatClients, String> {
+    match (&config.wechat, config.mode) {
+        (Some(wechat), Mode::Live) => {
+            crate::sandbox::clients::WechatClients::from_config(wechat, &config.wechat_endpoints)
+                .map_err(|e| e.to_string())
+        }
+        (_, Mode::Sandbox) => {
+            let public = config
+                .public_url
+                .clone()
+                .or_else(|| url::Url::parse(&format!("http://{}/", config.listen)).ok())
+                .ok_or("no public URL")?;
+            let sandbox = crate::sandbox::Sandbox::start(config, store, &public)
+                .await
+                .map_err(|e| e.to_string())?;
+            sandbox.wechat_clients(&public).map_err(|e| e.to_string())
+        }
+        (None, Mode::Live) => Err("WeChat Pay is not configured".into()),
+    }
+}

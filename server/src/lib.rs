@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api;
 pub mod app;
+pub mod bills;
 pub mod checkout;
 pub mod config;
 pub mod demo;

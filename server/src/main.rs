@@ -9,6 +9,7 @@ use paybridge_server::{Server, server::shutdown_signal, telemetry};
 enum Admin {
     Keys(KeysCommand),
     Events(EventsCommand),
+    Reconcile(String),
 }
 
 fn main() -> ExitCode {
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
     let admin = match cli.command.clone() {
         Some(Command::Keys(cmd)) => Some(Admin::Keys(cmd)),
         Some(Command::Events(cmd)) => Some(Admin::Events(cmd)),
+        Some(Command::Reconcile { date }) => Some(Admin::Reconcile(date)),
         _ => None,
     };
     if matches!(cli.command, Some(Command::CheckConfig)) {
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
             match admin {
                 Admin::Keys(cmd) => paybridge_server::admin::keys(config, cmd).await,
                 Admin::Events(cmd) => paybridge_server::admin::events(config, cmd).await,
+                Admin::Reconcile(date) => paybridge_server::admin::reconcile(config, &date).await,
             }
         });
     }

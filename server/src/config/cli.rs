@@ -30,6 +30,13 @@ pub enum Command {
     /// Work with the event log.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Download WeChat's trade bill for a day (Beijing time), check its hash, and report every
+    /// difference from paybridge's records. In sandbox mode the server must be running.
+    Reconcile {
+        /// The bill date, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+    },
 }
 
 /// `paybridge keys …`

@@ -121,6 +121,23 @@ impl Store {
         rows.iter().map(payment).collect()
     }
 
+    /// Attempts that succeeded (were last updated) within `[from, to)`.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn succeeded_between(
+        &self,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<Payment>, sqlx::Error> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM payments WHERE status = 'succeeded' AND updated_at >= $1 AND updated_at < $2"))
+            .bind(from)
+            .bind(to)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(payment).collect()
+    }
+
     /// Notes that the provider was asked about `id` at `now`.
     ///
     /// # Errors

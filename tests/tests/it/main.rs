@@ -13,6 +13,7 @@ mod notifications;
 mod openapi;
 mod page;
 mod process;
+mod reconcile;
 mod sandbox;
 mod scenarios;
 mod webhooks;
