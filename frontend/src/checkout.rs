@@ -1,43 +1,342 @@
-//! The checkout screen: loading → summary, or a readable error (never a blank page).
+//! The checkout's state machine: load the session, pick the flow for where the page runs, drive
+//! it (QR, H5 redirect, OAuth → JSAPI, mini program hand-over), then watch the status until the
+//! session completes or expires. The screens for each phase are in `screens`.
 
 use leptos::prelude::*;
-use paybridge_shared::CheckoutView;
+use leptos::task::spawn_local;
+use paybridge_shared::{
+    CheckoutStatus, CheckoutView, Environment, JsapiParams, NextAction, StatusView, detect,
+};
 
-use crate::api::{self, LoadError};
+use crate::api::{self, ApiError};
+use crate::bridge::{self, BridgeResult};
+use crate::i18n::{Lang, Text};
 
-#[component]
-pub fn Checkout(id: String) -> impl IntoView {
-    let view_model = LocalResource::new(move || {
-        let id = id.clone();
-        async move { api::checkout_view(&id).await }
-    });
-    view! {
-        <main class="card" aria-live="polite">
-            <Suspense fallback=|| view! { <p class="state" data-state="loading">"Loading… 加载中…"</p> }>
-                {move || Suspend::new(async move {
-                    match view_model.await {
-                        Ok(v) => view! { <Summary v=v /> }.into_any(),
-                        Err(LoadError::NotFound) => view! {
-                            <h1 data-state="not-found">"Checkout not found"</h1>
-                            <p class="muted" lang="zh-CN">"找不到该支付订单"</p>
-                            <p class="muted">"This payment link is wrong or no longer exists. Please go back to the shop and start again."</p>
-                        }.into_any(),
-                        Err(LoadError::Failed(message)) => view! {
-                            <h1 data-state="error">"Something went wrong"</h1>
-                            <p class="muted">{message}</p>
-                        }.into_any(),
+/// How often the status is polled, in watch ticks of one second.
+const POLL_EVERY_TICKS: u32 = 2;
+/// How long "confirming" waits before offering "I have paid" / "pay again".
+const CONFIRM_PATIENCE_MS: f64 = 15_000.0;
+/// How long to wait for `WeixinJSBridgeReady` when the bridge is not there.
+const BRIDGE_PATIENCE_MS: i32 = 10_000;
+/// Seconds shown before going to the merchant's success page.
+const SUCCESS_COUNTDOWN: i64 = 3;
+
+/// Why paying did not work, as the failed screen explains it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    Api(ApiError),
+    /// WeChat reported `fail`, with its description when it gave one.
+    Declined(Option<String>),
+    /// The attempt failed at WeChat (e.g. the bank refused) as the status API reports it.
+    PaymentFailed,
+    OauthDenied,
+    NoBridge,
+    NoMiniProgram,
+}
+
+/// Where the checkout is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Loading,
+    NotFound,
+    LoadFailed(ApiError),
+    Summary,
+    Starting,
+    Redirecting,
+    Qr { code_url: String, expires_at: i64 },
+    Sheet,
+    MiniProgram,
+    Confirming,
+    Succeeded { url: String },
+    Failed(Reason),
+    Cancelled,
+    Expired,
+}
+
+/// The checkout's shared state: copyable handles the screens use.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    pub id: StoredValue<String>,
+    pub view: RwSignal<Option<CheckoutView>>,
+    pub phase: RwSignal<Phase>,
+    pub lang: RwSignal<Lang>,
+    pub env: RwSignal<Environment>,
+    /// Confirming for long enough to offer "I have paid" / "pay again".
+    pub slow: RwSignal<bool>,
+    /// Seconds until the success redirect.
+    pub countdown: RwSignal<i64>,
+    /// Unix seconds, ticking while a QR code is shown.
+    pub now: RwSignal<i64>,
+    /// Bumped when a status watch (or countdown) starts, which ends the previous one.
+    generation: StoredValue<u32>,
+}
+
+fn detect_here() -> Environment {
+    detect(&bridge::user_agent(), &bridge::hints())
+}
+
+fn now_secs() -> i64 {
+    // Whole seconds since the epoch fit an i64 for the next 290 billion years.
+    (bridge::now_ms() / 1000.0) as i64
+}
+
+impl Ctx {
+    fn new(id: String) -> Self {
+        Self {
+            id: StoredValue::new(id),
+            view: RwSignal::new(None),
+            phase: RwSignal::new(Phase::Loading),
+            lang: RwSignal::new(Lang::choose(None, &bridge::browser_language())),
+            env: RwSignal::new(detect_here()),
+            slow: RwSignal::new(false),
+            countdown: RwSignal::new(SUCCESS_COUNTDOWN),
+            now: RwSignal::new(now_secs()),
+            generation: StoredValue::new(0),
+        }
+    }
+
+    /// The texts in the current language (reactive).
+    #[must_use]
+    pub fn t(self) -> &'static Text {
+        self.lang.get().text()
+    }
+
+    /// Whether the server runs in sandbox mode.
+    #[must_use]
+    pub fn sandbox(self) -> bool {
+        self.view
+            .with_untracked(|v| v.as_ref().is_some_and(|v| v.sandbox))
+    }
+
+    fn set(self, phase: Phase) {
+        self.phase.set(phase);
+    }
+
+    /// Ends any status watch or countdown and returns the new generation.
+    fn next_generation(self) -> u32 {
+        let next = self.generation.get_value().wrapping_add(1);
+        self.generation.set_value(next);
+        next
+    }
+
+    fn current(self, generation: u32) -> bool {
+        self.generation.get_value() == generation
+    }
+
+    async fn load(self) {
+        let id = self.id.get_value();
+        let v = match api::checkout_view(&id).await {
+            Ok(v) => v,
+            Err(ApiError::NotFound) => return self.set(Phase::NotFound),
+            Err(e) => return self.set(Phase::LoadFailed(e)),
+        };
+        if let Some(locale) = v.locale.as_deref() {
+            self.lang
+                .set(Lang::choose(Some(locale), &bridge::browser_language()));
+        }
+        let status = v.status;
+        self.view.set(Some(v));
+        match status {
+            // The status API tells where to go next.
+            CheckoutStatus::Complete => self.confirm(),
+            CheckoutStatus::Expired => self.finish_expired(),
+            CheckoutStatus::Open => self.resume(&id),
+        }
+    }
+
+    /// What an open session shows first: the return from a cashier confirms, a shopper who
+    /// already chose to pay (before OAuth or a frame break-out) continues, a desktop shows its
+    /// QR code at once; phones wait for a tap (the flows leave the page).
+    fn resume(self, id: &str) {
+        if bridge::query_param("return").as_deref() == Some("h5") {
+            return self.confirm();
+        }
+        if bridge::query_param("oauth").as_deref() == Some("denied") {
+            return self.set(Phase::Failed(Reason::OauthDenied));
+        }
+        let chose = bridge::take_intent(id) || bridge::query_param("go").as_deref() == Some("1");
+        if chose || !self.env.get_untracked().is_mobile_device() {
+            self.start(false);
+        } else {
+            self.set(Phase::Summary);
+        }
+    }
+
+    /// Asks the server for the next step and takes it.
+    pub fn start(self, prefer_qr: bool) {
+        spawn_local(async move { self.pay(prefer_qr).await });
+    }
+
+    async fn pay(self, prefer_qr: bool) {
+        self.next_generation();
+        self.set(Phase::Starting);
+        let id = self.id.get_value();
+        let env = self.env.get_untracked();
+        let action = match api::pay(&id, env, prefer_qr).await {
+            Ok(action) => action,
+            Err(ApiError::NotFound) => return self.set(Phase::NotFound),
+            Err(e) => return self.set(Phase::Failed(Reason::Api(e))),
+        };
+        match action {
+            NextAction::Oauth { url } => {
+                // WeChat returns to /pay/{id} (a full load); carry on paying there.
+                bridge::remember_intent(&id);
+                self.set(Phase::Redirecting);
+                bridge::navigate_top(&url);
+            }
+            NextAction::Redirect { url, .. } => {
+                self.set(Phase::Redirecting);
+                bridge::navigate_top(&url);
+            }
+            NextAction::Jsapi { params, .. } if bridge::framed() => {
+                // getBrandWCPayRequest only works in the top window: reload there and continue.
+                let _ = params;
+                self.set(Phase::Redirecting);
+                bridge::navigate_top(&format!("/pay/{}?go=1", js_sys::encode_uri_component(&id)));
+            }
+            NextAction::Jsapi { params, .. } => self.jsapi(&params).await,
+            NextAction::Qr {
+                code_url,
+                expires_at,
+                ..
+            } => {
+                self.now.set(now_secs());
+                self.set(Phase::Qr {
+                    code_url,
+                    expires_at,
+                });
+                self.watch();
+            }
+            NextAction::MiniProgram { path } => {
+                if bridge::mini_program_navigate(&path).await {
+                    self.set(Phase::MiniProgram);
+                    self.watch();
+                } else {
+                    self.set(Phase::Failed(Reason::NoMiniProgram));
+                }
+            }
+            NextAction::AlreadyPaid { success_url } => self.succeed(success_url),
+            NextAction::Expired => self.finish_expired(),
+        }
+    }
+
+    /// The WeChat pay sheet: wait for the bridge (the sandbox's stand-in where the real one
+    /// is absent in sandbox mode), invoke it, and map its answer.
+    async fn jsapi(self, params: &JsapiParams) {
+        self.set(Phase::Sheet);
+        if !bridge::bridge_present() {
+            if self.sandbox() {
+                let _ = bridge::load_script(bridge::SANDBOX_BRIDGE).await;
+            }
+            if !bridge::wait_for_bridge(BRIDGE_PATIENCE_MS).await {
+                return self.set(Phase::Failed(Reason::NoBridge));
+            }
+        }
+        match bridge::get_brand_wcpay_request(params).await {
+            Some(BridgeResult::Ok) => self.confirm(),
+            Some(BridgeResult::Cancel) => self.set(Phase::Cancelled),
+            Some(BridgeResult::Fail(desc)) => self.set(Phase::Failed(Reason::Declined(desc))),
+            None => self.set(Phase::Failed(Reason::NoBridge)),
+        }
+    }
+
+    /// "Maybe paid": show progress while the server confirms.
+    pub fn confirm(self) {
+        self.set(Phase::Confirming);
+        self.watch();
+    }
+
+    /// Polls the status (and ticks the QR countdown) until the session completes or expires,
+    /// or another flow starts.
+    pub fn watch(self) {
+        let generation = self.next_generation();
+        self.slow.set(false);
+        let started = bridge::now_ms();
+        spawn_local(async move {
+            let mut tick = 0_u32;
+            while self.current(generation) {
+                if tick.is_multiple_of(POLL_EVERY_TICKS) {
+                    let status = api::status(&self.id.get_value()).await;
+                    if !self.current(generation) {
+                        return;
                     }
-                })}
-            </Suspense>
-        </main>
+                    match status {
+                        Ok(s) if self.apply(&s) => return,
+                        Err(ApiError::NotFound) => return self.set(Phase::NotFound),
+                        // Anything else is transient: keep asking.
+                        Ok(_) | Err(_) => {}
+                    }
+                }
+                if bridge::now_ms() - started > CONFIRM_PATIENCE_MS {
+                    self.slow.set(true);
+                }
+                self.now.set(now_secs());
+                bridge::sleep(1000).await;
+                tick = tick.wrapping_add(1);
+            }
+        });
+    }
+
+    /// Takes a status answer; true when the checkout is over.
+    fn apply(self, s: &StatusView) -> bool {
+        match s.status {
+            CheckoutStatus::Complete => {
+                if let Some(url) = &s.success_url {
+                    self.succeed(url.clone());
+                }
+                true
+            }
+            CheckoutStatus::Expired => {
+                self.finish_expired();
+                true
+            }
+            CheckoutStatus::Open => {
+                let failed = s.payment_status.as_deref() == Some("failed");
+                if failed {
+                    self.next_generation();
+                    self.set(Phase::Failed(Reason::PaymentFailed));
+                }
+                failed
+            }
+        }
+    }
+
+    fn finish_expired(self) {
+        self.next_generation();
+        self.set(Phase::Expired);
+        bridge::post_to_parent(&self.id.get_value(), "expired");
+    }
+
+    /// Paid: tell an embedding page, then go to the merchant's success page after a short
+    /// countdown (a framed page leaves that to its parent and offers a button).
+    fn succeed(self, url: String) {
+        let generation = self.next_generation();
+        self.countdown.set(SUCCESS_COUNTDOWN);
+        self.set(Phase::Succeeded { url: url.clone() });
+        bridge::post_to_parent(&self.id.get_value(), "complete");
+        if bridge::framed() {
+            return;
+        }
+        spawn_local(async move {
+            while self.current(generation) {
+                if self.countdown.get_untracked() <= 0 {
+                    bridge::replace_location(&url);
+                    return;
+                }
+                bridge::sleep(1000).await;
+                self.countdown.update(|n| *n -= 1);
+            }
+        });
     }
 }
 
+/// The checkout page for session `id`.
 #[component]
-fn Summary(v: CheckoutView) -> impl IntoView {
-    view! {
-        <h1 data-state="summary">{v.merchant_name}</h1>
-        <p class="muted">{v.description}</p>
-        <p class="amount">{v.amount.display(v.currency)}</p>
-    }
+pub fn Checkout(id: String) -> impl IntoView {
+    let ctx = Ctx::new(id);
+    // `__wxjs_environment` may only be set once the bridge is ready: look again then.
+    bridge::on_bridge_ready(move || ctx.env.set(detect_here()));
+    Effect::new(move |_| bridge::set_document_language(ctx.lang.get().tag()));
+    spawn_local(ctx.load());
+    crate::screens::page(ctx)
 }

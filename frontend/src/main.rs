@@ -1,7 +1,11 @@
 //! The paybridge checkout page, mounted at `/pay/{id}` (and `/` in sandbox mode).
 
 mod api;
+mod bridge;
 mod checkout;
+mod i18n;
+mod qr;
+mod screens;
 
 use leptos::prelude::*;
 

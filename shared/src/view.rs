@@ -13,7 +13,8 @@ pub enum CheckoutStatus {
     Expired,
 }
 
-/// The page's view model of one checkout session.
+/// The page's view model of one checkout session. The success URL is not part of it: the page
+/// learns it from the status API once the session is complete.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckoutView {
     pub id: String,
@@ -22,4 +23,11 @@ pub struct CheckoutView {
     pub amount: MinorUnits,
     pub currency: Currency,
     pub status: CheckoutStatus,
+    /// The server runs in sandbox mode: the page may load the sandbox's `WeixinJSBridge`
+    /// stand-in where the real one is absent, and offers to simulate scanning a QR code.
+    #[serde(default)]
+    pub sandbox: bool,
+    /// The merchant's choice of language (`zh-CN` or `en`); `None` follows the browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
 }

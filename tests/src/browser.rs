@@ -115,6 +115,49 @@ impl Browser {
     }
 }
 
+/// A Chrome DevTools Protocol command sent through chromedriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = json!({"cmd": self.cmd, "params": self.params});
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
+}
+
+impl Browser {
+    /// Runs `source` in every document before the page's own scripts (CDP
+    /// `Page.addScriptToEvaluateOnNewDocument`), e.g. to set `window.__wxjs_environment` or to
+    /// stub `wx.miniProgram`.
+    ///
+    /// # Panics
+    /// When chromedriver refuses the command.
+    pub async fn on_new_document(&self, source: &str) {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: "Page.addScriptToEvaluateOnNewDocument",
+                params: json!({"source": source}),
+            })
+            .await
+            .expect("CDP Page.addScriptToEvaluateOnNewDocument");
+    }
+}
+
 impl Browser {
     /// Ends the session (closing Chromium) and stops chromedriver.
     pub async fn close(mut self) {

@@ -30,6 +30,9 @@ pub async fn checkout_view(
             SessionStatus::Complete => CheckoutStatus::Complete,
             SessionStatus::Expired => CheckoutStatus::Expired,
         },
+        sandbox: state.sandbox().is_some(),
+        // `auto` leaves the choice to the shopper's browser.
+        locale: (s.locale != "auto").then_some(s.locale),
     }))
 }
 

@@ -1,0 +1,218 @@
+//! What the shopper sees in each phase of the checkout. Every screen carries `data-state` (the
+//! browser tests wait on it) and lives in one `aria-live` region so status changes are announced.
+
+use leptos::prelude::*;
+use paybridge_shared::CheckoutView;
+
+use crate::api::ApiError;
+use crate::checkout::{Ctx, Phase, Reason};
+use crate::i18n::{Text, minutes_seconds};
+use crate::{bridge, qr};
+
+/// The whole page: language switch, order summary, the current phase, "QR instead".
+pub fn page(ctx: Ctx) -> impl IntoView {
+    view! {
+        <main class="card">
+            <div class="bar">
+                <button
+                    type="button"
+                    id="lang"
+                    class="link"
+                    aria-label=move || ctx.t().switch_label
+                    lang=move || ctx.lang.get().other().tag()
+                    on:click=move |_| ctx.lang.update(|l| *l = l.other())
+                >
+                    {move || ctx.lang.get().other().text().own_name}
+                </button>
+            </div>
+            {move || ctx.view.get().map(|v| summary(ctx, &v))}
+            <section id="status" aria-live="polite" aria-atomic="true">
+                {move || phase(ctx)}
+            </section>
+            {move || qr_instead(ctx)}
+        </main>
+    }
+}
+
+fn summary(ctx: Ctx, v: &CheckoutView) -> impl IntoView + use<> {
+    let amount = v.amount.display(v.currency);
+    view! {
+        <h1 id="merchant">{v.merchant_name.clone()}</h1>
+        <p class="muted" id="description">{v.description.clone()}</p>
+        <p class="amount">
+            <span class="visually-hidden">{move || ctx.t().amount}" "</span>
+            <span id="amount">{amount}</span>
+        </p>
+    }
+}
+
+fn phase(ctx: Ctx) -> AnyView {
+    let t = ctx.t();
+    match ctx.phase.get() {
+        Phase::Loading => view! { <p class="state" data-state="loading">{t.loading}</p> }.into_any(),
+        Phase::NotFound => view! {
+            <h1 data-state="not-found">{t.not_found}</h1>
+            <p class="muted">{t.not_found_body}</p>
+        }
+        .into_any(),
+        Phase::LoadFailed(e) => view! {
+            <h1 data-state="error">{t.error}</h1>
+            <p class="muted">{api_message(t, &e)}</p>
+            <button type="button" id="reload" class="primary" on:click=|_| {
+                let _ = window().location().reload();
+            }>{t.retry}</button>
+        }
+        .into_any(),
+        Phase::Summary => view! {
+            <button type="button" id="pay" class="primary" data-state="summary" on:click=move |_| ctx.start(false)>
+                {t.pay}
+            </button>
+        }
+        .into_any(),
+        Phase::Starting => progress("starting", t.starting),
+        Phase::Redirecting => progress("redirecting", t.redirecting),
+        Phase::Sheet => progress("sheet", t.sheet),
+        Phase::MiniProgram => progress("mini-program", t.mini_program),
+        Phase::Qr { code_url, expires_at } => qr_code(ctx, &code_url, expires_at),
+        Phase::Confirming => view! {
+            <div data-state="confirming">
+                <p>{t.confirming}</p>
+                <progress aria-label=t.confirming></progress>
+                {move || ctx.slow.get().then(|| view! {
+                    <p class="muted">{t.confirming_slow}</p>
+                    <button type="button" id="paid" class="primary" on:click=move |_| ctx.watch()>{t.i_have_paid}</button>
+                    <button type="button" id="pay-again" class="secondary" on:click=move |_| ctx.start(false)>{t.pay_again}</button>
+                })}
+            </div>
+        }
+        .into_any(),
+        Phase::Succeeded { url } => succeeded(ctx, t, url),
+        Phase::Failed(reason) => view! {
+            <div data-state="failed" role="alert">
+                <h2>{t.failed}</h2>
+                <p class="muted" id="reason">{reason_message(t, &reason)}</p>
+                <button type="button" id="retry" class="primary" on:click=move |_| ctx.start(false)>{t.retry}</button>
+            </div>
+        }
+        .into_any(),
+        Phase::Cancelled => view! {
+            <div data-state="cancelled">
+                <h2>{t.cancelled}</h2>
+                <p class="muted">{t.cancelled_body}</p>
+                <button type="button" id="retry" class="primary" on:click=move |_| ctx.start(false)>{t.retry}</button>
+            </div>
+        }
+        .into_any(),
+        Phase::Expired => view! {
+            <div data-state="expired">
+                <h2>{t.expired}</h2>
+                <p class="muted">{t.expired_body}</p>
+            </div>
+        }
+        .into_any(),
+    }
+}
+
+fn progress(state: &'static str, text: &'static str) -> AnyView {
+    view! {
+        <div data-state=state>
+            <p>{text}</p>
+            <progress aria-label=text></progress>
+        </div>
+    }
+    .into_any()
+}
+
+fn qr_code(ctx: Ctx, code_url: &str, expires_at: i64) -> AnyView {
+    let t = ctx.t();
+    let drawing = qr::svg_path(code_url).map(|(size, d)| {
+        view! {
+            <svg class="qr-code" viewBox=format!("0 0 {size} {size}") role="img" aria-label=t.qr_label shape-rendering="crispEdges">
+                <rect width=size.to_string() height=size.to_string() fill="#fff"></rect>
+                <path d=d fill="#000"></path>
+            </svg>
+        }
+    });
+    let scan = ctx.sandbox().then(|| {
+        let href = format!(
+            "/sandbox/wechat/scan?code_url={}",
+            js_sys::encode_uri_component(code_url)
+        );
+        view! {
+            <p><a id="simulate-scan" href=href target="_blank" rel="noopener">{t.simulate_scan}</a></p>
+        }
+    });
+    let left = move || expires_at - ctx.now.get();
+    view! {
+        <div data-state="qr" class="qr">
+            <p>{t.scan}</p>
+            {drawing}
+            <p class="muted" role="timer" id="qr-countdown">
+                {move || if left() > 0 {
+                    format!("{} {}", t.expires_in, minutes_seconds(left()))
+                } else {
+                    t.qr_expired.to_owned()
+                }}
+            </p>
+            {move || (left() <= 0).then(|| view! {
+                <button type="button" id="new-qr" class="primary" on:click=move |_| ctx.start(true)>{t.new_qr}</button>
+            })}
+            {scan}
+        </div>
+    }
+    .into_any()
+}
+
+fn succeeded(ctx: Ctx, t: &'static Text, url: String) -> AnyView {
+    let framed = bridge::framed();
+    view! {
+        <div data-state="succeeded">
+            <h2>{t.succeeded}</h2>
+            {(!framed).then(|| view! {
+                <p class="muted" id="countdown">{t.returning}" "{move || ctx.countdown.get().max(0)}" "{t.seconds}</p>
+            })}
+            <a id="continue" class="button primary" href=url target="_top">{t.continue_}</a>
+        </div>
+    }
+    .into_any()
+}
+
+/// "Pay with a QR code instead": offered whenever the shopper could want it.
+fn qr_instead(ctx: Ctx) -> Option<impl IntoView + use<>> {
+    let offered = matches!(
+        ctx.phase.get(),
+        Phase::Summary
+            | Phase::Failed(_)
+            | Phase::Cancelled
+            | Phase::Confirming
+            | Phase::Sheet
+            | Phase::MiniProgram
+    );
+    let t = ctx.t();
+    offered.then(|| {
+        view! {
+            <button type="button" id="qr-instead" class="link" on:click=move |_| ctx.start(true)>{t.qr_instead}</button>
+        }
+    })
+}
+
+fn api_message(t: &'static Text, e: &ApiError) -> String {
+    match e {
+        ApiError::NotFound => t.not_found_body.to_owned(),
+        ApiError::Network => t.network.to_owned(),
+        ApiError::BadAnswer => t.bad_answer.to_owned(),
+        ApiError::Provider => t.provider.to_owned(),
+        ApiError::Server(message) => message.clone(),
+    }
+}
+
+fn reason_message(t: &'static Text, reason: &Reason) -> String {
+    match reason {
+        Reason::Api(e) => api_message(t, e),
+        Reason::Declined(Some(desc)) => format!("{} ({desc})", t.failed_body),
+        Reason::Declined(None) | Reason::PaymentFailed => t.failed_body.to_owned(),
+        Reason::OauthDenied => t.oauth_denied.to_owned(),
+        Reason::NoBridge => t.no_bridge.to_owned(),
+        Reason::NoMiniProgram => t.no_mini_program.to_owned(),
+    }
+}
