@@ -21,7 +21,8 @@ pub enum ApiError {
     Server(String),
 }
 
-fn base(id: &str) -> String {
+/// `/api/checkout/{id}`.
+pub fn base(id: &str) -> String {
     format!("/api/checkout/{}", js_sys::encode_uri_component(id))
 }
 

@@ -215,6 +215,54 @@ pub async fn mini_program_navigate(url: &str) -> bool {
     true
 }
 
+/// A Server-Sent Events stream whose events of one name are handed over as text; closed when
+/// dropped.
+pub struct EventStream {
+    source: web_sys::EventSource,
+    _on_event: Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _on_error: Closure<dyn FnMut()>,
+}
+
+impl EventStream {
+    /// Opens `url` and calls `on_data` with the data of each `event`, and `on_error` once the
+    /// stream fails (the caller then falls back to polling).
+    pub fn open(
+        url: &str,
+        event: &str,
+        mut on_data: impl FnMut(String) + 'static,
+        on_error: impl FnMut() + 'static,
+    ) -> Option<Self> {
+        let source = web_sys::EventSource::new(url).ok()?;
+        let on_event =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                if let Some(data) = e.data().as_string() {
+                    on_data(data);
+                }
+            });
+        let on_error = Closure::<dyn FnMut()>::new(on_error);
+        source
+            .add_event_listener_with_callback(event, on_event.as_ref().unchecked_ref())
+            .ok()?;
+        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Some(Self {
+            source,
+            _on_event: on_event,
+            _on_error: on_error,
+        })
+    }
+
+    /// Stops the stream (no reconnection).
+    pub fn close(&self) {
+        self.source.close();
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        self.source.close();
+    }
+}
+
 /// Whether the page runs inside a frame.
 #[must_use]
 pub fn framed() -> bool {

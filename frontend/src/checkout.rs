@@ -2,6 +2,9 @@
 //! it (QR, H5 redirect, OAuth → JSAPI, mini program hand-over), then watch the status until the
 //! session completes or expires. The screens for each phase are in `screens`.
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use paybridge_shared::{
@@ -246,16 +249,39 @@ impl Ctx {
         self.watch();
     }
 
-    /// Polls the status (and ticks the QR countdown) until the session completes or expires,
-    /// or another flow starts.
+    /// Follows the status over Server-Sent Events, falling back to polling when the stream
+    /// fails, and ticks the QR countdown, until the session completes or expires or another
+    /// flow starts.
     pub fn watch(self) {
         let generation = self.next_generation();
         self.slow.set(false);
         let started = bridge::now_ms();
+        let streaming = Rc::new(Cell::new(true));
+        let stream = {
+            let failed = Rc::clone(&streaming);
+            bridge::EventStream::open(
+                &format!("{}/events", api::base(&self.id.get_value())),
+                "status",
+                move |data| {
+                    if let Ok(s) = serde_json::from_str::<StatusView>(&data)
+                        && self.current(generation)
+                    {
+                        self.apply(&s);
+                    }
+                },
+                move || failed.set(false),
+            )
+        };
+        if stream.is_none() {
+            streaming.set(false);
+        }
         spawn_local(async move {
             let mut tick = 0_u32;
             while self.current(generation) {
-                if tick.is_multiple_of(POLL_EVERY_TICKS) {
+                if !streaming.get() && tick.is_multiple_of(POLL_EVERY_TICKS) {
+                    if let Some(stream) = &stream {
+                        stream.close();
+                    }
                     let status = api::status(&self.id.get_value()).await;
                     if !self.current(generation) {
                         return;
@@ -274,6 +300,7 @@ impl Ctx {
                 bridge::sleep(1000).await;
                 tick = tick.wrapping_add(1);
             }
+            drop(stream);
         });
     }
 

@@ -5,15 +5,20 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::config::Config;
 
+/// WeChat's JS-SDK as the page loads it (DESIGN §7).
+pub const WECHAT_JS_SDK: &str = "https://res.wx.qq.com/open/js/jweixin-1.6.0.js";
+
 /// The Content-Security-Policy for the page and everything else we serve.
 ///
 /// `'wasm-unsafe-eval'` lets the page compile its wasm without allowing `eval`; inline scripts
-/// are allowed only by hash. `frame-ancestors` lists the merchant origins allowed to embed the
-/// page, or `'none'`.
+/// are allowed only by hash. WeChat's JS-SDK (for `wx.miniProgram` in a mini program web-view)
+/// is the one script from elsewhere, allowed by its exact URL. `frame-ancestors` lists the
+/// merchant origins allowed to embed the page, or `'none'`.
 #[must_use]
 pub fn content_security_policy(config: &Config, script_hashes: &[String]) -> String {
     let mut script_src = vec!["'self'", "'wasm-unsafe-eval'"];
     script_src.extend(script_hashes.iter().map(String::as_str));
+    script_src.push(WECHAT_JS_SDK);
     let frame_ancestors = if config.frame_ancestors.is_empty() {
         "'none'".to_owned()
     } else {

@@ -104,6 +104,15 @@ async fn security_headers_allow_the_wasm_and_nothing_inline_but_trunks_loader() 
         "{csp}"
     );
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    // The mini program web-view needs WeChat's JS-SDK: that one file, nothing else of its host.
+    let script_src = csp
+        .split(';')
+        .find(|d| d.trim_start().starts_with("script-src"))
+        .unwrap();
+    assert!(
+        script_src.ends_with(" https://res.wx.qq.com/open/js/jweixin-1.6.0.js"),
+        "{script_src}"
+    );
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
     assert_eq!(h["x-frame-options"], "DENY");
