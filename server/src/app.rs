@@ -24,6 +24,25 @@ pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 /// Time allowed to produce response headers.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The page's API and the OAuth return, rate-limited per client IP.
+fn shopper_router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/checkout/{id}", get(shopper::checkout_view))
+        .route("/api/checkout/{id}/pay", axum::routing::post(pay::pay))
+        .route("/api/checkout/{id}/status", get(pay::status))
+        .route("/api/checkout/{id}/events", get(pay::events))
+        .route(
+            "/api/miniprogram/login",
+            axum::routing::post(pay::miniprogram_login),
+        )
+        .route("/oauth/wechat/callback", get(pay::oauth_callback))
+        .route("/api/{*rest}", axum::routing::any(shopper::unknown))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::api::rate_limit::limit,
+        ))
+}
+
 /// Builds the whole HTTP surface.
 ///
 /// # Errors
@@ -39,21 +58,12 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
     }
     let mut router = router
         .route("/pay/{id}", get(page::serve))
-        .route("/api/checkout/{id}", get(shopper::checkout_view))
-        .route("/api/checkout/{id}/pay", axum::routing::post(pay::pay))
-        .route("/api/checkout/{id}/status", get(pay::status))
-        .route("/api/checkout/{id}/events", get(pay::events))
-        .route(
-            "/api/miniprogram/login",
-            axum::routing::post(pay::miniprogram_login),
-        )
-        .route("/oauth/wechat/callback", get(pay::oauth_callback))
         .route("/notify/wechat", axum::routing::post(pay::notify))
-        .route("/api/{*rest}", axum::routing::any(shopper::unknown))
         .route("/openapi.json", get(crate::api::openapi::document))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::endpoint))
+        .merge(shopper_router(&state))
         .merge(merchant::router(&state))
         // Sandbox mode only: the simulated WeChat Pay / OAuth and shopper screens under /sandbox.
         .merge(crate::sandbox::router(&state))

@@ -13,6 +13,7 @@ pub struct AppState(Arc<Inner>);
 
 struct Inner {
     outbox: tokio::sync::Notify,
+    limiter: crate::api::rate_limit::ShopperLimiter,
     /// Ids of sessions whose status may have changed, for the page's event streams.
     changes: tokio::sync::broadcast::Sender<String>,
     public_url: url::Url,
@@ -38,6 +39,7 @@ impl AppState {
     ) -> Self {
         Self(Arc::new(Inner {
             outbox: tokio::sync::Notify::new(),
+            limiter: crate::api::rate_limit::ShopperLimiter::new(config.shopper_rate_limit),
             changes: tokio::sync::broadcast::channel(1024).0,
             public_url,
             config,
@@ -93,6 +95,12 @@ impl AppState {
     #[must_use]
     pub fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<String> {
         self.0.changes.subscribe()
+    }
+
+    /// The shopper API's per-IP limiter.
+    #[must_use]
+    pub fn shopper_limiter(&self) -> &crate::api::rate_limit::ShopperLimiter {
+        &self.0.limiter
     }
 
     /// Completes at the next [`AppState::outbox_changed`].

@@ -5,4 +5,5 @@ pub mod health;
 pub mod merchant;
 pub mod openapi;
 pub mod pay;
+pub mod rate_limit;
 pub mod shopper;

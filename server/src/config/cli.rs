@@ -132,6 +132,14 @@ pub struct Settings {
     /// Comma-separated origins that success/cancel URLs must belong to (any https origin when empty).
     #[arg(long, env = "PAYBRIDGE_REDIRECT_ORIGINS", global = true)]
     pub redirect_origins: Option<String>,
+    /// Requests per second one client IP may make to the shopper API (bursts of 3 s allowed).
+    #[arg(
+        long,
+        env = "PAYBRIDGE_SHOPPER_RATE_LIMIT",
+        default_value = "20",
+        global = true
+    )]
+    pub shopper_rate_limit: String,
     /// How often background jobs look for due work, in milliseconds.
     #[arg(
         long,

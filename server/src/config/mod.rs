@@ -66,6 +66,8 @@ pub struct Config {
     /// Origins success/cancel URLs must belong to; empty means any https origin.
     pub redirect_origins: Vec<String>,
     pub jobs: JobsConfig,
+    /// Shopper API requests per second per client IP.
+    pub shopper_rate_limit: std::num::NonZeroU32,
     /// Sandbox only: multiplier on the simulator's waits, in (0, 1].
     pub sandbox_time_scale: f64,
     /// Live WeChat Pay credentials; `None` in sandbox mode, where the simulator provides them.

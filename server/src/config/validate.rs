@@ -127,6 +127,17 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
     let redirect_origins = list(s.redirect_origins.as_ref())
         .filter_map(|item| origin(item, "PAYBRIDGE_REDIRECT_ORIGINS", &mut p))
         .collect();
+    let shopper_rate_limit = s
+        .shopper_rate_limit
+        .trim()
+        .parse::<std::num::NonZeroU32>()
+        .unwrap_or_else(|_| {
+            p.push(
+                "PAYBRIDGE_SHOPPER_RATE_LIMIT",
+                format!("{:?} is not a positive whole number", s.shopper_rate_limit),
+            );
+            std::num::NonZeroU32::MIN
+        });
     let jobs = JobsConfig {
         poll: Duration::from_millis(positive(
             &s.job_poll_ms,
@@ -212,6 +223,7 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
         max_amount,
         redirect_origins,
         jobs,
+        shopper_rate_limit,
         sandbox_time_scale,
         wechat,
         alipay,
@@ -521,6 +533,7 @@ mod tests {
             merchant_name: "shop".into(),
             max_amount: "100000000".into(),
             job_poll_ms: "1000".into(),
+            shopper_rate_limit: "20".into(),
             job_lease_seconds: "60".into(),
             webhook_backoff_scale: "1".into(),
             ..Settings::default()

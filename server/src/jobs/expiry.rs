@@ -21,6 +21,8 @@ pub async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
             }
             Err(e) => tracing::warn!(error = %e, "cannot look for sessions to expire"),
         }
+        // Piggy-backs on this loop: forget rate-limit state of clients gone quiet.
+        state.shopper_limiter().forget_idle();
         if pause_or_stop(&mut stopped, poll).await {
             return;
         }

@@ -86,3 +86,27 @@ async fn oversized_bodies_are_refused() {
         .unwrap();
     assert_eq!(res.status(), 413);
 }
+
+#[tokio::test]
+async fn the_shopper_api_is_rate_limited_per_client_ip() {
+    let app = paybridge_tests::spawn_app_with(&["--shopper-rate-limit", "5"]).await;
+    let mut limited = 0;
+    for _ in 0..40 {
+        let res = app
+            .get("/api/checkout/cs_00000000000000000000000000000000")
+            .await;
+        if res.status() == 429 {
+            let body: serde_json::Value = res.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "rate_limited");
+            limited += 1;
+        } else {
+            assert_eq!(res.status(), 404);
+        }
+    }
+    assert!(
+        limited >= 20,
+        "only {limited} of 40 rapid requests were limited"
+    );
+    // Other surfaces are not limited by the shopper limit.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}
