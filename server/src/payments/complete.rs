@@ -57,6 +57,17 @@ pub async fn apply(state: &AppState, mchid: &str, t: &Transaction) -> Result<App
             "ALERT: an authentic WeChat transaction disagrees with our payment attempt; nothing completed"
         );
         state.metrics().provider_mismatch();
+        // What WeChat's own query says about the attempt is what counts; the reconciler would
+        // ask soon anyway, this asks now (a query answer passes the same checks).
+        if let Some(wechat) = state.wechat()
+            && let Ok(queried) = wechat
+                .pay
+                .query_order_by_out_trade_no(&payment.out_trade_no)
+                .await
+            && queried != *t
+        {
+            return Box::pin(apply(state, mchid, &queried)).await;
+        }
         return Ok(Applied::Mismatch);
     }
     match &t.trade_state {

@@ -378,3 +378,80 @@ async fn refunds_go_to_wechat_never_exceed_the_payment_and_complete() {
         .await;
     assert_eq!(status, 422, "nothing left to refund");
 }
+
+#[tokio::test]
+async fn a_mini_program_logs_in_and_pays_with_request_payment() {
+    let app = spawn_app().await;
+    let session = app.create_session(1600).await;
+    let id = session["id"].as_str().unwrap();
+    // In the web-view the page hands over to the mini program's own pay page.
+    let action = pay(
+        &app,
+        id,
+        json!({"method": "wechat_pay", "environment": "wechat_mini_program"}),
+    )
+    .await;
+    assert_eq!(action["type"], "mini_program", "{action}");
+    assert!(action["path"].as_str().unwrap().contains(id));
+    // That page calls wx.login (simulated by the sandbox) and sends the code to paybridge.
+    let mp_appid = app
+        .state
+        .sandbox()
+        .unwrap()
+        .keys()
+        .miniprogram_appid
+        .clone();
+    let login: Value = app
+        .client
+        .post(app.url("/sandbox/wechat/miniprogram/login"))
+        .json(&json!({"appid": mp_appid, "user": "hana"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = login["code"].as_str().unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/miniprogram/login"))
+        .json(&json!({"cs": id, "code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let action: Value = res.json().await.unwrap();
+    assert_eq!(action["type"], "jsapi", "{action}");
+    assert_eq!(
+        action["params"]["appId"],
+        mp_appid.as_str(),
+        "signed for the mini program's appid"
+    );
+    // The code is single use.
+    let again = app
+        .client
+        .post(app.url("/api/miniprogram/login"))
+        .json(&json!({"cs": id, "code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 400);
+    // wx.requestPayment (the sandbox's pay sheet checks paySign against the appid) pays.
+    let res = app
+        .client
+        .post(app.url("/sandbox/wechat/jsapi/pay"))
+        .json(&json!({"params": action["params"], "action": "pay"}))
+        .send()
+        .await
+        .unwrap();
+    let result: Value = res.json().await.unwrap();
+    assert_eq!(result["result"], "ok", "{result}");
+    wait_complete(&app, id).await;
+    let (_, payment) = app
+        .api_get(&format!(
+            "/v1/payments/{}",
+            action["payment"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(payment["channel"], "miniprogram");
+}
