@@ -36,10 +36,11 @@ lint: tools
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p paybridge-frontend --target wasm32-unknown-unknown -- -D warnings
 
-## bench: criterion benchmarks (crypto) and create-session load with wrk on a release build
+## bench: criterion benchmarks (crypto), create-session load with wrk, payment-flow load (release builds)
 bench:
 	cargo bench -p paybridge-server
 	.ci/bench-sessions.sh
+	cargo bench -p paybridge-tests --bench payflows
 
 tools:
 	@.ci/tools.sh build

@@ -1,0 +1,619 @@
+//! Payment-flow load (`make bench`): Native and JSAPI pay throughput against the sandbox,
+//! notification ingestion with 20% duplicates checked for exactly-once, and the RSA sign rate of
+//! the same machine in the same run. The real server runs in process on SQLite, every request
+//! goes over HTTP on 127.0.0.1, and every phase is bounded in count and time.
+
+// A benchmark should stop loudly on a broken set-up step, and its summary is its output.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use paybridge_server::domain::ids::SessionId;
+use paybridge_server::providers::wechat::ApiV3Key;
+use paybridge_server::providers::wechat::crypto::{PrivateKey, RsaBackend};
+use paybridge_server::providers::wechat::notification::{NotificationDraft, build_notification};
+use paybridge_tests::{Options, TestApp, session_request, spawn};
+use serde_json::{Value, json};
+use url::Url;
+
+/// Requests in flight during every timed phase.
+const CONCURRENCY: usize = 64;
+/// Timed Native pay requests; their attempts are then the notification phase's targets.
+const NATIVE_PAYS: usize = 6_000;
+/// Timed JSAPI pay requests.
+const JSAPI_PAYS: usize = 4_000;
+/// Each phase stops here even when its count is not reached.
+const PHASE_LIMIT: Duration = Duration::from_secs(40);
+/// How long the sign-rate loop runs.
+const SIGN_TIME: Duration = Duration::from_secs(2);
+/// 4003: the sandbox never notifies about these orders itself, so every notification is ours.
+const AMOUNT: i64 = 4003;
+
+const NATIVE_GOAL: f64 = 1_500.0;
+const JSAPI_GOAL: f64 = 1_000.0;
+const NOTIFY_GOAL: f64 = 5_000.0;
+
+/// What one timed phase measured.
+struct Stats {
+    name: &'static str,
+    sent: usize,
+    ok: usize,
+    errors: Vec<String>,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Stats {
+    fn rate(&self) -> f64 {
+        count_f64(self.ok) / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let last = self.latencies.len() - 1;
+        // Nearest rank on the sorted latencies.
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "an index into a short vector"
+        )]
+        let i = ((count_f64(last) * p).round() as usize).min(last);
+        self.latencies[i]
+    }
+
+    fn print(&self) {
+        eprintln!(
+            "    {}: {} sent, {} ok, {} errors in {:.2} s → {:.0}/s, p50 {:.1} ms, p99 {:.1} ms",
+            self.name,
+            self.sent,
+            self.ok,
+            self.errors.len(),
+            self.elapsed.as_secs_f64(),
+            self.rate(),
+            ms(self.percentile(0.50)),
+            ms(self.percentile(0.99)),
+        );
+        for e in self.errors.iter().take(3) {
+            eprintln!("      e.g. {e}");
+        }
+    }
+}
+
+#[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+const fn count_f64(n: usize) -> f64 {
+    n as f64
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1_000.0
+}
+
+/// Runs `call` once per item with `CONCURRENCY` requests in flight, until all are done or
+/// `PHASE_LIMIT` passes; each call returns what it produced or why it failed.
+async fn load<T, R, F, Fut>(name: &'static str, items: Vec<T>, call: F) -> (Stats, Vec<R>)
+where
+    T: Clone + Send + Sync + 'static,
+    R: Send + 'static,
+    F: Fn(T) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, String>> + Send,
+{
+    let items = Arc::new(items);
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let deadline = start + PHASE_LIMIT;
+    let workers: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let (items, next, call) = (items.clone(), next.clone(), call.clone());
+            tokio::spawn(async move {
+                let mut out = (Vec::new(), Vec::new(), Vec::new());
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= items.len() || Instant::now() >= deadline {
+                        return out;
+                    }
+                    let t = Instant::now();
+                    let result = call(items[i].clone()).await;
+                    out.0.push(t.elapsed());
+                    match result {
+                        Ok(r) => out.1.push(r),
+                        Err(e) => out.2.push(e),
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut stats = Stats {
+        name,
+        sent: 0,
+        ok: 0,
+        errors: Vec::new(),
+        elapsed: Duration::ZERO,
+        latencies: Vec::new(),
+    };
+    let mut results = Vec::new();
+    for w in workers {
+        let (lat, ok, err) = w.await.expect("load worker");
+        stats.latencies.extend(lat);
+        results.extend(ok);
+        stats.errors.extend(err);
+    }
+    stats.elapsed = start.elapsed();
+    stats.latencies.sort_unstable();
+    stats.sent = stats.latencies.len();
+    stats.ok = results.len();
+    (stats, results)
+}
+
+/// `POST /api/checkout/{id}/pay` in `environment`, expecting an action of `kind`; returns the
+/// payment attempt's id.
+async fn pay(
+    client: reqwest::Client,
+    base: Url,
+    session: String,
+    environment: &'static str,
+    kind: &'static str,
+) -> Result<String, String> {
+    let res = client
+        .post(base.join(&format!("/api/checkout/{session}/pay")).unwrap())
+        .json(&json!({"method": "wechat_pay", "environment": environment}))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = res.status();
+    let body: Value = res.json().await.map_err(|e| e.to_string())?;
+    if status != 200 || body["type"] != kind {
+        return Err(format!("{status}: {body}"));
+    }
+    body["payment"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no payment in {body}"))
+}
+
+/// Creates `n` sessions of `AMOUNT` fen through the merchant API (set-up, not reported).
+async fn sessions(app: &TestApp, n: usize) -> Vec<String> {
+    let (client, base, key) = (app.client.clone(), app.base.clone(), app.api_key.clone());
+    let (stats, ids) = load("create sessions", vec![(); n], move |()| {
+        let (client, base, key) = (client.clone(), base.clone(), key.clone());
+        async move {
+            let res = client
+                .post(base.join("/v1/checkout_sessions").unwrap())
+                .bearer_auth(key)
+                .json(&session_request(AMOUNT))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let body: Value = res.json().await.map_err(|e| e.to_string())?;
+            body["id"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| body.to_string())
+        }
+    })
+    .await;
+    assert!(
+        stats.errors.is_empty(),
+        "creating sessions failed: {:?}",
+        stats.errors.first()
+    );
+    assert_eq!(ids.len(), n, "creating sessions ran out of time");
+    ids
+}
+
+/// One real OAuth round trip through the sandbox's consent page; returns the shopper's openid.
+async fn oauth_openid(app: &TestApp) -> String {
+    let id = sessions(app, 1).await.remove(0);
+    let action = app
+        .client
+        .post(app.url(&format!("/api/checkout/{id}/pay")))
+        .json(&json!({"method": "wechat_pay", "environment": "wechat"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(action["type"], "oauth", "{action}");
+    let authorize = Url::parse(action["url"].as_str().unwrap()).unwrap();
+    let q: HashMap<_, _> = authorize.query_pairs().into_owned().collect();
+    let res = app
+        .client
+        .post(app.url("/sandbox/wechat/connect/oauth2/approve"))
+        .form(&[
+            ("appid", q["appid"].as_str()),
+            ("redirect_uri", q["redirect_uri"].as_str()),
+            ("scope", "snsapi_base"),
+            ("state", q["state"].as_str()),
+            ("user", "bob"),
+            ("decision", "allow"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let callback = res.headers()["location"].to_str().unwrap().to_owned();
+    let res = app.client.get(&callback).send().await.unwrap();
+    assert!(
+        res.status().is_redirection(),
+        "OAuth callback: {}",
+        res.status()
+    );
+    app.state
+        .store()
+        .session_openid(&SessionId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .expect("the callback stores the openid")
+}
+
+fn now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+/// A TRANSACTION.SUCCESS notification for `out_trade_no`, signed and encrypted with the
+/// sandbox's keys as WeChat would send it.
+type Notification = Arc<(Vec<(String, String)>, Vec<u8>)>;
+
+fn notification(app: &TestApp, out_trade_no: &str, timestamp: i64) -> Notification {
+    let keys = app.state.sandbox().unwrap().keys();
+    let resource = json!({
+        "appid": keys.appid, "mchid": keys.mchid, "out_trade_no": out_trade_no,
+        "transaction_id": format!("4200{out_trade_no}"), "trade_type": "NATIVE",
+        "trade_state": "SUCCESS", "trade_state_desc": "支付成功", "bank_type": "OTHERS",
+        "success_time": "2026-11-26T10:00:00+08:00", "payer": {"openid": "o_bench"},
+        "amount": {"total": AMOUNT, "payer_total": AMOUNT, "currency": "CNY", "payer_currency": "CNY"},
+    });
+    let draft = NotificationDraft {
+        id: format!("EV-{out_trade_no}"),
+        create_time: "2026-11-26T10:00:00+08:00".into(),
+        event_type: "TRANSACTION.SUCCESS".into(),
+        summary: "支付成功".into(),
+        original_type: "transaction".into(),
+        associated_data: "transaction".into(),
+        plaintext: resource.to_string().into_bytes(),
+    };
+    let key = ApiV3Key::new(keys.apiv3_key.expose().as_bytes()).unwrap();
+    let (headers, body) = build_notification(
+        &keys.platform,
+        &key,
+        &draft,
+        &timestamp.to_string(),
+        &format!("n{out_trade_no}"),
+    )
+    .unwrap();
+    let pairs = headers
+        .pairs()
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Arc::new((pairs, body))
+}
+
+/// Fisher–Yates with a fixed xorshift seed: the same order every run, no extra dependency.
+fn shuffle<T>(items: &mut [T]) {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for i in (1..items.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let j = usize::try_from(x % (u64::try_from(i).unwrap() + 1)).unwrap();
+        items.swap(i, j);
+    }
+}
+
+/// Counts events of `kind` per object id, paging through `/v1/events`.
+async fn events_per_object(app: &TestApp, kind: &str) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    let mut after: Option<String> = None;
+    loop {
+        let path = match &after {
+            Some(a) => format!("/v1/events?type={kind}&limit=100&starting_after={a}"),
+            None => format!("/v1/events?type={kind}&limit=100"),
+        };
+        let (status, page) = app.api_get(&path).await;
+        assert_eq!(status, 200, "{page}");
+        let data = page["data"].as_array().unwrap();
+        for e in data {
+            let object = e["data"]["object"]["id"].as_str().unwrap().to_owned();
+            *counts.entry(object).or_insert(0) += 1;
+        }
+        if page["has_more"] != true || data.is_empty() {
+            return counts;
+        }
+        after = data
+            .last()
+            .and_then(|e| e["id"].as_str())
+            .map(str::to_owned);
+    }
+}
+
+/// SHA256withRSA signatures per second with a fresh merchant-sized key, on one thread.
+fn sign_rate() -> f64 {
+    let key = PrivateKey::generate(RsaBackend::Ring).unwrap();
+    let message = b"POST\n/v3/pay/transactions/native\n1700000000\n593BEC0C930BF1AFEB40B4A08C8FB242\n{\"appid\":\"wx0000000000000000\",\"amount\":{\"total\":4003}}\n";
+    let start = Instant::now();
+    let mut n = 0usize;
+    while start.elapsed() < SIGN_TIME {
+        std::hint::black_box(key.sign(std::hint::black_box(message)).unwrap());
+        n += 1;
+    }
+    count_f64(n) / start.elapsed().as_secs_f64()
+}
+
+struct Verdict {
+    notified: usize,
+    complete: usize,
+    payment_events_ok: bool,
+    session_events_ok: bool,
+    detail: Vec<String>,
+}
+
+impl Verdict {
+    fn ok(&self) -> bool {
+        self.complete == self.notified
+            && self.payment_events_ok
+            && self.session_events_ok
+            && self.detail.is_empty()
+    }
+}
+
+/// Every notified session is complete, with exactly one `payment.succeeded` per attempt and one
+/// `checkout.session.completed` per session.
+async fn verify_exactly_once(app: &TestApp, targets: &[(String, String)]) -> Verdict {
+    let (client, base, key) = (app.client.clone(), app.base.clone(), app.api_key.clone());
+    let ids: Vec<String> = targets.iter().map(|(s, _)| s.clone()).collect();
+    let (stats, statuses) = load("read sessions", ids, move |id: String| {
+        let (client, base, key) = (client.clone(), base.clone(), key.clone());
+        async move {
+            let body: Value = client
+                .get(base.join(&format!("/v1/checkout_sessions/{id}")).unwrap())
+                .bearer_auth(key)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+                .json()
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(body["status"] == "complete")
+        }
+    })
+    .await;
+    let mut detail: Vec<String> = stats.errors.iter().take(3).cloned().collect();
+    let complete = statuses.iter().filter(|c| **c).count();
+    let payments = events_per_object(app, "payment.succeeded").await;
+    let sessions = events_per_object(app, "checkout.session.completed").await;
+    let mut payment_events_ok = payments.len() == targets.len();
+    let mut session_events_ok = sessions.len() == targets.len();
+    for (session, payment) in targets {
+        let p = payments.get(payment).copied().unwrap_or(0);
+        let s = sessions.get(session).copied().unwrap_or(0);
+        if p != 1 {
+            payment_events_ok = false;
+            if detail.len() < 5 {
+                detail.push(format!("{payment}: {p} payment.succeeded events"));
+            }
+        }
+        if s != 1 {
+            session_events_ok = false;
+            if detail.len() < 5 {
+                detail.push(format!("{session}: {s} checkout.session.completed events"));
+            }
+        }
+    }
+    Verdict {
+        notified: targets.len(),
+        complete,
+        payment_events_ok,
+        session_events_ok,
+        detail,
+    }
+}
+
+fn line(what: &str, value: &str, goal: Option<f64>, rate: f64) -> String {
+    let mark = match goal {
+        Some(g) if rate >= g => format!("goal ≥ {g:.0}/s  PASS"),
+        Some(g) => format!("goal ≥ {g:.0}/s  MISS"),
+        None => String::new(),
+    };
+    format!("  {what:<28} {value:<44} {mark}")
+}
+
+fn phase_line(stats: &Stats, goal: f64) -> String {
+    let value = format!(
+        "{:>6.0}/s  p50 {:>6.1} ms  p99 {:>6.1} ms  ({} ok, {} err)",
+        stats.rate(),
+        ms(stats.percentile(0.50)),
+        ms(stats.percentile(0.99)),
+        stats.ok,
+        stats.errors.len()
+    );
+    line(stats.name, &value, Some(goal), stats.rate())
+}
+
+#[tokio::main]
+async fn main() {
+    let started = Instant::now();
+    eprintln!("==> RSA sign rate (ring, 2048-bit, one thread, {SIGN_TIME:?})");
+    let signs = tokio::task::spawn_blocking(sign_rate).await.unwrap();
+    eprintln!("    {signs:.0} signatures/s");
+
+    // spawn() polls jobs every 50 ms (test speed, not overridable by a second flag), so the
+    // reconciler re-queries unpaid attempts older than 0.5 s, one at a time, during the load.
+    let app = spawn(Options {
+        args: vec!["--shopper-rate-limit".into(), "1000000".into()],
+        ..Options::default()
+    })
+    .await;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .unwrap();
+
+    eprintln!("==> Native pay: {NATIVE_PAYS} sessions (set-up), then timed pays");
+    let ids = sessions(&app, NATIVE_PAYS).await;
+    let (c, b) = (client.clone(), app.base.clone());
+    let (native, native_payments) = load("Native pay", ids.clone(), move |id: String| {
+        let (c, b) = (c.clone(), b.clone());
+        async move {
+            let payment = pay(c, b, id.clone(), "desktop", "qr").await?;
+            Ok((id, payment))
+        }
+    })
+    .await;
+    native.print();
+
+    eprintln!(
+        "==> JSAPI pay: one OAuth round trip, {JSAPI_PAYS} sessions with its openid (set-up), then timed pays"
+    );
+    let openid = oauth_openid(&app).await;
+    let ids = sessions(&app, JSAPI_PAYS).await;
+    for id in &ids {
+        app.state
+            .store()
+            .set_session_openid(&SessionId::parse(id).unwrap(), &openid)
+            .await
+            .unwrap();
+    }
+    let (c, b) = (client.clone(), app.base.clone());
+    let (jsapi, _) = load("JSAPI pay", ids, move |id: String| {
+        pay(c.clone(), b.clone(), id, "wechat", "jsapi")
+    })
+    .await;
+    jsapi.print();
+
+    eprintln!(
+        "==> notifications: {} attempts from the Native phase, +25% exact duplicates, shuffled",
+        native_payments.len()
+    );
+    let (c, b, k) = (client.clone(), app.base.clone(), app.api_key.clone());
+    let (_, trade_nos) = load(
+        "read attempts",
+        native_payments.iter().map(|(_, p)| p.clone()).collect(),
+        move |p: String| {
+            let (c, b, k) = (c.clone(), b.clone(), k.clone());
+            async move {
+                let body: Value = c
+                    .get(b.join(&format!("/v1/payments/{p}")).unwrap())
+                    .bearer_auth(k)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .json()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                body["out_trade_no"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| body.to_string())
+            }
+        },
+    )
+    .await;
+    assert_eq!(
+        trade_nos.len(),
+        native_payments.len(),
+        "reading attempts failed"
+    );
+    let timestamp = now();
+    let app = Arc::new(app);
+    let trade_nos = Arc::new(trade_nos);
+    // Signing thousands of notifications is CPU work: spread it over the cores.
+    let halves: Vec<_> = (0..2)
+        .map(|half| {
+            let (app, trade_nos) = (app.clone(), trade_nos.clone());
+            tokio::task::spawn_blocking(move || {
+                trade_nos
+                    .iter()
+                    .skip(half)
+                    .step_by(2)
+                    .map(|t| notification(&app, t, timestamp))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut unique = Vec::new();
+    for h in halves {
+        unique.extend(h.await.unwrap());
+    }
+    let mut requests = unique.clone();
+    requests.extend(unique.iter().step_by(4).cloned());
+    shuffle(&mut requests);
+    let duplicates = requests.len() - unique.len();
+    let (c, b) = (client.clone(), app.base.clone());
+    let (notify, _) = load("notifications", requests, move |n: Notification| {
+        let (c, b) = (c.clone(), b.clone());
+        async move {
+            let mut req = c
+                .post(b.join("/notify/wechat").unwrap())
+                .header("content-type", "application/json")
+                .body(n.1.clone());
+            for (k, v) in &n.0 {
+                req = req.header(k.as_str(), v.as_str());
+            }
+            let status = req.send().await.map_err(|e| e.to_string())?.status();
+            if status.is_success() {
+                Ok(())
+            } else {
+                Err(format!("{status}"))
+            }
+        }
+    })
+    .await;
+    notify.print();
+
+    eprintln!("==> exactly-once check");
+    let verdict = verify_exactly_once(&app, &native_payments).await;
+
+    let out = [
+        String::new(),
+        "payflows — in-process server, sandbox, SQLite, 127.0.0.1, 64 requests in flight".into(),
+        line(
+            "RSA sign (ring, 1 thread)",
+            &format!("{signs:>6.0}/s"),
+            None,
+            0.0,
+        ),
+        phase_line(&native, NATIVE_GOAL),
+        phase_line(&jsapi, JSAPI_GOAL),
+        phase_line(&notify, NOTIFY_GOAL),
+        format!(
+            "  {:<28} {} unique + {} duplicates ({:.0}% of requests)",
+            "",
+            unique.len(),
+            duplicates,
+            100.0 * count_f64(duplicates) / count_f64(notify.sent.max(1))
+        ),
+        format!(
+            "  {:<28} {}/{} sessions complete, one payment.succeeded each: {}, one checkout.session.completed each: {}  {}",
+            "exactly-once",
+            verdict.complete,
+            verdict.notified,
+            verdict.payment_events_ok,
+            verdict.session_events_ok,
+            if verdict.ok() { "PASS" } else { "FAIL" }
+        ),
+        format!(
+            "  total bench time {:.0} s",
+            started.elapsed().as_secs_f64()
+        ),
+    ];
+    println!("{}", out.join("\n"));
+    for d in &verdict.detail {
+        println!("  exactly-once violation: {d}");
+    }
+    if !verdict.ok() || notify.sent != unique.len() + duplicates || !notify.errors.is_empty() {
+        eprintln!("payflows: exactly-once violated or notifications rejected");
+        std::process::exit(1);
+    }
+}
