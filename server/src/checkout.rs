@@ -133,6 +133,7 @@ pub async fn expire(
     id: &SessionId,
     only_if_due: bool,
 ) -> Result<Option<CheckoutSession>, sqlx::Error> {
+    let slot = state.store().write_slot().await;
     let mut tx = state.store().begin().await?;
     let changed = sessions::expire(&mut tx, id, now_millis(), only_if_due).await?;
     if let Some(s) = &changed {
@@ -145,6 +146,7 @@ pub async fn expire(
         .await?;
     }
     tx.commit().await?;
+    drop(slot);
     if changed.is_some() {
         state.outbox_changed();
         state.session_changed(id.as_str()).await;

@@ -107,6 +107,7 @@ async fn apply_status(
 }
 
 async fn finish(state: &AppState, refund: &Refund, to: RefundStatus) -> Result<(), sqlx::Error> {
+    let slot = state.store().write_slot().await;
     let mut tx = state.store().begin().await?;
     if let Some(done) = store::finish(&mut tx, &refund.id, to, now_millis()).await? {
         let kind = if to == RefundStatus::Succeeded {
@@ -123,6 +124,7 @@ async fn finish(state: &AppState, refund: &Refund, to: RefundStatus) -> Result<(
         .await?;
     }
     tx.commit().await?;
+    drop(slot);
     state.outbox_changed();
     Ok(())
 }

@@ -451,7 +451,14 @@ async fn main() {
     // spawn() polls jobs every 50 ms (test speed, not overridable by a second flag), so the
     // reconciler re-queries unpaid attempts older than 0.5 s, one at a time, during the load.
     let app = spawn(Options {
-        args: vec!["--shopper-rate-limit".into(), "1000000".into()],
+        // Production job timing: the tests' 50 ms poll would have the reconciler query every
+        // unpaid attempt at WeChat (the sandbox) twice a second during the load.
+        args: vec![
+            "--shopper-rate-limit".into(),
+            "1000000".into(),
+            "--job-poll-ms".into(),
+            "1000".into(),
+        ],
         ..Options::default()
     })
     .await;

@@ -171,11 +171,13 @@ pub async fn spawn(options: Options) -> TestApp {
         dist.display().to_string(),
         "--log-format".into(),
         "json".into(),
-        "--job-poll-ms".into(),
-        "50".into(),
-        "--webhook-backoff-scale".into(),
-        "0.01".into(),
     ];
+    // Test-speed timings, unless the caller sets them (a benchmark wants production timings).
+    for (flag, value) in [("--job-poll-ms", "50"), ("--webhook-backoff-scale", "0.01")] {
+        if !options.args.iter().any(|a| a == flag) {
+            args.extend([flag.to_owned(), value.to_owned()]);
+        }
+    }
     if let Some(url) = options.database_url {
         args.extend(["--database-url".to_owned(), url]);
     }

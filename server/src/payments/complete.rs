@@ -101,6 +101,7 @@ async fn succeed(
     transaction_id: Option<&str>,
 ) -> Result<Applied, sqlx::Error> {
     let now = now_millis();
+    let slot = state.store().write_slot().await;
     let mut tx = state.store().begin().await?;
     let Some(paid) = payments::finish(
         &mut tx,
@@ -113,6 +114,7 @@ async fn succeed(
     .await?
     else {
         tx.rollback().await?;
+        drop(slot);
         return Ok(Applied::Unchanged);
     };
     events::emit(
@@ -133,6 +135,7 @@ async fn succeed(
         .await?;
     }
     tx.commit().await?;
+    drop(slot);
     state.outbox_changed();
     state.session_changed(paid.session_id.as_str()).await;
     tracing::info!(payment = %paid.id, session = %paid.session_id, "payment succeeded");
@@ -164,6 +167,7 @@ async fn end(
     to: PaymentStatus,
     reason: &str,
 ) -> Result<Applied, sqlx::Error> {
+    let slot = state.store().write_slot().await;
     let mut tx = state.store().begin().await?;
     let ended = payments::finish(&mut tx, id, to, None, Some(reason), now_millis()).await?;
     if let Some(p) = &ended
@@ -178,6 +182,7 @@ async fn end(
         .await?;
     }
     tx.commit().await?;
+    drop(slot);
     if let Some(p) = &ended {
         state.session_changed(p.session_id.as_str()).await;
     }
