@@ -1,10 +1,13 @@
-//! Calls to the BFF's shopper API.
+//! Calls to the BFF's shopper API: `fetch` and `JSON.parse` do the work, and the few fields the
+//! page needs are read from the parsed objects by hand (no JSON library in the page).
 
-use gloo_net::http::{Request, Response};
+use js_sys::{JSON, Object, Reflect};
 use paybridge_shared::{
-    ApiErrorBody, CheckoutView, Environment, NextAction, PayRequest, StatusView,
+    CheckoutStatus, CheckoutView, Currency, Environment, JsapiParams, MinorUnits, NextAction,
+    StatusView,
 };
-use serde::de::DeserializeOwned;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 /// Why a call failed, in terms the page can explain to a shopper.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,24 +29,155 @@ pub fn base(id: &str) -> String {
     format!("/api/checkout/{}", js_sys::encode_uri_component(id))
 }
 
-async fn read<T: DeserializeOwned>(res: Result<Response, gloo_net::Error>) -> Result<T, ApiError> {
-    let res = res.map_err(|_| ApiError::Network)?;
+fn get(object: &JsValue, name: &str) -> Option<JsValue> {
+    let value = Reflect::get(object, &JsValue::from_str(name)).ok()?;
+    (!value.is_undefined() && !value.is_null()).then_some(value)
+}
+
+/// A string field; `None` when absent, null or not a string.
+fn text(object: &JsValue, name: &str) -> Option<String> {
+    get(object, name)?.as_string()
+}
+
+fn need(object: &JsValue, name: &str) -> Result<String, ApiError> {
+    text(object, name).ok_or(ApiError::BadAnswer)
+}
+
+/// An integer field (JSON numbers up to 2^53 are exact).
+fn integer(object: &JsValue, name: &str) -> Result<i64, ApiError> {
+    let n = get(object, name)
+        .and_then(|v| v.as_f64())
+        .ok_or(ApiError::BadAnswer)?;
+    if n.fract() != 0.0 || n.abs() > 9_007_199_254_740_991.0 {
+        return Err(ApiError::BadAnswer);
+    }
+    // Checked above: a whole number within i64.
+    Ok(n as i64)
+}
+
+fn checkout_status(object: &JsValue) -> Result<CheckoutStatus, ApiError> {
+    match need(object, "status")?.as_str() {
+        "open" => Ok(CheckoutStatus::Open),
+        "complete" => Ok(CheckoutStatus::Complete),
+        "expired" => Ok(CheckoutStatus::Expired),
+        _ => Err(ApiError::BadAnswer),
+    }
+}
+
+fn checkout_view_from(o: &JsValue) -> Result<CheckoutView, ApiError> {
+    let currency = match need(o, "currency")?.as_str() {
+        "CNY" => Currency::Cny,
+        _ => return Err(ApiError::BadAnswer),
+    };
+    Ok(CheckoutView {
+        id: need(o, "id")?,
+        merchant_name: need(o, "merchant_name")?,
+        description: need(o, "description")?,
+        amount: MinorUnits(integer(o, "amount")?),
+        currency,
+        status: checkout_status(o)?,
+        sandbox: get(o, "sandbox").and_then(|v| v.as_bool()).unwrap_or(false),
+        locale: text(o, "locale"),
+    })
+}
+
+fn next_action_from(o: &JsValue) -> Result<NextAction, ApiError> {
+    Ok(match need(o, "type")?.as_str() {
+        "oauth" => NextAction::Oauth {
+            url: need(o, "url")?,
+        },
+        "jsapi" => {
+            let p = get(o, "params").ok_or(ApiError::BadAnswer)?;
+            NextAction::Jsapi {
+                payment: need(o, "payment")?,
+                params: JsapiParams {
+                    app_id: need(&p, "appId")?,
+                    time_stamp: need(&p, "timeStamp")?,
+                    nonce_str: need(&p, "nonceStr")?,
+                    package: need(&p, "package")?,
+                    sign_type: need(&p, "signType")?,
+                    pay_sign: need(&p, "paySign")?,
+                },
+            }
+        }
+        "redirect" => NextAction::Redirect {
+            payment: need(o, "payment")?,
+            url: need(o, "url")?,
+        },
+        "qr" => NextAction::Qr {
+            payment: need(o, "payment")?,
+            code_url: need(o, "code_url")?,
+            expires_at: integer(o, "expires_at")?,
+        },
+        "mini_program" => NextAction::MiniProgram {
+            path: need(o, "path")?,
+        },
+        "already_paid" => NextAction::AlreadyPaid {
+            success_url: need(o, "success_url")?,
+        },
+        "expired" => NextAction::Expired,
+        _ => return Err(ApiError::BadAnswer),
+    })
+}
+
+fn status_view_from(o: &JsValue) -> Result<StatusView, ApiError> {
+    Ok(StatusView {
+        status: checkout_status(o)?,
+        payment_status: text(o, "payment_status"),
+        success_url: text(o, "success_url"),
+    })
+}
+
+/// A status event's data (the same JSON as the status API's answer).
+pub fn parse_status(data: &str) -> Option<StatusView> {
+    status_view_from(&JSON::parse(data).ok()?).ok()
+}
+
+/// Fetches `url` and parses the answer: the JSON body when the response is a success, else the
+/// error it explains.
+async fn call(url: &str, body: Option<&str>) -> Result<JsValue, ApiError> {
+    let init = web_sys::RequestInit::new();
+    if let Some(body) = body {
+        init.set_method("POST");
+        init.set_body(&JsValue::from_str(body));
+        let headers = Object::new();
+        let _ = Reflect::set(
+            &headers,
+            &JsValue::from_str("content-type"),
+            &JsValue::from_str("application/json"),
+        );
+        init.set_headers(&headers);
+    }
+    let promise = leptos::prelude::window().fetch_with_str_and_init(url, &init);
+    let res: web_sys::Response = JsFuture::from(promise)
+        .await
+        .map_err(|_| ApiError::Network)?
+        .unchecked_into();
+    let json = match res.json() {
+        Ok(promise) => JsFuture::from(promise).await.ok(),
+        Err(_) => None,
+    };
     if res.ok() {
-        return res.json::<T>().await.map_err(|_| ApiError::BadAnswer);
+        return json.ok_or(ApiError::BadAnswer);
     }
     if res.status() == 404 {
         return Err(ApiError::NotFound);
     }
-    match res.json::<ApiErrorBody>().await {
-        Ok(body) if body.error.code.starts_with("provider_") => Err(ApiError::Provider),
-        Ok(body) => Err(ApiError::Server(body.error.message)),
-        Err(_) => Err(ApiError::BadAnswer),
+    let error = json
+        .and_then(|j| get(&j, "error"))
+        .ok_or(ApiError::BadAnswer)?;
+    let code = need(&error, "code")?;
+    let message = need(&error, "message")?;
+    if code.starts_with("provider_") {
+        Err(ApiError::Provider)
+    } else {
+        Err(ApiError::Server(message))
     }
 }
 
 /// `GET /api/checkout/{id}`.
 pub async fn checkout_view(id: &str) -> Result<CheckoutView, ApiError> {
-    read(Request::get(&base(id)).send().await).await
+    checkout_view_from(&call(&base(id), None).await?)
 }
 
 /// `POST /api/checkout/{id}/pay`.
@@ -52,18 +186,33 @@ pub async fn pay(
     environment: Environment,
     prefer_qr: bool,
 ) -> Result<NextAction, ApiError> {
-    let body = PayRequest {
-        method: "wechat_pay".into(),
-        environment: Some(environment),
-        prefer: prefer_qr.then(|| "qr".to_owned()),
+    let body = Object::new();
+    let set = |o: &Object, name: &str, value: &JsValue| {
+        let _ = Reflect::set(o, &JsValue::from_str(name), value);
     };
-    let req = Request::post(&format!("{}/pay", base(id)))
-        .json(&body)
-        .map_err(|_| ApiError::BadAnswer)?;
-    read(req.send().await).await
+    set(&body, "method", &JsValue::from_str("wechat_pay"));
+    // The wire form of `Environment`: its name, or `{"wecom":{"mobile":…}}`.
+    let env = match environment {
+        Environment::WeCom { mobile } => {
+            let device = Object::new();
+            set(&device, "mobile", &JsValue::from_bool(mobile));
+            let env = Object::new();
+            set(&env, environment.as_str(), &device);
+            env.into()
+        }
+        _ => JsValue::from_str(environment.as_str()),
+    };
+    set(&body, "environment", &env);
+    if prefer_qr {
+        set(&body, "prefer", &JsValue::from_str("qr"));
+    }
+    let body: String = JSON::stringify(&body)
+        .map_err(|_| ApiError::BadAnswer)?
+        .into();
+    next_action_from(&call(&format!("{}/pay", base(id)), Some(&body)).await?)
 }
 
 /// `GET /api/checkout/{id}/status`.
 pub async fn status(id: &str) -> Result<StatusView, ApiError> {
-    read(Request::get(&format!("{}/status", base(id))).send().await).await
+    status_view_from(&call(&format!("{}/status", base(id)), None).await?)
 }

@@ -263,7 +263,7 @@ impl Ctx {
                 &format!("{}/events", api::base(&self.id.get_value())),
                 "status",
                 move |data| {
-                    if let Ok(s) = serde_json::from_str::<StatusView>(&data)
+                    if let Some(s) = api::parse_status(&data)
                         && self.current(generation)
                     {
                         self.apply(&s);
