@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use super::{Store, Tx};
-use crate::domain::ids::{DeliveryKind, EventId, Id};
+use crate::domain::ids::EventId;
 use crate::domain::{Millis, now_millis};
 
 /// Event types the merchant can receive.
@@ -107,28 +107,20 @@ pub async fn queue_deliveries(
     kind: &str,
     now: Millis,
 ) -> Result<u64, sqlx::Error> {
-    let endpoints = sqlx::query(
-        "SELECT id FROM webhook_endpoints WHERE deleted_at IS NULL AND (enabled_events = '*' OR enabled_events LIKE $1) \
-         AND id NOT IN (SELECT endpoint_id FROM webhook_deliveries WHERE event_id = $2)",
+    // One statement whatever the number of endpoints (this runs inside every state change's
+    // transaction); a delivery's id is derived from its unique (event, endpoint) pair.
+    let queued = sqlx::query(
+        "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at) \
+         SELECT 'whd_' || $1 || '_' || id, $1, id, 'pending', 0, $2, $2 FROM webhook_endpoints \
+         WHERE deleted_at IS NULL AND (enabled_events = '*' OR enabled_events LIKE $3) \
+         AND id NOT IN (SELECT endpoint_id FROM webhook_deliveries WHERE event_id = $1)",
     )
-    .bind(format!("%,{kind},%"))
     .bind(event_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut queued = 0;
-    for endpoint in endpoints {
-        sqlx::query(
-            "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, 'pending', 0, $4, $4)",
-        )
-        .bind(Id::<DeliveryKind>::generate().as_str())
-        .bind(event_id)
-        .bind(endpoint.try_get::<String, _>("id")?)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        queued += 1;
-    }
+    .bind(now)
+    .bind(format!("%,{kind},%"))
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
     Ok(queued)
 }
 
