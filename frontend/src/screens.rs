@@ -49,7 +49,9 @@ fn summary(ctx: Ctx, v: &CheckoutView) -> impl IntoView + use<> {
 fn phase(ctx: Ctx) -> AnyView {
     let t = ctx.t();
     match ctx.phase.get() {
-        Phase::Loading => view! { <p class="state" data-state="loading">{t.loading}</p> }.into_any(),
+        Phase::Loading => {
+            view! { <p class="state" data-state="loading">{t.loading}</p> }.into_any()
+        }
         Phase::NotFound => view! {
             <h1 data-state="not-found">{t.not_found}</h1>
             <p class="muted">{t.not_found_body}</p>
@@ -58,59 +60,101 @@ fn phase(ctx: Ctx) -> AnyView {
         Phase::LoadFailed(e) => view! {
             <h1 data-state="error">{t.error}</h1>
             <p class="muted">{api_message(t, &e)}</p>
-            <button type="button" id="reload" class="primary" on:click=|_| {
-                let _ = window().location().reload();
-            }>{t.retry}</button>
+            {button(ctx, "reload", "primary", t.retry, Act::Reload)}
         }
         .into_any(),
-        Phase::Summary => view! {
-            <button type="button" id="pay" class="primary" data-state="summary" on:click=move |_| ctx.start(false)>
-                {t.pay}
-            </button>
-        }
-        .into_any(),
+        Phase::Summary => button(ctx, "pay", "primary", t.pay, Act::Pay).into_any(),
         Phase::Starting => progress("starting", t.starting),
         Phase::Redirecting => progress("redirecting", t.redirecting),
         Phase::Sheet => progress("sheet", t.sheet),
         Phase::MiniProgram => progress("mini-program", t.mini_program),
-        Phase::Qr { code_url, expires_at } => qr_code(ctx, &code_url, expires_at),
+        Phase::Qr {
+            code_url,
+            expires_at,
+        } => qr_code(ctx, &code_url, expires_at),
         Phase::Confirming => view! {
             <div data-state="confirming">
                 <p>{t.confirming}</p>
                 <progress aria-label=t.confirming></progress>
                 {move || ctx.slow.get().then(|| view! {
                     <p class="muted">{t.confirming_slow}</p>
-                    <button type="button" id="paid" class="primary" on:click=move |_| ctx.watch()>{t.i_have_paid}</button>
-                    <button type="button" id="pay-again" class="secondary" on:click=move |_| ctx.start(false)>{t.pay_again}</button>
+                    {button(ctx, "paid", "primary", t.i_have_paid, Act::Watch)}
+                    {button(ctx, "pay-again", "secondary", t.pay_again, Act::Pay)}
                 })}
             </div>
         }
         .into_any(),
         Phase::Succeeded { url } => succeeded(ctx, t, url),
-        Phase::Failed(reason) => view! {
-            <div data-state="failed" role="alert">
-                <h2>{t.failed}</h2>
-                <p class="muted" id="reason">{reason_message(t, &reason)}</p>
-                <button type="button" id="retry" class="primary" on:click=move |_| ctx.start(false)>{t.retry}</button>
-            </div>
-        }
-        .into_any(),
-        Phase::Cancelled => view! {
-            <div data-state="cancelled">
-                <h2>{t.cancelled}</h2>
-                <p class="muted">{t.cancelled_body}</p>
-                <button type="button" id="retry" class="primary" on:click=move |_| ctx.start(false)>{t.retry}</button>
-            </div>
-        }
-        .into_any(),
-        Phase::Expired => view! {
-            <div data-state="expired">
-                <h2>{t.expired}</h2>
-                <p class="muted">{t.expired_body}</p>
-            </div>
-        }
-        .into_any(),
+        Phase::Failed(reason) => notice(
+            ("failed", Some("alert"), Some("reason")),
+            t.failed,
+            reason_message(t, &reason),
+            Some(button(ctx, "retry", "primary", t.retry, Act::Pay)),
+        ),
+        Phase::Cancelled => notice(
+            ("cancelled", None, None),
+            t.cancelled,
+            t.cancelled_body.to_owned(),
+            Some(button(ctx, "retry", "primary", t.retry, Act::Pay)),
+        ),
+        Phase::Expired => notice(
+            ("expired", None, None),
+            t.expired,
+            t.expired_body.to_owned(),
+            None,
+        ),
     }
+}
+
+/// What a button does.
+#[derive(Clone, Copy)]
+enum Act {
+    Reload,
+    Pay,
+    QrPay,
+    Watch,
+}
+
+/// Every button in a phase: one view type for all of them. The summary's pay button also
+/// carries `data-state="summary"`.
+fn button(
+    ctx: Ctx,
+    id: &'static str,
+    class: &'static str,
+    text: &'static str,
+    act: Act,
+) -> AnyView {
+    let state = (id == "pay").then_some("summary");
+    view! {
+        <button type="button" id=id class=class data-state=state on:click=move |_| match act {
+            Act::Reload => {
+                let _ = window().location().reload();
+            }
+            Act::Pay => ctx.start(false),
+            Act::QrPay => ctx.start(true),
+            Act::Watch => ctx.watch(),
+        }>{text}</button>
+    }
+    .into_any()
+}
+
+/// A closing screen: heading, explanation and perhaps a button. `attrs` are the screen's
+/// `data-state`, its `role` and the explanation's `id`.
+fn notice(
+    attrs: (&'static str, Option<&'static str>, Option<&'static str>),
+    heading: &'static str,
+    body: String,
+    action: Option<AnyView>,
+) -> AnyView {
+    let (state, role, body_id) = attrs;
+    view! {
+        <div data-state=state role=role>
+            <h2>{heading}</h2>
+            <p class="muted" id=body_id>{body}</p>
+            {action}
+        </div>
+    }
+    .into_any()
 }
 
 fn progress(state: &'static str, text: &'static str) -> AnyView {
@@ -154,9 +198,7 @@ fn qr_code(ctx: Ctx, code_url: &str, expires_at: i64) -> AnyView {
                     t.qr_expired.to_owned()
                 }}
             </p>
-            {move || (left() <= 0).then(|| view! {
-                <button type="button" id="new-qr" class="primary" on:click=move |_| ctx.start(true)>{t.new_qr}</button>
-            })}
+            {move || (left() <= 0).then(|| button(ctx, "new-qr", "primary", t.new_qr, Act::QrPay))}
             {scan}
         </div>
     }
@@ -189,11 +231,7 @@ fn qr_instead(ctx: Ctx) -> Option<impl IntoView + use<>> {
             | Phase::MiniProgram
     );
     let t = ctx.t();
-    offered.then(|| {
-        view! {
-            <button type="button" id="qr-instead" class="link" on:click=move |_| ctx.start(true)>{t.qr_instead}</button>
-        }
-    })
+    offered.then(|| button(ctx, "qr-instead", "link", t.qr_instead, Act::QrPay))
 }
 
 fn api_message(t: &'static Text, e: &ApiError) -> String {
