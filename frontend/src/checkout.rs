@@ -111,6 +111,12 @@ impl Ctx {
             .with_untracked(|v| v.as_ref().is_some_and(|v| v.sandbox))
     }
 
+    /// Switches the page's language, and `<html lang>` with it.
+    pub fn set_lang(self, lang: Lang) {
+        self.lang.set(lang);
+        bridge::set_document_language(lang.tag());
+    }
+
     fn set(self, phase: Phase) {
         self.phase.set(phase);
     }
@@ -134,8 +140,7 @@ impl Ctx {
             Err(e) => return self.set(Phase::LoadFailed(e)),
         };
         if let Some(locale) = v.locale.as_deref() {
-            self.lang
-                .set(Lang::choose(Some(locale), &bridge::browser_language()));
+            self.set_lang(Lang::choose(Some(locale), &bridge::browser_language()));
         }
         let status = v.status;
         self.view.set(Some(v));
@@ -363,7 +368,7 @@ pub fn Checkout(id: String) -> impl IntoView {
     let ctx = Ctx::new(id);
     // `__wxjs_environment` may only be set once the bridge is ready: look again then.
     bridge::on_bridge_ready(move || ctx.env.set(detect_here()));
-    Effect::new(move |_| bridge::set_document_language(ctx.lang.get().tag()));
+    ctx.set_lang(ctx.lang.get_untracked());
     spawn_local(ctx.load());
     crate::screens::page(ctx)
 }

@@ -20,7 +20,7 @@ pub fn page(ctx: Ctx) -> impl IntoView {
                     class="link"
                     aria-label=move || ctx.t().switch_label
                     lang=move || ctx.lang.get().other().tag()
-                    on:click=move |_| ctx.lang.update(|l| *l = l.other())
+                    on:click=move |_| ctx.set_lang(ctx.lang.get_untracked().other())
                 >
                     {move || ctx.lang.get().other().text().own_name}
                 </button>
