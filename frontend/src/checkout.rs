@@ -63,7 +63,7 @@ pub struct Ctx {
     pub view: RwSignal<Option<CheckoutView>>,
     pub phase: RwSignal<Phase>,
     pub lang: RwSignal<Lang>,
-    pub env: RwSignal<Environment>,
+    pub env: StoredValue<Environment>,
     /// Confirming for long enough to offer "I have paid" / "pay again".
     pub slow: RwSignal<bool>,
     /// Seconds until the success redirect.
@@ -90,7 +90,7 @@ impl Ctx {
             view: RwSignal::new(None),
             phase: RwSignal::new(Phase::Loading),
             lang: RwSignal::new(Lang::choose(None, &bridge::browser_language())),
-            env: RwSignal::new(detect_here()),
+            env: StoredValue::new(detect_here()),
             slow: RwSignal::new(false),
             countdown: RwSignal::new(SUCCESS_COUNTDOWN),
             now: RwSignal::new(now_secs()),
@@ -163,7 +163,7 @@ impl Ctx {
             return self.set(Phase::Failed(Reason::OauthDenied));
         }
         let chose = bridge::take_intent(id) || bridge::query_param("go").as_deref() == Some("1");
-        if chose || !self.env.get_untracked().is_mobile_device() {
+        if chose || !self.env.get_value().is_mobile_device() {
             self.start(false);
         } else {
             self.set(Phase::Summary);
@@ -179,7 +179,7 @@ impl Ctx {
         self.next_generation();
         self.set(Phase::Starting);
         let id = self.id.get_value();
-        let env = self.env.get_untracked();
+        let env = self.env.get_value();
         let action = match api::pay(&id, env, prefer_qr).await {
             Ok(action) => action,
             Err(ApiError::NotFound) => return self.set(Phase::NotFound),
@@ -367,7 +367,7 @@ impl Ctx {
 pub fn Checkout(id: String) -> impl IntoView {
     let ctx = Ctx::new(id);
     // `__wxjs_environment` may only be set once the bridge is ready: look again then.
-    bridge::on_bridge_ready(move || ctx.env.set(detect_here()));
+    bridge::on_bridge_ready(move || ctx.env.set_value(detect_here()));
     ctx.set_lang(ctx.lang.get_untracked());
     spawn_local(ctx.load());
     crate::screens::page(ctx)
