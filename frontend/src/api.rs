@@ -26,7 +26,11 @@ pub enum ApiError {
 
 /// `/api/checkout/{id}`.
 pub fn base(id: &str) -> String {
-    format!("/api/checkout/{}", js_sys::encode_uri_component(id))
+    [
+        "/api/checkout/",
+        &String::from(js_sys::encode_uri_component(id)),
+    ]
+    .concat()
 }
 
 fn get(object: &JsValue, name: &str) -> Option<JsValue> {
@@ -209,10 +213,10 @@ pub async fn pay(
     let body: String = JSON::stringify(&body)
         .map_err(|_| ApiError::BadAnswer)?
         .into();
-    next_action_from(&call(&format!("{}/pay", base(id)), Some(&body)).await?)
+    next_action_from(&call(&(base(id) + "/pay"), Some(&body)).await?)
 }
 
 /// `GET /api/checkout/{id}/status`.
 pub async fn status(id: &str) -> Result<StatusView, ApiError> {
-    status_view_from(&call(&format!("{}/status", base(id)), None).await?)
+    status_view_from(&call(&(base(id) + "/status"), None).await?)
 }

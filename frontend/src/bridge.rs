@@ -298,7 +298,7 @@ fn origin_of(url: &str) -> Option<String> {
         return None;
     }
     let host = rest.split(['/', '?', '#']).next()?;
-    (!host.is_empty()).then(|| format!("{scheme}://{host}"))
+    (!host.is_empty()).then(|| [scheme, "://", host].concat())
 }
 
 /// Navigates the top-level window (breaking out of a frame), as WeChat's OAuth, the H5 cashier

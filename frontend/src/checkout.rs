@@ -200,7 +200,14 @@ impl Ctx {
                 // getBrandWCPayRequest only works in the top window: reload there and continue.
                 let _ = params;
                 self.set(Phase::Redirecting);
-                bridge::navigate_top(&format!("/pay/{}?go=1", js_sys::encode_uri_component(&id)));
+                bridge::navigate_top(
+                    &[
+                        "/pay/",
+                        &String::from(js_sys::encode_uri_component(&id)),
+                        "?go=1",
+                    ]
+                    .concat(),
+                );
             }
             NextAction::Jsapi { params, .. } => self.jsapi(&params).await,
             NextAction::Qr {
@@ -265,7 +272,7 @@ impl Ctx {
         let stream = {
             let failed = Rc::clone(&streaming);
             bridge::EventStream::open(
-                &format!("{}/events", api::base(&self.id.get_value())),
+                &(api::base(&self.id.get_value()) + "/events"),
                 "status",
                 move |data| {
                     if let Some(s) = api::parse_status(&data)

@@ -183,7 +183,14 @@ static ZH: Text = Text {
 #[must_use]
 pub fn minutes_seconds(seconds: i64) -> String {
     let s = seconds.max(0);
-    format!("{}:{:02}", s / 60, s % 60)
+    let mut text = String::new();
+    crate::qr::push_number(&mut text, (s / 60).unsigned_abs());
+    text.push(':');
+    if s % 60 < 10 {
+        text.push('0');
+    }
+    crate::qr::push_number(&mut text, (s % 60).unsigned_abs());
+    text
 }
 
 #[cfg(test)]

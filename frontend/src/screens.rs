@@ -170,18 +170,23 @@ fn progress(state: &'static str, text: &'static str) -> AnyView {
 fn qr_code(ctx: Ctx, code_url: &str, expires_at: i64) -> AnyView {
     let t = ctx.t();
     let drawing = qr::svg_path(code_url).map(|(size, d)| {
+        let mut number = String::new();
+        qr::push_number(&mut number, size as u64);
+        let view_box = ["0 0 ", &number, " ", &number].concat();
+        let size = number;
         view! {
-            <svg class="qr-code" viewBox=format!("0 0 {size} {size}") role="img" aria-label=t.qr_label shape-rendering="crispEdges">
-                <rect width=size.to_string() height=size.to_string() fill="#fff"></rect>
+            <svg class="qr-code" viewBox=view_box role="img" aria-label=t.qr_label shape-rendering="crispEdges">
+                <rect width=size.clone() height=size fill="#fff"></rect>
                 <path d=d fill="#000"></path>
             </svg>
         }
     });
     let scan = ctx.sandbox().then(|| {
-        let href = format!(
-            "/sandbox/wechat/scan?code_url={}",
-            js_sys::encode_uri_component(code_url)
-        );
+        let href = [
+            "/sandbox/wechat/scan?code_url=",
+            &String::from(js_sys::encode_uri_component(code_url)),
+        ]
+        .concat();
         view! {
             <p><a id="simulate-scan" href=href target="_blank" rel="noopener">{t.simulate_scan}</a></p>
         }
@@ -193,7 +198,7 @@ fn qr_code(ctx: Ctx, code_url: &str, expires_at: i64) -> AnyView {
             {drawing}
             <p class="muted" role="timer" id="qr-countdown">
                 {move || if left() > 0 {
-                    format!("{} {}", t.expires_in, minutes_seconds(left()))
+                    [t.expires_in, " ", &minutes_seconds(left())].concat()
                 } else {
                     t.qr_expired.to_owned()
                 }}
@@ -247,7 +252,7 @@ fn api_message(t: &'static Text, e: &ApiError) -> String {
 fn reason_message(t: &'static Text, reason: &Reason) -> String {
     match reason {
         Reason::Api(e) => api_message(t, e),
-        Reason::Declined(Some(desc)) => format!("{} ({desc})", t.failed_body),
+        Reason::Declined(Some(desc)) => [t.failed_body, " (", desc, ")"].concat(),
         Reason::Declined(None) | Reason::PaymentFailed => t.failed_body.to_owned(),
         Reason::OauthDenied => t.oauth_denied.to_owned(),
         Reason::NoBridge => t.no_bridge.to_owned(),
