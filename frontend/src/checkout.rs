@@ -370,8 +370,7 @@ impl Ctx {
 }
 
 /// The checkout page for session `id`.
-#[component]
-pub fn Checkout(id: String) -> impl IntoView {
+pub fn checkout(id: String) -> impl IntoView {
     let ctx = Ctx::new(id);
     // `__wxjs_environment` may only be set once the bridge is ready: look again then.
     bridge::on_bridge_ready(move || ctx.env.set_value(detect_here()));

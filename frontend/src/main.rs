@@ -33,7 +33,7 @@ impl Screen {
 fn App() -> impl IntoView {
     let path = window().location().pathname().unwrap_or_default();
     match Screen::from_path(&path) {
-        Screen::Checkout(id) => view! { <checkout::Checkout id=id /> }.into_any(),
+        Screen::Checkout(id) => checkout::checkout(id).into_any(),
         Screen::Home => view! {
             <main class="card">
                 <h1>"paybridge"</h1>
