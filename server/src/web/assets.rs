@@ -32,13 +32,17 @@ async fn cache_control(req: Request, next: Next) -> Response {
     res
 }
 
-/// Trunk appends `-<16 hex digits>` to hashed file names: `app-0123456789abcdef_bg.wasm`.
+/// Trunk appends `-<hash>` to hashed file names: `app-0123456789abcdef_bg.wasm`. The hash is a
+/// 64-bit number in hex without leading zeros, so it has up to 16 digits (fewer about once in 16
+/// builds); fewer than 10 would be a one-in-16-million build, and such short hex suffixes are
+/// left uncached rather than risk marking an ordinary name like `logo-cafe.svg` immutable.
 fn is_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
     let stem = name.split('.').next().unwrap_or_default();
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, hash)| {
+        (10..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 #[cfg(test)]
@@ -52,6 +56,11 @@ mod tests {
         ));
         assert!(is_hashed("/assets/paybridge-frontend-3f2a1b0c9d8e7f65.js"));
         assert!(is_hashed("/assets/style-00112233aabbccdd.css"));
+        // A hash with leading zeros is written without them.
+        assert!(is_hashed(
+            "/assets/paybridge-frontend-a6eb11b854e9b9_bg.wasm"
+        ));
+        assert!(!is_hashed("/assets/logo-cafe.svg"));
         assert!(!is_hashed("/assets/index.html"));
         assert!(!is_hashed("/assets/logo.svg"));
         assert!(!is_hashed("/assets/paybridge-frontend-xyz.js"));
