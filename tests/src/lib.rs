@@ -9,6 +9,7 @@ pub mod binary;
 pub mod browser;
 pub mod db;
 pub mod receiver;
+pub mod shopper;
 pub mod wait;
 
 pub use app::{Options, TestApp, session_request, spawn, spawn_app, spawn_app_with};

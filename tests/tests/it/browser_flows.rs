@@ -103,14 +103,7 @@ async fn code_url_of_scan_link(browser: &Browser) -> String {
 
 /// The shopper's phone scans the QR code and pays on the sandbox's scan page.
 async fn scan_and_pay(app: &TestApp, code_url: &str) {
-    let res = app
-        .client
-        .post(app.url("/sandbox/wechat/scan/pay"))
-        .form(&[("code_url", code_url), ("user", "alice"), ("action", "pay")])
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success(), "{}", res.status());
+    paybridge_tests::shopper::scan(app, code_url, "pay").await;
 }
 
 /// WeChat browser: tap Pay, allow the OAuth consent, and wait for the sandbox's pay sheet.

@@ -4,23 +4,9 @@
 use std::time::Duration;
 
 use paybridge_tests::receiver::Receiver;
-use paybridge_tests::{TestApp, spawn_app, wait};
+use paybridge_tests::{TestApp, shopper, spawn_app, wait};
 use serde_json::{Value, json};
 use url::Url;
-
-async fn pay(app: &TestApp, session: &str, body: Value) -> Value {
-    let res = app
-        .client
-        .post(app.url(&format!("/api/checkout/{session}/pay")))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status();
-    let action: Value = res.json().await.unwrap();
-    assert_eq!(status, 200, "{action}");
-    action
-}
 
 async fn webhook_endpoint(app: &TestApp) -> Receiver {
     let receiver = Receiver::start(&[]).await;
@@ -61,14 +47,7 @@ async fn webhook(receiver: &Receiver, kind: &str, object_id: &str) -> Value {
 }
 
 async fn scan_and_pay(app: &TestApp, code_url: &str) {
-    let res = app
-        .client
-        .post(app.url("/sandbox/wechat/scan/pay"))
-        .form(&[("code_url", code_url), ("user", "alice"), ("action", "pay")])
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success(), "{}", res.status());
+    shopper::scan(app, code_url, "pay").await;
 }
 
 #[tokio::test]
@@ -78,10 +57,10 @@ async fn desktop_pays_by_qr_and_the_merchant_gets_verified_webhooks() {
     let session = app.create_session(1999).await;
     let id = session["id"].as_str().unwrap();
 
-    let action = pay(
+    let action = shopper::pay(
         &app,
         id,
-        json!({"method": "wechat_pay", "environment": "desktop"}),
+        &json!({"method": "wechat_pay", "environment": "desktop"}),
     )
     .await;
     assert_eq!(action["type"], "qr", "{action}");
@@ -91,10 +70,10 @@ async fn desktop_pays_by_qr_and_the_merchant_gets_verified_webhooks() {
         "{code_url}"
     );
     // Asking again reuses the same attempt rather than creating orders.
-    let again = pay(
+    let again = shopper::pay(
         &app,
         id,
-        json!({"method": "wechat_pay", "environment": "desktop"}),
+        &json!({"method": "wechat_pay", "environment": "desktop"}),
     )
     .await;
     assert_eq!(again["code_url"], action["code_url"]);
@@ -120,10 +99,10 @@ async fn desktop_pays_by_qr_and_the_merchant_gets_verified_webhooks() {
     assert_eq!(status["status"], "complete");
     assert_eq!(status["success_url"], "https://shop.example.com/thanks");
     // Paying a paid session says so instead of charging again.
-    let after = pay(
+    let after = shopper::pay(
         &app,
         id,
-        json!({"method": "wechat_pay", "environment": "desktop"}),
+        &json!({"method": "wechat_pay", "environment": "desktop"}),
     )
     .await;
     assert_eq!(after["type"], "already_paid");
@@ -134,10 +113,10 @@ async fn a_phone_browser_pays_in_the_h5_cashier_and_returns_to_the_page() {
     let app = spawn_app().await;
     let session = app.create_session(2500).await;
     let id = session["id"].as_str().unwrap();
-    let action = pay(
+    let action = shopper::pay(
         &app,
         id,
-        json!({"method": "wechat_pay", "environment": "mobile"}),
+        &json!({"method": "wechat_pay", "environment": "mobile"}),
     )
     .await;
     assert_eq!(action["type"], "redirect", "{action}");
@@ -194,10 +173,10 @@ async fn the_wechat_browser_signs_in_with_oauth_then_pays_with_jsapi() {
     let app = spawn_app().await;
     let session = app.create_session(888).await;
     let id = session["id"].as_str().unwrap();
-    let action = pay(
+    let action = shopper::pay(
         &app,
         id,
-        json!({"method": "wechat_pay", "environment": "wechat"}),
+        &json!({"method": "wechat_pay", "environment": "wechat"}),
     )
     .await;
     assert_eq!(action["type"], "oauth", "{action}");
@@ -234,10 +213,10 @@ async fn the_wechat_browser_signs_in_with_oauth_then_pays_with_jsapi() {
     let replay = app.client.get(&callback).send().await.unwrap();
     assert_eq!(replay.status(), 400);
 
-    let action = pay(
+    let action = shopper::pay(
         &app,
         id,
-        json!({"method": "wechat_pay", "environment": "wechat"}),
+        &json!({"method": "wechat_pay", "environment": "wechat"}),
     )
     .await;
     assert_eq!(action["type"], "jsapi", "{action}");
@@ -272,10 +251,10 @@ async fn a_lost_notification_is_recovered_by_querying_wechat() {
     // 4003: the sandbox never notifies; only a query reveals the payment.
     let session = app.create_session(4003).await;
     let id = session["id"].as_str().unwrap();
-    let action = pay(
+    let action = shopper::pay(
         &app,
         id,
-        json!({"method": "wechat_pay", "environment": "desktop"}),
+        &json!({"method": "wechat_pay", "environment": "desktop"}),
     )
     .await;
     scan_and_pay(&app, action["code_url"].as_str().unwrap()).await;
@@ -300,10 +279,10 @@ async fn a_forged_notification_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
     let session = app.create_session(1234).await;
     let id = session["id"].as_str().unwrap();
-    pay(
+    shopper::pay(
         &app,
         id,
-        json!({"method": "wechat_pay", "environment": "desktop"}),
+        &json!({"method": "wechat_pay", "environment": "desktop"}),
     )
     .await;
     let forged = json!({"id": "x", "event_type": "TRANSACTION.SUCCESS", "resource": {"algorithm": "AEAD_AES_256_GCM", "ciphertext": "AAAA", "nonce": "0123456789ab", "associated_data": "transaction"}});
@@ -331,10 +310,10 @@ async fn refunds_go_to_wechat_never_exceed_the_payment_and_complete() {
     let receiver = webhook_endpoint(&app).await;
     let session = app.create_session(1000).await;
     let id = session["id"].as_str().unwrap();
-    let action = pay(
+    let action = shopper::pay(
         &app,
         id,
-        json!({"method": "wechat_pay", "environment": "desktop"}),
+        &json!({"method": "wechat_pay", "environment": "desktop"}),
     )
     .await;
     scan_and_pay(&app, action["code_url"].as_str().unwrap()).await;
@@ -385,10 +364,10 @@ async fn a_mini_program_logs_in_and_pays_with_request_payment() {
     let session = app.create_session(1600).await;
     let id = session["id"].as_str().unwrap();
     // In the web-view the page hands over to the mini program's own pay page.
-    let action = pay(
+    let action = shopper::pay(
         &app,
         id,
-        json!({"method": "wechat_pay", "environment": "wechat_mini_program"}),
+        &json!({"method": "wechat_pay", "environment": "wechat_mini_program"}),
     )
     .await;
     assert_eq!(action["type"], "mini_program", "{action}");

@@ -8,20 +8,9 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use paybridge_server::providers::wechat::ApiV3Key;
 use paybridge_server::providers::wechat::notification::{NotificationDraft, build_notification};
+use paybridge_tests::shopper::pay_qr;
 use paybridge_tests::{Options, TestApp, spawn, spawn_app, wait};
 use serde_json::{Value, json};
-
-async fn pay_qr(app: &TestApp, session: &str) -> Value {
-    let res = app
-        .client
-        .post(app.url(&format!("/api/checkout/{session}/pay")))
-        .json(&json!({"method": "wechat_pay", "environment": "desktop"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
-}
 
 /// The attempt's out_trade_no and appid, through the merchant API.
 async fn attempt(app: &TestApp, payment: &str) -> Value {

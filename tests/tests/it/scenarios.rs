@@ -2,37 +2,9 @@
 
 use std::time::Duration;
 
+use paybridge_tests::shopper::{pay_qr, scan};
 use paybridge_tests::{TestApp, spawn_app, wait};
-use serde_json::{Value, json};
-
-async fn pay_qr(app: &TestApp, session: &str) -> Value {
-    let res = app
-        .client
-        .post(app.url(&format!("/api/checkout/{session}/pay")))
-        .json(&json!({"method": "wechat_pay", "environment": "desktop"}))
-        .send()
-        .await
-        .unwrap();
-    let status = res.status();
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(status, 200, "{body}");
-    body
-}
-
-async fn scan(app: &TestApp, code_url: &str, action: &str) -> String {
-    let res = app
-        .client
-        .post(app.url("/sandbox/wechat/scan/pay"))
-        .form(&[
-            ("code_url", code_url),
-            ("user", "frank"),
-            ("action", action),
-        ])
-        .send()
-        .await
-        .unwrap();
-    res.text().await.unwrap()
-}
+use serde_json::Value;
 
 async fn status(app: &TestApp, session: &str) -> Value {
     app.get(&format!("/api/checkout/{session}/status"))

@@ -1,0 +1,49 @@
+//! What a shopper's side does in the tests: ask the page API to pay, and pay or decline on the
+//! sandbox's simulated screens.
+
+use serde_json::{Value, json};
+
+use crate::TestApp;
+
+/// `POST /api/checkout/{session}/pay` with `body`; asserts 200 and returns the next action.
+pub async fn pay(app: &TestApp, session: &str, body: &Value) -> Value {
+    let res = app
+        .client
+        .post(app.url(&format!("/api/checkout/{session}/pay")))
+        .json(body)
+        .send()
+        .await
+        .expect("server answers");
+    let status = res.status();
+    let action: Value = res.json().await.unwrap_or(Value::Null);
+    assert_eq!(status, 200, "{action}");
+    action
+}
+
+/// Pays from a desktop: the next action is a QR code.
+pub async fn pay_qr(app: &TestApp, session: &str) -> Value {
+    pay(
+        app,
+        session,
+        &json!({"method": "wechat_pay", "environment": "desktop"}),
+    )
+    .await
+}
+
+/// The shopper's phone scans `code_url` on the sandbox's scan page and pays (`"pay"`) or
+/// declines; returns the result page's text.
+pub async fn scan(app: &TestApp, code_url: &str, action: &str) -> String {
+    let res = app
+        .client
+        .post(app.url("/sandbox/wechat/scan/pay"))
+        .form(&[
+            ("code_url", code_url),
+            ("user", "alice"),
+            ("action", action),
+        ])
+        .send()
+        .await
+        .expect("server answers");
+    assert!(res.status().is_success(), "{}", res.status());
+    res.text().await.unwrap_or_default()
+}
