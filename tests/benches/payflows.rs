@@ -13,9 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use paybridge_server::domain::ids::SessionId;
-use paybridge_server::providers::wechat::ApiV3Key;
 use paybridge_server::providers::wechat::crypto::{PrivateKey, RsaBackend};
-use paybridge_server::providers::wechat::notification::{NotificationDraft, build_notification};
+use paybridge_tests::notify::{transaction_success, unix_now};
 use paybridge_tests::{Options, TestApp, session_request, spawn};
 use serde_json::{Value, json};
 use url::Url;
@@ -251,53 +250,19 @@ async fn oauth_openid(app: &TestApp) -> String {
         .expect("the callback stores the openid")
 }
 
-fn now() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap()
-}
-
 /// A TRANSACTION.SUCCESS notification for `out_trade_no`, signed and encrypted with the
 /// sandbox's keys as WeChat would send it.
 type Notification = Arc<(Vec<(String, String)>, Vec<u8>)>;
 
 fn notification(app: &TestApp, out_trade_no: &str, timestamp: i64) -> Notification {
-    let keys = app.state.sandbox().unwrap().keys();
-    let resource = json!({
-        "appid": keys.appid, "mchid": keys.mchid, "out_trade_no": out_trade_no,
-        "transaction_id": format!("4200{out_trade_no}"), "trade_type": "NATIVE",
-        "trade_state": "SUCCESS", "trade_state_desc": "支付成功", "bank_type": "OTHERS",
-        "success_time": "2026-11-26T10:00:00+08:00", "payer": {"openid": "o_bench"},
-        "amount": {"total": AMOUNT, "payer_total": AMOUNT, "currency": "CNY", "payer_currency": "CNY"},
-    });
-    let draft = NotificationDraft {
-        id: format!("EV-{out_trade_no}"),
-        create_time: "2026-11-26T10:00:00+08:00".into(),
-        event_type: "TRANSACTION.SUCCESS".into(),
-        summary: "支付成功".into(),
-        original_type: "transaction".into(),
-        associated_data: "transaction".into(),
-        plaintext: resource.to_string().into_bytes(),
-    };
-    let key = ApiV3Key::new(keys.apiv3_key.expose().as_bytes()).unwrap();
-    let (headers, body) = build_notification(
-        &keys.platform,
-        &key,
-        &draft,
-        &timestamp.to_string(),
-        &format!("n{out_trade_no}"),
-    )
-    .unwrap();
-    let pairs = headers
-        .pairs()
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    Arc::new((pairs, body))
+    let appid = app.state.sandbox().unwrap().keys().appid.clone();
+    Arc::new(transaction_success(
+        app,
+        out_trade_no,
+        &appid,
+        AMOUNT,
+        timestamp,
+    ))
 }
 
 /// Fisher–Yates with a fixed xorshift seed: the same order every run, no extra dependency.
@@ -532,7 +497,7 @@ async fn main() {
         native_payments.len(),
         "reading attempts failed"
     );
-    let timestamp = now();
+    let timestamp = unix_now();
     let app = Arc::new(app);
     let trade_nos = Arc::new(trade_nos);
     // Signing thousands of notifications is CPU work: spread it over the cores.

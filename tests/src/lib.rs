@@ -8,6 +8,8 @@ pub mod app;
 pub mod binary;
 pub mod browser;
 pub mod db;
+pub mod live;
+pub mod notify;
 pub mod receiver;
 pub mod shopper;
 pub mod wait;

@@ -4,8 +4,7 @@
 use std::time::Duration;
 
 use paybridge_server::demo::PRODUCTS;
-use paybridge_server::sandbox::SandboxKeys;
-use paybridge_tests::{TestApp, spawn_app, wait, workspace_root};
+use paybridge_tests::{TestApp, spawn_app, wait};
 use serde_json::{Value, json};
 
 const DEADLINE: Duration = Duration::from_secs(15);
@@ -283,64 +282,12 @@ async fn a_webhook_with_a_bad_signature_is_refused() {
 
 #[tokio::test]
 async fn live_mode_has_no_demo_store_and_serves_the_page_at_root() {
-    let keys_dir = tempfile::tempdir().unwrap();
-    let data_dir = tempfile::tempdir().unwrap();
-    let keys = SandboxKeys::load_or_create(keys_dir.path()).unwrap();
-    let wechat = keys.wechat_config();
-    let public = wechat.pay_public_key.clone().unwrap();
-    let args: Vec<String> = [
-        "paybridge",
-        "--mode",
-        "live",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        &data_dir.path().display().to_string(),
-        "--dist-dir",
-        &workspace_root().join("dist").display().to_string(),
-        "--public-url",
-        "https://pay.example.com/",
-        "--secret-key",
-        "0123456789abcdef0123456789abcdef0123",
-        "--wechat-mchid",
-        &wechat.mchid,
-        "--wechat-appid",
-        &wechat.appid,
-        "--wechat-app-secret",
-        wechat.app_secret.expose(),
-        "--wechat-mch-serial-no",
-        &wechat.mch_serial_no,
-        "--wechat-mch-private-key-path",
-        &wechat.mch_private_key_path.display().to_string(),
-        "--wechat-apiv3-key",
-        wechat.apiv3_key.expose(),
-        "--wechat-pay-public-key-path",
-        &public.path.display().to_string(),
-        "--wechat-pay-public-key-id",
-        &public.id,
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
-    // Started by hand: the shared helper runs sandbox mode and takes its public URL from the port.
-    let cli = <paybridge_server::config::Cli as clap::Parser>::try_parse_from(args).unwrap();
-    let config = cli.settings.validate().unwrap_or_else(|p| panic!("{p}"));
-    let server = paybridge_server::Server::bind(config).await.unwrap();
-    let addr = server.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let served = tokio::spawn(server.serve(async move { drop(stopped.await) }));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let get = |path: &str| client.get(format!("http://{addr}{path}")).send();
+    let app = paybridge_tests::live::spawn_live().await;
 
-    let root = get("/").await.unwrap();
+    let root = app.get("/").await;
     let root_status = root.status();
     let root_body = root.text().await.unwrap();
-    let page = get("/pay/cs_00000000000000000000000000000000")
-        .await
-        .unwrap();
+    let page = app.get("/pay/cs_00000000000000000000000000000000").await;
     assert_eq!(root_status, page.status());
     assert_eq!(
         root_body,
@@ -353,11 +300,12 @@ async fn live_mode_has_no_demo_store_and_serves_the_page_at_root() {
         "/demo/thanks?order=demo_abcdefgh1234",
         "/demo/assets/demo.css",
     ] {
-        assert_eq!(get(path).await.unwrap().status(), 404, "{path}");
+        assert_eq!(app.get(path).await.status(), 404, "{path}");
     }
     for path in ["/demo/buy", "/demo/webhooks"] {
-        let res = client
-            .post(format!("http://{addr}{path}"))
+        let res = app
+            .client
+            .post(format!("{}{path}", app.base))
             .header("origin", "https://pay.example.com")
             .form(&[("product", "latte")])
             .send()
@@ -365,6 +313,5 @@ async fn live_mode_has_no_demo_store_and_serves_the_page_at_root() {
             .unwrap();
         assert_eq!(res.status(), 404, "{path}");
     }
-    stop.send(()).unwrap();
-    served.await.unwrap().unwrap();
+    app.stop().await;
 }

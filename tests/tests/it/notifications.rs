@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use paybridge_server::providers::wechat::ApiV3Key;
-use paybridge_server::providers::wechat::notification::{NotificationDraft, build_notification};
+use paybridge_tests::notify::{transaction_success, unix_now};
 use paybridge_tests::shopper::pay_qr;
 use paybridge_tests::{Options, TestApp, spawn, spawn_app, wait};
 use serde_json::{Value, json};
@@ -17,49 +16,6 @@ async fn attempt(app: &TestApp, payment: &str) -> Value {
     let (status, p) = app.api_get(&format!("/v1/payments/{payment}")).await;
     assert_eq!(status, 200, "{p}");
     p
-}
-
-/// A TRANSACTION.SUCCESS notification signed and encrypted with the sandbox's keys, as WeChat
-/// would send it, with `timestamp` (Unix seconds) in its signature.
-fn notification(
-    app: &TestApp,
-    out_trade_no: &str,
-    appid: &str,
-    total: i64,
-    timestamp: i64,
-) -> (Vec<(String, String)>, Vec<u8>) {
-    let keys = app.state.sandbox().unwrap().keys();
-    let resource = json!({
-        "appid": appid, "mchid": keys.mchid, "out_trade_no": out_trade_no,
-        "transaction_id": format!("4200{}", &out_trade_no[..24]), "trade_type": "NATIVE",
-        "trade_state": "SUCCESS", "trade_state_desc": "支付成功", "bank_type": "OTHERS",
-        "success_time": "2026-11-26T10:00:00+08:00", "payer": {"openid": "o_test"},
-        "amount": {"total": total, "payer_total": total, "currency": "CNY", "payer_currency": "CNY"},
-    });
-    let draft = NotificationDraft {
-        id: format!("EV-{out_trade_no}"),
-        create_time: "2026-11-26T10:00:00+08:00".into(),
-        event_type: "TRANSACTION.SUCCESS".into(),
-        summary: "支付成功".into(),
-        original_type: "transaction".into(),
-        associated_data: "transaction".into(),
-        plaintext: resource.to_string().into_bytes(),
-    };
-    let key = ApiV3Key::new(keys.apiv3_key.expose().as_bytes()).unwrap();
-    let (headers, body) = build_notification(
-        &keys.platform,
-        &key,
-        &draft,
-        &timestamp.to_string(),
-        "n0nce",
-    )
-    .unwrap();
-    let pairs = headers
-        .pairs()
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    (pairs, body)
 }
 
 async fn post_notification(app: &TestApp, headers: &[(String, String)], body: Vec<u8>) -> u16 {
@@ -72,16 +28,6 @@ async fn post_notification(app: &TestApp, headers: &[(String, String)], body: Ve
         req = req.header(k.as_str(), v.as_str());
     }
     req.send().await.unwrap().status().as_u16()
-}
-
-fn now() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap()
 }
 
 async fn events_about(app: &TestApp, kind: &str, object: &str) -> usize {
@@ -107,7 +53,7 @@ async fn fifty_concurrent_duplicate_notifications_make_one_transition_and_one_ev
     let p = attempt(&app, &payment).await;
     let out_trade_no = p["out_trade_no"].as_str().unwrap();
     let appid = app.state.sandbox().unwrap().keys().appid.clone();
-    let (headers, body) = notification(&app, out_trade_no, &appid, 4003, now());
+    let (headers, body) = transaction_success(&app, out_trade_no, &appid, 4003, unix_now());
     let mut tasks = Vec::new();
     for _ in 0..50 {
         let (app, headers, body) = (app.clone(), headers.clone(), body.clone());
@@ -138,18 +84,18 @@ async fn stale_tampered_and_disagreeing_notifications_change_nothing() {
     let appid = app.state.sandbox().unwrap().keys().appid.clone();
 
     // Replayed: a real notification, but signed six minutes ago.
-    let (h, b) = notification(&app, out_trade_no, &appid, 4003, now() - 360);
+    let (h, b) = transaction_success(&app, out_trade_no, &appid, 4003, unix_now() - 360);
     assert_eq!(post_notification(&app, &h, b).await, 401);
     // Tampered: one byte of the signed body changed.
-    let (h, mut b) = notification(&app, out_trade_no, &appid, 4003, now());
+    let (h, mut b) = transaction_success(&app, out_trade_no, &appid, 4003, unix_now());
     let last = b.len() - 2;
     b[last] ^= 1;
     assert_eq!(post_notification(&app, &h, b).await, 401);
     // Authentic but disagreeing: another amount, another appid. Accepted (WeChat must stop
     // retrying), recorded as an alert, and nothing completes.
-    let (h, b) = notification(&app, out_trade_no, &appid, 1, now());
+    let (h, b) = transaction_success(&app, out_trade_no, &appid, 1, unix_now());
     assert_eq!(post_notification(&app, &h, b).await, 204);
-    let (h, b) = notification(&app, out_trade_no, "wx00000000000000ff", 4003, now());
+    let (h, b) = transaction_success(&app, out_trade_no, "wx00000000000000ff", 4003, unix_now());
     assert_eq!(post_notification(&app, &h, b).await, 204);
 
     let (_, s) = app.api_get(&format!("/v1/checkout_sessions/{id}")).await;

@@ -18,7 +18,7 @@ use paybridge_server::providers::wechat::signer::new_nonce;
 use paybridge_server::providers::wechat::{
     ApiErrorCode, JsapiPayParams, OAuthErrorCode, WechatError,
 };
-use paybridge_server::sandbox::{SandboxKeys, WechatClients};
+use paybridge_server::sandbox::WechatClients;
 use paybridge_tests::app::{Options, TestApp, spawn};
 use paybridge_tests::wait;
 
@@ -857,52 +857,8 @@ async fn the_dashboard_lists_orders_and_the_bridge_script_is_served() {
 
 #[tokio::test]
 async fn sandbox_routes_are_404_in_live_mode() {
-    let keys_dir = tempfile::tempdir().unwrap();
-    let data_dir = tempfile::tempdir().unwrap();
-    let keys = SandboxKeys::load_or_create(keys_dir.path()).unwrap();
-    let wechat = keys.wechat_config();
-    let public = wechat.pay_public_key.clone().unwrap();
-    let args: Vec<String> = [
-        "paybridge",
-        "--mode",
-        "live",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        &data_dir.path().display().to_string(),
-        "--public-url",
-        "https://pay.example.com/",
-        "--secret-key",
-        "0123456789abcdef0123456789abcdef0123",
-        "--wechat-mchid",
-        &wechat.mchid,
-        "--wechat-appid",
-        &wechat.appid,
-        "--wechat-app-secret",
-        wechat.app_secret.expose(),
-        "--wechat-mch-serial-no",
-        &wechat.mch_serial_no,
-        "--wechat-mch-private-key-path",
-        &wechat.mch_private_key_path.display().to_string(),
-        "--wechat-apiv3-key",
-        wechat.apiv3_key.expose(),
-        "--wechat-pay-public-key-path",
-        &public.path.display().to_string(),
-        "--wechat-pay-public-key-id",
-        &public.id,
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
-    // Started by hand: the shared helper runs sandbox mode and takes its public URL from the port.
-    let cli = <paybridge_server::config::Cli as clap::Parser>::try_parse_from(args).unwrap();
-    let config = cli.settings.validate().unwrap_or_else(|p| panic!("{p}"));
-    let server = paybridge_server::Server::bind(config).await.unwrap();
-    assert!(server.state().sandbox().is_none());
-    let addr = server.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let served = tokio::spawn(server.serve(async move { drop(stopped.await) }));
-    let client = reqwest::Client::new();
+    let app = paybridge_tests::live::spawn_live().await;
+    assert!(app.state.sandbox().is_none());
     for path in [
         "/sandbox",
         "/sandbox/bridge.js",
@@ -910,19 +866,12 @@ async fn sandbox_routes_are_404_in_live_mode() {
         "/sandbox/wechat/connect/oauth2/authorize",
         "/sandbox/wechat/scan",
     ] {
-        let res = client
-            .get(format!("http://{addr}{path}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 404, "{path}");
+        assert_eq!(app.get(path).await.status(), 404, "{path}");
     }
-    let health = client
-        .get(format!("http://{addr}/healthz"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), 200, "the live server itself is up");
-    stop.send(()).unwrap();
-    served.await.unwrap().unwrap();
+    assert_eq!(
+        app.get("/healthz").await.status(),
+        200,
+        "the live server itself is up"
+    );
+    app.stop().await;
 }

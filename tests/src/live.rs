@@ -1,0 +1,108 @@
+//! A live-mode server for tests that check what live mode must not expose. Its credentials are
+//! throwaway keys generated the way the sandbox makes its own, and its public URL is an https
+//! name nothing resolves: nothing it does reaches WeChat.
+
+use paybridge_server::Server;
+use paybridge_server::config::Cli;
+use paybridge_server::sandbox::SandboxKeys;
+use paybridge_server::state::AppState;
+use tokio::sync::oneshot;
+
+use crate::workspace_root;
+
+/// A running live-mode server; call [`LiveApp::stop`] at the end of the test.
+pub struct LiveApp {
+    /// `http://127.0.0.1:<port>`, without a trailing slash.
+    pub base: String,
+    /// A client that does not follow redirects.
+    pub client: reqwest::Client,
+    /// The server's state.
+    pub state: AppState,
+    stop: oneshot::Sender<()>,
+    served: tokio::task::JoinHandle<std::io::Result<()>>,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+impl LiveApp {
+    /// `GET base + path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("server answers")
+    }
+
+    /// Stops the server gracefully and checks it stopped cleanly.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        self.served
+            .await
+            .expect("server task")
+            .expect("server stops cleanly");
+    }
+}
+
+/// Starts a live-mode server on 127.0.0.1 port 0. Started without [`crate::spawn`]: that helper
+/// runs sandbox mode and takes its public URL from the port, while live mode requires https.
+pub async fn spawn_live() -> LiveApp {
+    let keys_dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let wechat = SandboxKeys::load_or_create(keys_dir.path())
+        .expect("throwaway keys")
+        .wechat_config();
+    let public = wechat.pay_public_key.clone().expect("public-key mode");
+    let args: Vec<String> = [
+        "paybridge",
+        "--mode",
+        "live",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        &data_dir.path().display().to_string(),
+        "--dist-dir",
+        &workspace_root().join("dist").display().to_string(),
+        "--public-url",
+        "https://pay.example.com/",
+        "--secret-key",
+        "0123456789abcdef0123456789abcdef0123",
+        "--wechat-mchid",
+        &wechat.mchid,
+        "--wechat-appid",
+        &wechat.appid,
+        "--wechat-app-secret",
+        wechat.app_secret.expose(),
+        "--wechat-mch-serial-no",
+        &wechat.mch_serial_no,
+        "--wechat-mch-private-key-path",
+        &wechat.mch_private_key_path.display().to_string(),
+        "--wechat-apiv3-key",
+        wechat.apiv3_key.expose(),
+        "--wechat-pay-public-key-path",
+        &public.path.display().to_string(),
+        "--wechat-pay-public-key-id",
+        &public.id,
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let cli = <Cli as clap::Parser>::try_parse_from(args).expect("live flags parse");
+    let config = cli.settings.validate().unwrap_or_else(|p| panic!("{p}"));
+    let server = Server::bind(config).await.expect("live server starts");
+    let base = format!("http://{}", server.local_addr().expect("bound address"));
+    let state = server.state().clone();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let served = tokio::spawn(server.serve(async move { drop(stopped.await) }));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    LiveApp {
+        base,
+        client,
+        state,
+        stop,
+        served,
+        _dirs: (keys_dir, data_dir),
+    }
+}

@@ -1,0 +1,64 @@
+//! WeChat Pay notifications as WeChat would send them, signed and encrypted with the sandbox's
+//! keys, for tests and benchmarks that exercise `/notify/wechat` directly.
+
+use paybridge_server::providers::wechat::ApiV3Key;
+use paybridge_server::providers::wechat::notification::{NotificationDraft, build_notification};
+use serde_json::json;
+
+use crate::TestApp;
+
+/// Headers and body of a TRANSACTION.SUCCESS notification for `out_trade_no`, with `appid` and
+/// `total` (fen) as stated and `timestamp` (Unix seconds) in its signature.
+///
+/// # Panics
+/// When the server is not in sandbox mode (the keys come from its simulator).
+#[must_use]
+pub fn transaction_success(
+    app: &TestApp,
+    out_trade_no: &str,
+    appid: &str,
+    total: i64,
+    timestamp: i64,
+) -> (Vec<(String, String)>, Vec<u8>) {
+    let keys = app.state.sandbox().expect("sandbox mode").keys();
+    let resource = json!({
+        "appid": appid, "mchid": keys.mchid, "out_trade_no": out_trade_no,
+        "transaction_id": format!("4200{out_trade_no}"), "trade_type": "NATIVE",
+        "trade_state": "SUCCESS", "trade_state_desc": "支付成功", "bank_type": "OTHERS",
+        "success_time": "2026-11-26T10:00:00+08:00", "payer": {"openid": "o_test"},
+        "amount": {"total": total, "payer_total": total, "currency": "CNY", "payer_currency": "CNY"},
+    });
+    let draft = NotificationDraft {
+        id: format!("EV-{out_trade_no}"),
+        create_time: "2026-11-26T10:00:00+08:00".into(),
+        event_type: "TRANSACTION.SUCCESS".into(),
+        summary: "支付成功".into(),
+        original_type: "transaction".into(),
+        associated_data: "transaction".into(),
+        plaintext: resource.to_string().into_bytes(),
+    };
+    let key = ApiV3Key::new(keys.apiv3_key.expose().as_bytes()).expect("APIv3 key");
+    let (headers, body) = build_notification(
+        &keys.platform,
+        &key,
+        &draft,
+        &timestamp.to_string(),
+        &format!("n{out_trade_no}"),
+    )
+    .expect("notification builds");
+    let pairs = headers
+        .pairs()
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    (pairs, body)
+}
+
+/// Now, in Unix seconds.
+#[must_use]
+pub fn unix_now() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    i64::try_from(secs).unwrap_or(i64::MAX)
+}
