@@ -166,10 +166,10 @@ pub async fn reconcile(mut config: Config, date: &str) -> ExitCode {
 async fn wechat_clients(
     config: &Config,
     store: &Store,
-) -> Result<crate::sandbox::clients::WechatClients, String> {
+) -> Result<crate::providers::wechat::WechatClients, String> {
     match (&config.wechat, config.mode) {
         (Some(wechat), Mode::Live) => {
-            crate::sandbox::clients::WechatClients::from_config(wechat, &config.wechat_endpoints)
+            crate::providers::wechat::WechatClients::from_config(wechat, &config.wechat_endpoints)
                 .map_err(|e| e.to_string())
         }
         (_, Mode::Sandbox) => {

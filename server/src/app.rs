@@ -58,7 +58,8 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
     }
     let mut router = router
         .route("/pay/{id}", get(page::serve))
-        .route("/notify/wechat", axum::routing::post(pay::notify))
+        .route("/notify/wechat", axum::routing::post(pay::notify_wechat))
+        .route("/notify/alipay", axum::routing::post(pay::notify_alipay))
         .route("/openapi.json", get(crate::api::openapi::document))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

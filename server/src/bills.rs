@@ -7,7 +7,7 @@ use time::macros::{format_description, offset};
 
 use crate::domain::status::State;
 use crate::domain::{Payment, PaymentStatus};
-use crate::sandbox::clients::WechatClients;
+use crate::providers::wechat::WechatClients;
 use crate::store::Store;
 
 /// One line of the bill that matters for reconciliation.

@@ -1,11 +1,9 @@
-//! The refund service: record the refund within what was paid, send it to WeChat with a stable
-//! `out_refund_no`, and finish it from WeChat's answer or its `REFUND.*` notification.
+//! The refund service: record the refund within what was paid, send it to the payment's provider
+//! with a stable `out_refund_no`, and finish it from the answer or a refund notification.
 
 use crate::domain::ids::PaymentId;
 use crate::domain::{Payment, RefundStatus, now_millis};
-use crate::providers::wechat::refunds::{
-    RefundAmountRequest, RefundNotice, RefundRequest, RefundStatus as WxRefundStatus,
-};
+use crate::providers::{PaymentProvider, RefundOrder, RefundState, RefundUpdate};
 use crate::state::AppState;
 use crate::store::events::{self, EventType};
 use crate::store::refunds::{self as store, Refund, RefundError};
@@ -44,45 +42,50 @@ pub async fn refund_automatically(
     create(state, &payment.id, None, Some(why)).await
 }
 
-/// Sends a pending refund to WeChat (idempotent on `out_refund_no`, so a retry cannot refund
-/// twice) and applies the answer. A transient failure leaves it pending for a later retry.
+/// Sends a pending refund to the payment's provider (idempotent on `out_refund_no`, so a retry
+/// cannot refund twice) and applies the answer. A transient failure leaves it pending for a
+/// later retry.
 ///
 /// # Errors
 /// On a database error.
 pub async fn send(state: &AppState, refund: &Refund) -> Result<(), sqlx::Error> {
-    let (Some(wechat), Some(payment)) = (
-        state.wechat(),
-        state
-            .store()
-            .get_payment(&parse_payment(&refund.payment_id)?)
-            .await?,
-    ) else {
+    let Some(payment) = state
+        .store()
+        .get_payment(&parse_payment(&refund.payment_id)?)
+        .await?
+    else {
         return Ok(());
     };
-    let request = RefundRequest {
-        transaction_id: payment.provider_transaction_id.clone(),
-        out_trade_no: Some(payment.out_trade_no.clone()),
-        out_refund_no: refund.out_refund_no.clone(),
-        reason: refund.reason.clone(),
-        notify_url: state
-            .public_url()
-            .join("notify/wechat")
-            .ok()
-            .map(String::from),
-        amount: RefundAmountRequest {
-            refund: refund.amount,
-            total: payment.amount,
-            currency: payment.currency.clone(),
-        },
+    let Some(provider) = state.provider(payment.channel.method()) else {
+        return Ok(());
     };
-    match wechat.pay.create_refund(&request).await {
-        Ok(answer) => apply_status(state, refund, &answer.status).await,
+    let notify_path = match payment.channel.method() {
+        crate::domain::PaymentMethod::WechatPay => "notify/wechat",
+        crate::domain::PaymentMethod::Alipay => "notify/alipay",
+    };
+    let notify_url = state
+        .public_url()
+        .join(notify_path)
+        .map(String::from)
+        .unwrap_or_default();
+    let order = RefundOrder {
+        out_trade_no: &payment.out_trade_no,
+        transaction_id: payment.provider_transaction_id.as_deref(),
+        out_refund_no: &refund.out_refund_no,
+        amount: refund.amount,
+        total: payment.amount,
+        currency: &payment.currency,
+        reason: refund.reason.as_deref(),
+        notify_url: &notify_url,
+    };
+    match provider.refund(&order).await {
+        Ok(answer) => apply_state(state, refund, answer).await,
         Err(e) if e.retryable() => {
             tracing::warn!(refund = %refund.id, error = %e, "refund not accepted yet; it stays pending");
             Ok(())
         }
         Err(e) => {
-            tracing::warn!(refund = %refund.id, error = %e, "WeChat refused the refund");
+            tracing::warn!(refund = %refund.id, error = %e, "the provider refused the refund");
             finish(state, refund, RefundStatus::Failed).await
         }
     }
@@ -92,17 +95,15 @@ fn parse_payment(id: &str) -> Result<PaymentId, sqlx::Error> {
     PaymentId::parse(id).ok_or_else(|| sqlx::Error::Decode(format!("bad payment id {id:?}").into()))
 }
 
-async fn apply_status(
+async fn apply_state(
     state: &AppState,
     refund: &Refund,
-    status: &WxRefundStatus,
+    answer: RefundState,
 ) -> Result<(), sqlx::Error> {
-    match status {
-        WxRefundStatus::Success => finish(state, refund, RefundStatus::Succeeded).await,
-        WxRefundStatus::Closed | WxRefundStatus::Abnormal => {
-            finish(state, refund, RefundStatus::Failed).await
-        }
-        WxRefundStatus::Processing | WxRefundStatus::Other(_) => Ok(()),
+    match answer {
+        RefundState::Succeeded => finish(state, refund, RefundStatus::Succeeded).await,
+        RefundState::Failed => finish(state, refund, RefundStatus::Failed).await,
+        RefundState::Processing => Ok(()),
     }
 }
 
@@ -135,21 +136,25 @@ async fn finish(state: &AppState, refund: &Refund, to: RefundStatus) -> Result<(
 /// On a database error.
 pub async fn apply_notice(
     state: &AppState,
-    mchid: &str,
-    notice: &RefundNotice,
+    provider: &dyn PaymentProvider,
+    notice: &RefundUpdate,
 ) -> Result<(), sqlx::Error> {
     let Some(refund) = state
         .store()
         .refund_by_out_refund_no(&notice.out_refund_no)
         .await?
     else {
-        tracing::warn!(out_refund_no = %notice.out_refund_no, "WeChat reported a refund we never made");
+        tracing::warn!(out_refund_no = %notice.out_refund_no, "the provider reported a refund we never made");
         return Ok(());
     };
-    if notice.mchid != mchid || notice.amount.refund != refund.amount {
+    let merchant_ok = notice
+        .merchant_id
+        .as_deref()
+        .is_none_or(|m| m == provider.merchant_id());
+    if !merchant_ok || notice.amount.is_some_and(|a| a != refund.amount) {
         tracing::error!(refund = %refund.id, "ALERT: an authentic refund notification disagrees with our refund; nothing changed");
         state.metrics().provider_mismatch();
         return Ok(());
     }
-    apply_status(state, &refund, &notice.refund_status).await
+    apply_state(state, &refund, notice.state).await
 }

@@ -85,14 +85,28 @@ impl Server {
                 .wechat_clients(&state.public_url())
                 .map_err(|e| StartError::Setup(format!("sandbox WeChat clients: {e}")))?;
             state.install_wechat(clients);
+            let alipay = sandbox
+                .alipay_provider(&state.public_url())
+                .map_err(|e| StartError::Setup(format!("sandbox Alipay client: {e}")))?;
+            state.install_alipay(alipay);
             state.install_sandbox(sandbox);
         } else if let Some(wechat) = &state.config().wechat {
-            let clients = crate::sandbox::clients::WechatClients::from_config(
+            let clients = crate::providers::wechat::WechatClients::from_config(
                 wechat,
                 &state.config().wechat_endpoints,
             )
             .map_err(|e| StartError::Setup(format!("WeChat Pay: {e}")))?;
             state.install_wechat(clients);
+        }
+        if state.config().mode == crate::config::Mode::Live
+            && let Some(alipay) = &state.config().alipay
+        {
+            let provider = crate::providers::alipay::AlipayProvider::from_config(
+                alipay,
+                &state.config().alipay_gateway,
+            )
+            .map_err(|e| StartError::Setup(format!("Alipay: {e}")))?;
+            state.install_alipay(provider);
         }
         let router = app(state.clone()).map_err(|e| StartError::Setup(e.to_string()))?;
         Ok(Self {

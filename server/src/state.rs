@@ -24,7 +24,9 @@ struct Inner {
     /// The simulator, installed at start in sandbox mode only.
     sandbox: std::sync::OnceLock<crate::sandbox::Sandbox>,
     /// WeChat Pay and OAuth clients (the sandbox's in sandbox mode).
-    wechat: std::sync::OnceLock<crate::sandbox::clients::WechatClients>,
+    wechat: std::sync::OnceLock<crate::providers::wechat::WechatClients>,
+    /// The Alipay client (the sandbox's in sandbox mode), when configured.
+    alipay: std::sync::OnceLock<crate::providers::alipay::AlipayProvider>,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
             page,
             sandbox: std::sync::OnceLock::new(),
             wechat: std::sync::OnceLock::new(),
+            alipay: std::sync::OnceLock::new(),
         }))
     }
 
@@ -128,8 +131,33 @@ impl AppState {
 
     /// The WeChat clients, once installed at start.
     #[must_use]
-    pub fn wechat(&self) -> Option<&crate::sandbox::clients::WechatClients> {
+    pub fn wechat(&self) -> Option<&crate::providers::wechat::WechatClients> {
         self.0.wechat.get()
+    }
+
+    /// The provider that pays with `method`, when it is configured.
+    #[must_use]
+    pub fn provider(
+        &self,
+        method: crate::domain::PaymentMethod,
+    ) -> Option<&dyn crate::providers::PaymentProvider> {
+        match method {
+            crate::domain::PaymentMethod::WechatPay => self
+                .0
+                .wechat
+                .get()
+                .map(|p| p as &dyn crate::providers::PaymentProvider),
+            crate::domain::PaymentMethod::Alipay => self
+                .0
+                .alipay
+                .get()
+                .map(|p| p as &dyn crate::providers::PaymentProvider),
+        }
+    }
+
+    /// Installs the Alipay client (once, at start).
+    pub fn install_alipay(&self, provider: crate::providers::alipay::AlipayProvider) {
+        let _ = self.0.alipay.set(provider);
     }
 
     /// The mini program appid orders are made with, when one is configured.
@@ -148,7 +176,7 @@ impl AppState {
     }
 
     /// Installs the WeChat clients (once, at start).
-    pub fn install_wechat(&self, clients: crate::sandbox::clients::WechatClients) {
+    pub fn install_wechat(&self, clients: crate::providers::wechat::WechatClients) {
         let _ = self.0.wechat.set(clients);
     }
 

@@ -8,7 +8,7 @@ use crate::view::CheckoutStatus;
 /// `POST /api/checkout/{id}/pay`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PayRequest {
-    /// `wechat_pay`.
+    /// `wechat_pay` or `alipay` (one of the session's `payment_methods`).
     pub method: String,
     /// Where the page runs, as the page detected it with [`crate::detect`]; the server's own
     /// guess from the User-Agent is used when absent.
@@ -55,6 +55,9 @@ pub enum NextAction {
         code_url: String,
         expires_at: i64,
     },
+    /// This method cannot pay here (Alipay inside WeChat): show how to open `url` in the
+    /// phone's own browser.
+    OpenInBrowser { url: String },
     /// In a mini program web-view: `wx.miniProgram.navigateTo({url: path})`.
     MiniProgram { path: String },
     /// Already paid: go to the merchant's success page.

@@ -12,11 +12,11 @@ use serde_json::json;
 
 use super::client_ip::ClientIp;
 use crate::domain::ids::SessionId;
-use crate::domain::{Channel, PaymentStatus, SessionStatus, now_millis};
+use crate::domain::{Channel, PaymentMethod, PaymentStatus, SessionStatus, now_millis};
 use crate::error::AppError;
 use crate::payments::complete::{self, Applied};
 use crate::payments::{self, Shopper, oauth_state};
-use crate::providers::wechat::NotificationEvent;
+use crate::providers::Notice;
 use crate::state::AppState;
 
 /// How old the last provider check of a pending attempt may be before a status poll asks again.
@@ -36,11 +36,7 @@ pub async fn pay(
     Json(req): Json<PayRequest>,
 ) -> Result<Json<NextAction>, AppError> {
     let id = session_id(&id)?;
-    if req.method != "wechat_pay" {
-        return Err(
-            crate::domain::Invalid::value("method", "only \"wechat_pay\" is available.").into(),
-        );
-    }
+    let method = PaymentMethod::parse("method", &req.method)?;
     let environment = req.environment.unwrap_or_else(|| {
         let ua = headers
             .get(header::USER_AGENT)
@@ -49,6 +45,7 @@ pub async fn pay(
         detect(ua, &Hints::default())
     });
     let shopper = Shopper {
+        method,
         environment,
         prefer_qr: req.prefer.as_deref() == Some("qr"),
         ip,
@@ -276,7 +273,6 @@ pub async fn miniprogram_login(
     })?;
     payments::start(
         &state,
-        wechat,
         &session,
         Channel::MiniProgram,
         appid,
@@ -293,36 +289,75 @@ fn fail(status: StatusCode, message: &str) -> Response {
 
 /// `POST /notify/wechat`: verified and decrypted before anything is trusted; answers 204 once
 /// the outcome is durable, 4xx for what must not be retried as is, 5xx to be retried.
-pub async fn notify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(wechat) = state.wechat() else {
-        return fail(StatusCode::SERVICE_UNAVAILABLE, "not configured");
-    };
-    let notification = match wechat.pay.parse_notification(&headers, &body).await {
-        Ok(n) => n,
-        Err(e) => {
-            tracing::warn!(error = %e, "refused a WeChat Pay notification");
-            return fail(StatusCode::UNAUTHORIZED, "signature or payload invalid");
+pub async fn notify_wechat(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match notify(&state, PaymentMethod::WechatPay, &headers, &body).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(Refused::Unconfigured) => fail(StatusCode::SERVICE_UNAVAILABLE, "not configured"),
+        Err(Refused::Unauthentic) => fail(StatusCode::UNAUTHORIZED, "signature or payload invalid"),
+        Err(Refused::NotRecorded) => fail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "temporarily unable to record",
+        ),
+    }
+}
+
+/// `POST /notify/alipay`: the form is verified with Alipay's key before anything is trusted;
+/// the answer is the literal `success` only once the outcome is durable (anything else makes
+/// Alipay retry).
+pub async fn notify_alipay(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let status = match notify(&state, PaymentMethod::Alipay, &headers, &body).await {
+        Ok(()) => {
+            return (
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                crate::providers::alipay::notification::ACK,
+            )
+                .into_response();
         }
+        Err(Refused::Unconfigured) => StatusCode::SERVICE_UNAVAILABLE,
+        Err(Refused::Unauthentic) => StatusCode::BAD_REQUEST,
+        Err(Refused::NotRecorded) => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    let mchid = wechat.pay.mchid();
-    let result = match &notification.event {
-        NotificationEvent::Transaction(t) => complete::apply(&state, mchid, t).await.map(|applied| {
-            tracing::info!(notification = %notification.id, out_trade_no = %t.out_trade_no, ?applied, "transaction notification");
+    (status, "fail").into_response()
+}
+
+/// Why a notification was not acknowledged.
+enum Refused {
+    Unconfigured,
+    Unauthentic,
+    NotRecorded,
+}
+
+async fn notify(
+    state: &AppState,
+    method: PaymentMethod,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), Refused> {
+    let provider = state.provider(method).ok_or(Refused::Unconfigured)?;
+    let notice = provider.notification(headers, body).await.map_err(|e| {
+        tracing::warn!(error = %e, method = method.as_str(), "refused a provider notification");
+        Refused::Unauthentic
+    })?;
+    let result = match &notice {
+        Notice::Trade(t) => complete::apply(state, provider, t).await.map(|applied| {
+            tracing::info!(method = method.as_str(), out_trade_no = %t.out_trade_no, ?applied, "transaction notification");
         }),
-        NotificationEvent::Refund(r) => crate::refunds::apply_notice(&state, mchid, r).await,
-        NotificationEvent::Unknown { event_type, .. } => {
-            tracing::info!(event_type = %event_type, "ignored a notification of an unknown type");
+        Notice::Refund(r) => crate::refunds::apply_notice(state, provider, r).await,
+        Notice::Ignored(kind) => {
+            tracing::info!(kind = %kind, "ignored a notification of an unknown type");
             Ok(())
         }
     };
-    match result {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "could not record a notification; WeChat will retry");
-            fail(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "temporarily unable to record",
-            )
-        }
-    }
+    result.map_err(|e| {
+        tracing::error!(error = %e, "could not record a notification; the provider will retry");
+        Refused::NotRecorded
+    })
 }

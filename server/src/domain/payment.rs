@@ -3,7 +3,7 @@
 use super::ids::{PaymentId, SessionId};
 use super::{Millis, PaymentStatus};
 
-/// How the shopper pays with WeChat Pay.
+/// How the shopper pays: WeChat Pay's four ways and Alipay's three.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channel {
     /// `WeixinJSBridge` in the WeChat browser (official-account appid).
@@ -14,6 +14,12 @@ pub enum Channel {
     H5,
     /// A QR code scanned with the phone.
     Native,
+    /// Alipay's desktop cashier (`alipay.trade.page.pay`).
+    AlipayPage,
+    /// Alipay's phone cashier, also inside the Alipay app (`alipay.trade.wap.pay`).
+    AlipayWap,
+    /// An Alipay QR code drawn in the page (`alipay.trade.precreate`).
+    AlipayQr,
 }
 
 impl Channel {
@@ -25,15 +31,37 @@ impl Channel {
             Self::MiniProgram => "miniprogram",
             Self::H5 => "h5",
             Self::Native => "native",
+            Self::AlipayPage => "alipay_page",
+            Self::AlipayWap => "alipay_wap",
+            Self::AlipayQr => "alipay_qr",
+        }
+    }
+
+    /// The method (and so the provider) the channel pays with.
+    #[must_use]
+    pub const fn method(self) -> super::PaymentMethod {
+        match self {
+            Self::Jsapi | Self::MiniProgram | Self::H5 | Self::Native => {
+                super::PaymentMethod::WechatPay
+            }
+            Self::AlipayPage | Self::AlipayWap | Self::AlipayQr => super::PaymentMethod::Alipay,
         }
     }
 
     /// Parses a stored name.
     #[must_use]
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Jsapi, Self::MiniProgram, Self::H5, Self::Native]
-            .into_iter()
-            .find(|c| c.as_str() == text)
+        [
+            Self::Jsapi,
+            Self::MiniProgram,
+            Self::H5,
+            Self::Native,
+            Self::AlipayPage,
+            Self::AlipayWap,
+            Self::AlipayQr,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == text)
     }
 }
 
@@ -60,7 +88,8 @@ pub struct Payment {
     pub updated_at: Millis,
 }
 
-/// `out_trade_no` for a payment id: its 32 hex digits (WeChat allows 6–32 characters).
+/// `out_trade_no` for a payment id: its 32 hex digits (WeChat allows 6–32 characters, Alipay
+/// up to 64).
 #[must_use]
 pub fn out_trade_no(id: &PaymentId) -> String {
     id.as_str().trim_start_matches("pay_").to_owned()

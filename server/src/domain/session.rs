@@ -14,6 +14,7 @@ pub const DEFAULT_EXPIRES_IN: i64 = 1_800;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentMethod {
     WechatPay,
+    Alipay,
 }
 
 impl PaymentMethod {
@@ -22,23 +23,21 @@ impl PaymentMethod {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::WechatPay => "wechat_pay",
+            Self::Alipay => "alipay",
         }
     }
 
     /// Parses an API name for the field `param`.
     ///
     /// # Errors
-    /// [`Invalid`] when unknown or not yet available.
+    /// [`Invalid`] when unknown.
     pub fn parse(param: &str, text: &str) -> Result<Self, Invalid> {
         match text {
             "wechat_pay" => Ok(Self::WechatPay),
-            "alipay" => Err(Invalid::value(
-                param,
-                "alipay is not available yet; use \"wechat_pay\".",
-            )),
+            "alipay" => Ok(Self::Alipay),
             other => Err(Invalid::value(
                 param,
-                format!("{other:?} is not a payment method; use \"wechat_pay\"."),
+                format!("{other:?} is not a payment method; use \"wechat_pay\" or \"alipay\"."),
             )),
         }
     }

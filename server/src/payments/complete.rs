@@ -1,11 +1,10 @@
-//! Completing attempts from what WeChat says (a verified notification or a query), exactly
+//! Completing attempts from what the provider says (a verified notification or a query), exactly
 //! once whatever the duplicates and ordering: guarded transitions in one transaction with
 //! their events. A transaction that disagrees with our attempt completes nothing.
 
 use crate::domain::ids::PaymentId;
 use crate::domain::{Payment, PaymentStatus, SessionStatus, now_millis};
-use crate::providers::wechat::ApiErrorCode;
-use crate::providers::wechat::orders::{TradeState, Transaction};
+use crate::providers::{PaymentProvider, ProviderError, Trade, TradeState};
 use crate::state::AppState;
 use crate::store::events::{self, EventType};
 use crate::store::{payments, sessions};
@@ -21,71 +20,61 @@ pub enum Applied {
     Unchanged,
     /// No attempt has this `out_trade_no`.
     UnknownOrder,
-    /// The transaction disagrees with the attempt (mchid, appid or amount); nothing changed.
+    /// The transaction disagrees with the attempt (merchant, app or amount); nothing changed.
     Mismatch,
 }
 
-/// Checks `t` against our attempt and applies its final state.
+/// Checks `t` (reported by `provider`) against our attempt and applies its final state.
 ///
 /// # Errors
-/// On a database error (the caller answers WeChat with an error so it retries).
-pub async fn apply(state: &AppState, mchid: &str, t: &Transaction) -> Result<Applied, sqlx::Error> {
+/// On a database error (the caller answers the provider with an error so it retries).
+pub async fn apply(
+    state: &AppState,
+    provider: &dyn PaymentProvider,
+    t: &Trade,
+) -> Result<Applied, sqlx::Error> {
     let Some(payment) = state
         .store()
         .payment_by_out_trade_no(&t.out_trade_no)
         .await?
     else {
-        tracing::warn!(out_trade_no = %t.out_trade_no, "WeChat reported a transaction we never created");
+        tracing::warn!(out_trade_no = %t.out_trade_no, "the provider reported a trade we never created");
         return Ok(Applied::UnknownOrder);
     };
-    let currency_ok = t
-        .amount
-        .currency
+    let currency_ok = t.currency.as_deref().is_none_or(|c| c == payment.currency);
+    let merchant_ok = t
+        .merchant_id
         .as_deref()
-        .is_none_or(|c| c == payment.currency);
-    if t.mchid != mchid
-        || t.appid != payment.appid
-        || t.amount.total != payment.amount
+        .is_none_or(|m| m == provider.merchant_id());
+    if !merchant_ok
+        || payment.method != provider.method().as_str()
+        || t.app_id != payment.appid
+        || t.amount != payment.amount
         || !currency_ok
     {
         tracing::error!(
             payment = %payment.id,
             expected_amount = payment.amount,
-            reported_amount = t.amount.total,
-            appid_matches = t.appid == payment.appid,
-            mchid_matches = t.mchid == mchid,
-            "ALERT: an authentic WeChat transaction disagrees with our payment attempt; nothing completed"
+            reported_amount = t.amount,
+            app_matches = t.app_id == payment.appid,
+            merchant_matches = merchant_ok,
+            "ALERT: an authentic provider transaction disagrees with our payment attempt; nothing completed"
         );
         state.metrics().provider_mismatch();
-        // What WeChat's own query says about the attempt is what counts; the reconciler would
-        // ask soon anyway, this asks now (a query answer passes the same checks).
-        if let Some(wechat) = state.wechat()
-            && let Ok(queried) = wechat
-                .pay
-                .query_order_by_out_trade_no(&payment.out_trade_no)
-                .await
+        // What the provider's own query says about the attempt is what counts; the reconciler
+        // would ask soon anyway, this asks now (a query answer passes the same checks).
+        if let Ok(queried) = provider.query(&payment.out_trade_no).await
             && queried != *t
         {
-            return Box::pin(apply(state, mchid, &queried)).await;
+            return Box::pin(apply(state, provider, &queried)).await;
         }
         return Ok(Applied::Mismatch);
     }
-    match &t.trade_state {
-        TradeState::Success => succeed(state, &payment, t.transaction_id.as_deref()).await,
-        TradeState::Closed | TradeState::Revoked | TradeState::PayError => {
-            let to = if t.trade_state == TradeState::PayError {
-                PaymentStatus::Failed
-            } else {
-                PaymentStatus::Canceled
-            };
-            end(state, &payment.id, to, &t.trade_state_desc).await
-        }
-        // Not final (or refunded after success, which the refund flow records).
-        TradeState::NotPay
-        | TradeState::UserPaying
-        | TradeState::Accept
-        | TradeState::Refund
-        | TradeState::Other(_) => {
+    match t.state {
+        TradeState::Paid => succeed(state, &payment, t.transaction_id.as_deref()).await,
+        TradeState::Closed => end(state, &payment.id, PaymentStatus::Canceled, &t.detail).await,
+        TradeState::Failed => end(state, &payment.id, PaymentStatus::Failed, &t.detail).await,
+        TradeState::Pending => {
             state
                 .store()
                 .touch_payment(&payment.id, now_millis())
@@ -193,17 +182,19 @@ async fn end(
     Ok(Applied::Unchanged)
 }
 
-/// Closes the session's other open attempts at WeChat so none of them can be paid too.
+/// Closes the session's other open attempts at their provider so none of them can be paid too.
 async fn close_others(state: &AppState, paid: &Payment) {
-    let Some(wechat) = state.wechat() else { return };
     let Ok(all) = state.store().payments_of_session(&paid.session_id).await else {
         return;
     };
     for other in all.into_iter().filter(|p| {
         p.id != paid.id && matches!(p.status, PaymentStatus::Created | PaymentStatus::Pending)
     }) {
-        match wechat.pay.close_order(&other.out_trade_no).await {
-            Ok(()) => {
+        let Some(provider) = state.provider(other.channel.method()) else {
+            continue;
+        };
+        match provider.close(&other.out_trade_no).await {
+            Ok(()) | Err(ProviderError::NotFound) => {
                 let _ = end(
                     state,
                     &other.id,
@@ -220,39 +211,31 @@ async fn close_others(state: &AppState, paid: &Payment) {
     }
 }
 
-/// Asks WeChat about an unfinished attempt and applies the answer.
+/// Asks the provider about an unfinished attempt and applies the answer.
 ///
 /// # Errors
-/// On a database error; WeChat errors are logged and leave the attempt as it was.
+/// On a database error; provider errors are logged and leave the attempt as it was.
 pub async fn check(state: &AppState, payment: &Payment) -> Result<Applied, sqlx::Error> {
-    let Some(wechat) = state.wechat() else {
+    let Some(provider) = state.provider(payment.channel.method()) else {
         return Ok(Applied::Unchanged);
     };
     state
         .store()
         .touch_payment(&payment.id, now_millis())
         .await?;
-    match wechat
-        .pay
-        .query_order_by_out_trade_no(&payment.out_trade_no)
-        .await
-    {
-        Ok(t) => apply(state, wechat.pay.mchid(), &t).await,
-        // An attempt stored but never accepted by WeChat (we crashed or WeChat refused before
+    match provider.query(&payment.out_trade_no).await {
+        Ok(t) => apply(state, provider, &t).await,
+        // An attempt stored but never accepted by the provider (we crashed or it refused before
         // creating it) can never be paid: after a minute it is failed, not retried forever.
-        Err(e)
+        Err(ProviderError::NotFound)
             if payment.status == PaymentStatus::Created
-                && now_millis() - payment.created_at > 60_000
-                && matches!(
-                    e.api_code(),
-                    Some(ApiErrorCode::OrderNotExist | ApiErrorCode::OrderNotExistLegacy)
-                ) =>
+                && now_millis() - payment.created_at > 60_000 =>
         {
             end(
                 state,
                 &payment.id,
                 PaymentStatus::Failed,
-                "never created at WeChat",
+                "never created at the provider",
             )
             .await
         }
@@ -263,8 +246,8 @@ pub async fn check(state: &AppState, payment: &Payment) -> Result<Applied, sqlx:
     }
 }
 
-/// The reconciler's step for one unfinished attempt: ask WeChat; if still unpaid after its
-/// expiry, close it there so it can no longer be paid, and record it as canceled.
+/// The reconciler's step for one unfinished attempt: ask the provider; if still unpaid after
+/// its expiry, close it there so it can no longer be paid, and record it as canceled.
 ///
 /// # Errors
 /// On a database error.
@@ -273,11 +256,12 @@ pub async fn reconcile(state: &AppState, payment: &Payment) -> Result<Applied, s
     if applied != Applied::Unchanged || payment.expires_at > now_millis() {
         return Ok(applied);
     }
-    let Some(wechat) = state.wechat() else {
+    let Some(provider) = state.provider(payment.channel.method()) else {
         return Ok(applied);
     };
-    match wechat.pay.close_order(&payment.out_trade_no).await {
-        Ok(()) => {
+    // A trade the provider never heard of (an Alipay QR nobody scanned) cannot be paid either.
+    match provider.close(&payment.out_trade_no).await {
+        Ok(()) | Err(ProviderError::NotFound) => {
             end(
                 state,
                 &payment.id,

@@ -13,16 +13,13 @@ use paybridge_shared::{Environment, JsapiParams, NextAction};
 use crate::domain::ids::{PaymentId, SessionId};
 use crate::domain::payment::out_trade_no;
 use crate::domain::{
-    Channel, CheckoutSession, Millis, Payment, PaymentStatus, SessionStatus, now_millis,
+    Channel, CheckoutSession, Millis, Payment, PaymentMethod, PaymentStatus, SessionStatus,
+    now_millis,
 };
 use crate::error::AppError;
-use crate::providers::wechat::orders::format_time_expire;
-use crate::providers::wechat::orders::{
-    H5Info, H5Order, H5SceneInfo, JsapiOrder, NativeOrder, OrderAmount, OrderCommon, Payer,
-};
 use crate::providers::wechat::signer::new_nonce;
-use crate::providers::wechat::{JsapiPayParams, WechatError};
-use crate::sandbox::clients::WechatClients;
+use crate::providers::wechat::{JsapiPayParams, WechatClients, WechatError};
+use crate::providers::{OrderCreated, OrderRequest, PaymentProvider, ProviderError};
 use crate::state::AppState;
 
 /// Lifetimes WeChat gives: prepay_id / code_url 2 h, h5_url 5 min.
@@ -34,6 +31,7 @@ const REUSE_MARGIN_MS: Millis = 60 * 1000;
 /// What the server knows about the shopper's request beyond its body.
 #[derive(Debug, Clone)]
 pub struct Shopper {
+    pub method: PaymentMethod,
     pub environment: Environment,
     /// Wants a QR code whatever the environment.
     pub prefer_qr: bool,
@@ -41,7 +39,44 @@ pub struct Shopper {
     pub ip: IpAddr,
 }
 
-/// The channel for an environment (DESIGN §2).
+/// Where a method leads in an environment (DESIGN §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Pay through this channel here.
+    Pay(Channel),
+    /// The mini program's own page pays (the web-view cannot).
+    MiniProgram,
+    /// The method cannot pay here: open the page in the phone's browser.
+    OpenInBrowser,
+}
+
+/// The route for `method` in `environment` (DESIGN §2).
+#[must_use]
+pub const fn route_for(method: PaymentMethod, environment: Environment, prefer_qr: bool) -> Route {
+    match method {
+        PaymentMethod::WechatPay => match channel_for(environment, prefer_qr) {
+            Some(channel) => Route::Pay(channel),
+            None => Route::MiniProgram,
+        },
+        PaymentMethod::Alipay => match environment {
+            // WeChat blocks Alipay's pages; a mini program cannot leave for a browser either.
+            Environment::Wechat | Environment::WechatMiniProgram => Route::OpenInBrowser,
+            Environment::Alipay => Route::Pay(Channel::AlipayWap),
+            Environment::WeCom { mobile: true } | Environment::Mobile if !prefer_qr => {
+                Route::Pay(Channel::AlipayWap)
+            }
+            Environment::Desktop | Environment::WeCom { mobile: false } if !prefer_qr => {
+                Route::Pay(Channel::AlipayPage)
+            }
+            Environment::WeCom { .. }
+            | Environment::Mobile
+            | Environment::Desktop
+            | Environment::WechatDesktop => Route::Pay(Channel::AlipayQr),
+        },
+    }
+}
+
+/// The WeChat Pay channel for an environment (DESIGN §2).
 #[must_use]
 pub const fn channel_for(environment: Environment, prefer_qr: bool) -> Option<Channel> {
     if prefer_qr {
@@ -58,23 +93,47 @@ pub const fn channel_for(environment: Environment, prefer_qr: bool) -> Option<Ch
     }
 }
 
-fn clients(state: &AppState) -> Result<&WechatClients, AppError> {
-    state.wechat().ok_or_else(|| AppError::Public {
+fn unavailable(method: PaymentMethod) -> AppError {
+    AppError::Public {
         status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
         kind: paybridge_shared::ErrorType::Provider,
         code: "provider_unavailable",
-        message: "WeChat Pay is not configured on this server.".into(),
+        message: format!("{} is not configured on this server.", method_name(method)),
         param: None,
-    })
+    }
 }
 
-fn provider_error(e: &WechatError) -> AppError {
-    tracing::warn!(error = %e, "WeChat Pay call failed");
+const fn method_name(method: PaymentMethod) -> &'static str {
+    match method {
+        PaymentMethod::WechatPay => "WeChat Pay",
+        PaymentMethod::Alipay => "Alipay",
+    }
+}
+
+/// The configured provider for `method`.
+///
+/// # Errors
+/// 503 when it is not configured.
+pub fn provider(state: &AppState, method: PaymentMethod) -> Result<&dyn PaymentProvider, AppError> {
+    state.provider(method).ok_or_else(|| unavailable(method))
+}
+
+fn clients(state: &AppState) -> Result<&WechatClients, AppError> {
+    state
+        .wechat()
+        .ok_or_else(|| unavailable(PaymentMethod::WechatPay))
+}
+
+fn provider_error(method: PaymentMethod, e: &dyn std::fmt::Display) -> AppError {
+    tracing::warn!(error = %e, method = method.as_str(), "provider call failed");
     AppError::Public {
         status: axum::http::StatusCode::BAD_GATEWAY,
         kind: paybridge_shared::ErrorType::Provider,
         code: "provider_error",
-        message: "WeChat Pay did not accept the payment right now. Please try again.".into(),
+        message: format!(
+            "{} did not accept the payment right now. Please try again.",
+            method_name(method)
+        ),
         param: None,
     }
 }
@@ -82,7 +141,8 @@ fn provider_error(e: &WechatError) -> AppError {
 /// Starts (or resumes) paying `session` where `shopper` is.
 ///
 /// # Errors
-/// 404 for an unknown session, 502 when WeChat refuses, 500 on a database error.
+/// 404 for an unknown session, 422 for a method the session does not offer, 502 when the
+/// provider refuses, 500 on a database error.
 pub async fn pay(
     state: &AppState,
     id: &SessionId,
@@ -100,31 +160,53 @@ pub async fn pay(
         SessionStatus::Expired => return Ok(NextAction::Expired),
         SessionStatus::Open => {}
     }
-    let Some(channel) = channel_for(shopper.environment, shopper.prefer_qr) else {
+    if !session
+        .payment_methods
+        .iter()
+        .any(|m| m == shopper.method.as_str())
+    {
+        return Err(crate::domain::Invalid::value(
+            "method",
+            format!("this checkout does not offer {}.", shopper.method.as_str()),
+        )
+        .into());
+    }
+    let channel = match route_for(shopper.method, shopper.environment, shopper.prefer_qr) {
+        Route::Pay(channel) => channel,
         // The web-view cannot pay: the mini program's own page does, after wx.login.
-        return Ok(NextAction::MiniProgram {
-            path: format!("/pages/pay/pay?checkout={}", session.id),
-        });
-    };
-    let wechat = clients(state)?;
-    let openid = if channel == Channel::Jsapi {
-        match state.store().session_openid(&session.id).await? {
-            Some(openid) => Some(openid),
-            None => return Ok(oauth_redirect(state, wechat, &session)),
+        Route::MiniProgram => {
+            return Ok(NextAction::MiniProgram {
+                path: format!("/pages/pay/pay?checkout={}", session.id),
+            });
         }
-    } else {
-        None
+        Route::OpenInBrowser => {
+            let url = state
+                .public_url()
+                .join(&format!("pay/{}", session.id))
+                .map(String::from)
+                .unwrap_or_default();
+            return Ok(NextAction::OpenInBrowser { url });
+        }
     };
-    start(
-        state,
-        wechat,
-        &session,
-        channel,
-        wechat.appid.clone(),
-        openid,
-        shopper.ip,
-    )
-    .await
+    let (appid, openid) = match shopper.method {
+        PaymentMethod::WechatPay => {
+            let wechat = clients(state)?;
+            let openid = if channel == Channel::Jsapi {
+                match state.store().session_openid(&session.id).await? {
+                    Some(openid) => Some(openid),
+                    None => return Ok(oauth_redirect(state, wechat, &session)),
+                }
+            } else {
+                None
+            };
+            (wechat.appid.clone(), openid)
+        }
+        PaymentMethod::Alipay => (
+            provider(state, shopper.method)?.merchant_id().to_owned(),
+            None,
+        ),
+    };
+    start(state, &session, channel, appid, openid, shopper.ip).await
 }
 
 fn oauth_redirect(
@@ -149,19 +231,32 @@ fn oauth_redirect(
     }
 }
 
-/// Creates an attempt for `channel` (or reuses a live one) and asks WeChat for the order.
+fn notify_url(state: &AppState, method: PaymentMethod) -> String {
+    let path = match method {
+        PaymentMethod::WechatPay => "notify/wechat",
+        PaymentMethod::Alipay => "notify/alipay",
+    };
+    state
+        .public_url()
+        .join(path)
+        .map(String::from)
+        .unwrap_or_default()
+}
+
+/// Creates an attempt for `channel` (or reuses a live one) and asks the provider for the trade.
 ///
 /// # Errors
-/// 502 when WeChat refuses, 500 on a database error.
+/// 502 when the provider refuses, 500 on a database error.
 pub async fn start(
     state: &AppState,
-    wechat: &WechatClients,
     session: &CheckoutSession,
     channel: Channel,
     appid: String,
     openid: Option<String>,
     ip: IpAddr,
 ) -> Result<NextAction, AppError> {
+    let method = channel.method();
+    let provider = provider(state, method)?;
     let now = now_millis();
     for p in state.store().payments_of_session(&session.id).await? {
         let reusable = p.channel == channel
@@ -175,10 +270,10 @@ pub async fn start(
                 .as_deref()
                 .and_then(|a| serde_json::from_str(a).ok())
         {
-            return refresh_jsapi(wechat, action, &appid);
+            return refresh_jsapi(state, action, &appid);
         }
     }
-    let lifetime = if channel == Channel::H5 {
+    let lifetime = if matches!(channel, Channel::H5) {
         H5_LIFETIME_MS
     } else {
         PREPAY_LIFETIME_MS
@@ -188,7 +283,7 @@ pub async fn start(
         out_trade_no: out_trade_no(&id),
         id,
         session_id: session.id.clone(),
-        method: "wechat_pay".into(),
+        method: method.as_str().into(),
         channel,
         status: PaymentStatus::Created,
         amount: session.amount,
@@ -203,79 +298,46 @@ pub async fn start(
         created_at: now,
         updated_at: now,
     };
-    // Durable before WeChat hears of it: a crash after this point is found by the reconciler.
+    // Durable before the provider hears of it: a crash after this point is found by the
+    // reconciler.
     state.store().insert_payment(&payment).await?;
-    let common = OrderCommon {
-        appid: payment.appid.clone(),
-        mchid: wechat.pay.mchid().to_owned(),
-        description: session.description.clone(),
-        out_trade_no: payment.out_trade_no.clone(),
-        time_expire: time::OffsetDateTime::from_unix_timestamp(session.expires_at / 1000)
-            .ok()
-            .map(format_time_expire),
-        attach: None,
-        notify_url: state
-            .public_url()
-            .join("notify/wechat")
-            .map(String::from)
-            .unwrap_or_default(),
-        amount: OrderAmount {
-            total: payment.amount,
-            currency: Some("CNY".into()),
-        },
+    let notify_url = notify_url(state, method);
+    let return_url = state
+        .public_url()
+        .join(&format!("pay/{}?return={}", session.id, method.as_str()))
+        .map(String::from)
+        .unwrap_or_default();
+    let order = OrderRequest {
+        channel,
+        out_trade_no: &payment.out_trade_no,
+        description: &session.description,
+        amount: payment.amount,
+        expires_at: session.expires_at / 1000,
+        notify_url: &notify_url,
+        return_url: &return_url,
+        appid: &payment.appid,
+        openid: payment.openid.as_deref(),
+        client_ip: ip,
     };
-    let action = match channel {
-        Channel::Native => wechat
-            .pay
-            .create_native_order(&NativeOrder { common })
-            .await
-            .map(|r| NextAction::Qr {
+    let action = match provider.create(&order).await {
+        Ok(OrderCreated::Qr { code_url }) => Ok(NextAction::Qr {
+            payment: payment.id.to_string(),
+            code_url,
+            expires_at: payment.expires_at / 1000,
+        }),
+        Ok(OrderCreated::Redirect { url }) => Ok(NextAction::Redirect {
+            payment: payment.id.to_string(),
+            url,
+        }),
+        Ok(OrderCreated::Prepay { prepay_id }) => {
+            let params = jsapi_params(clients(state)?, &payment.appid, &prepay_id)
+                .map_err(|e| provider_error(method, &e))?;
+            Ok(NextAction::Jsapi {
                 payment: payment.id.to_string(),
-                code_url: r.code_url,
-                expires_at: payment.expires_at / 1000,
-            }),
-        Channel::H5 => {
-            let order = H5Order {
-                common,
-                scene_info: H5SceneInfo {
-                    payer_client_ip: ip.to_string(),
-                    h5_info: H5Info { kind: "Wap".into() },
-                },
-            };
-            let redirect = state
-                .public_url()
-                .join(&format!("pay/{}?return=h5", session.id))
-                .map(String::from)
-                .unwrap_or_default();
-            wechat.pay.create_h5_order(&order).await.map(|r| {
-                let encoded = percent_encoding::utf8_percent_encode(
-                    &redirect,
-                    percent_encoding::NON_ALPHANUMERIC,
-                );
-                NextAction::Redirect {
-                    payment: payment.id.to_string(),
-                    url: format!("{}&redirect_url={encoded}", r.h5_url),
-                }
+                params,
             })
         }
-        Channel::Jsapi | Channel::MiniProgram => {
-            let payer = Payer {
-                openid: payment.openid.clone().unwrap_or_default(),
-            };
-            match wechat
-                .pay
-                .create_jsapi_order(&JsapiOrder { common, payer })
-                .await
-            {
-                Ok(r) => jsapi_params(wechat, &payment.appid, &r.prepay_id).map(|params| {
-                    NextAction::Jsapi {
-                        payment: payment.id.to_string(),
-                        params,
-                    }
-                }),
-                Err(e) => Err(e),
-            }
-        }
+        Err(e) => Err(e),
     };
     match action {
         Ok(action) => {
@@ -284,11 +346,11 @@ pub async fn start(
                 .store()
                 .mark_payment_pending(&payment.id, &stored, now_millis())
                 .await?;
-            tracing::info!(payment = %payment.id, channel = channel.as_str(), "payment attempt created at WeChat Pay");
+            tracing::info!(payment = %payment.id, channel = channel.as_str(), "payment attempt created at the provider");
             Ok(action)
         }
         Err(e) => {
-            if !e.retryable() {
+            if !e.retryable() && !matches!(e, ProviderError::NotFound) {
                 let mut tx = state.store().begin().await?;
                 crate::store::payments::finish(
                     &mut tx,
@@ -301,7 +363,7 @@ pub async fn start(
                 .await?;
                 tx.commit().await?;
             }
-            Err(provider_error(&e))
+            Err(provider_error(method, &e))
         }
     }
 }
@@ -325,14 +387,11 @@ enum Stored {
     Action(NextAction),
 }
 
-fn refresh_jsapi(
-    wechat: &WechatClients,
-    stored: Stored,
-    appid: &str,
-) -> Result<NextAction, AppError> {
+fn refresh_jsapi(state: &AppState, stored: Stored, appid: &str) -> Result<NextAction, AppError> {
     match stored {
         Stored::Prepay { payment, prepay_id } => {
-            let params = jsapi_params(wechat, appid, &prepay_id).map_err(|e| provider_error(&e))?;
+            let params = jsapi_params(clients(state)?, appid, &prepay_id)
+                .map_err(|e| provider_error(PaymentMethod::WechatPay, &e))?;
             Ok(NextAction::Jsapi { payment, params })
         }
         Stored::Action(action) => Ok(action),

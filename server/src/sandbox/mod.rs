@@ -5,10 +5,11 @@
 //!
 //! Nothing here is mounted in live mode ([`router`] returns an empty router there).
 
+pub mod alipay;
 mod api;
 mod auth;
 mod bills;
-pub mod clients;
+
 pub mod keys;
 mod notify;
 mod oauth;
@@ -31,7 +32,7 @@ use crate::config::{Config, Mode, WechatConfig, WechatEndpoints};
 use crate::state::AppState;
 use crate::store::Store;
 
-pub use clients::WechatClients;
+pub use crate::providers::wechat::WechatClients;
 pub use keys::SandboxKeys;
 pub use notify::Notifier;
 pub use scenarios::Scenario;
@@ -61,6 +62,7 @@ pub struct Sandbox(Arc<Inner>);
 
 struct Inner {
     keys: SandboxKeys,
+    alipay_keys: alipay::AlipayKeys,
     store: Store,
     public_url: Url,
     time_scale: f64,
@@ -92,9 +94,14 @@ impl Sandbox {
         public_url: &Url,
     ) -> Result<Self, SandboxError> {
         let data_dir = config.data_dir.clone();
-        let keys = tokio::task::spawn_blocking(move || SandboxKeys::load_or_create(&data_dir))
-            .await
-            .map_err(|e| SandboxError::Join(e.to_string()))??;
+        let (keys, alipay_keys) = tokio::task::spawn_blocking(move || {
+            Ok::<_, keys::KeysError>((
+                SandboxKeys::load_or_create(&data_dir)?,
+                alipay::AlipayKeys::load_or_create(&data_dir)?,
+            ))
+        })
+        .await
+        .map_err(|e| SandboxError::Join(e.to_string()))??;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
@@ -104,6 +111,7 @@ impl Sandbox {
         tracing::info!(mchid = %keys.mchid, appid = %keys.appid, pub_key_id = %keys.platform.serial_no(), "sandbox ready");
         Ok(Self(Arc::new(Inner {
             keys,
+            alipay_keys,
             store: store.clone(),
             public_url: public_url.clone(),
             time_scale: config.sandbox_time_scale,
@@ -142,8 +150,51 @@ impl Sandbox {
     ///
     /// # Errors
     /// When the key files cannot be read or a client cannot be built.
-    pub fn wechat_clients(&self, public_url: &Url) -> Result<WechatClients, clients::ClientsError> {
+    pub fn wechat_clients(
+        &self,
+        public_url: &Url,
+    ) -> Result<WechatClients, crate::providers::wechat::clients::ClientsError> {
         WechatClients::from_config(&self.wechat_config(), &Self::wechat_endpoints(public_url))
+    }
+
+    /// The simulated Alipay app's and gateway's credentials.
+    #[must_use]
+    pub fn alipay_keys(&self) -> &alipay::AlipayKeys {
+        &self.0.alipay_keys
+    }
+
+    /// The Alipay client configured exactly as live mode builds it, pointed at this sandbox.
+    ///
+    /// # Errors
+    /// When the key files cannot be read or the client cannot be built.
+    pub fn alipay_provider(
+        &self,
+        public_url: &Url,
+    ) -> Result<
+        crate::providers::alipay::AlipayProvider,
+        crate::providers::alipay::provider::AlipaySetupError,
+    > {
+        let gateway = public_url
+            .join(alipay::GATEWAY_PATH.trim_start_matches('/'))
+            .unwrap_or_else(|_| public_url.clone());
+        crate::providers::alipay::AlipayProvider::from_config(
+            &self.0.alipay_keys.config(),
+            &gateway,
+        )
+    }
+
+    /// Whether `key` fires now: true the first time only (scenario "fail on the first try").
+    pub(crate) async fn fault_once(&self, key: &str) -> Result<bool, sqlx::Error> {
+        let inserted = sqlx::query(
+            "INSERT INTO sandbox_faults (fault_key, created_at) VALUES ($1, $2) \
+             ON CONFLICT (fault_key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(util::now_ms())
+        .execute(self.0.store.pool())
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
     }
 
     /// Starts delivering queued notifications; stop it on shutdown.
@@ -231,6 +282,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/sandbox/wechat/h5/pay", post(shopper::h5_pay))
         .route("/sandbox/wechat/scan", get(pages::scan))
         .route("/sandbox/wechat/scan/pay", post(shopper::scan_pay))
+        .merge(alipay::routes())
         .route("/sandbox", get(pages::dashboard))
         .route("/sandbox/", get(pages::dashboard))
         .with_state(sandbox.clone())

@@ -20,16 +20,24 @@ pub const SCHEDULE_SECS: [u64; 15] = [
     15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600,
 ];
 
+/// Alipay's waits between attempts: 4m, 10m, 10m, 1h, 2h, 6h, 15h (8 deliveries in ~25 h).
+pub const ALIPAY_SCHEDULE_SECS: [u64; 7] = [240, 600, 600, 3600, 7200, 21600, 54000];
+
 /// How long one delivery may hold its claim before another sender may take it over.
 const CLAIM: Duration = Duration::from_secs(30);
 /// The longest the sender sleeps without looking for due work.
 const IDLE: Duration = Duration::from_secs(1);
 
 /// The wait after `failed_attempts` failures at time scale `scale`; `None` once the schedule is spent.
+#[cfg(test)]
 #[must_use]
 pub fn retry_delay(failed_attempts: u32, scale: f64) -> Option<Duration> {
+    delay_in(&SCHEDULE_SECS, failed_attempts, scale)
+}
+
+fn delay_in(schedule: &[u64], failed_attempts: u32, scale: f64) -> Option<Duration> {
     let index = usize::try_from(failed_attempts.checked_sub(1)?).ok()?;
-    SCHEDULE_SECS
+    schedule
         .get(index)
         .map(|secs| Duration::from_secs(*secs).mul_f64(scale))
 }
@@ -206,7 +214,7 @@ async fn claim_due(sandbox: &Sandbox) -> Result<(Vec<(String, i64)>, Option<i64>
 }
 
 async fn deliver(sandbox: Sandbox, id: String, attempts: i64) {
-    let outcome = attempt(&sandbox, &id).await;
+    let (outcome, schedule) = attempt(&sandbox, &id).await;
     let now = now_ms();
     let attempts = attempts.saturating_add(1);
     let (next_at, delivered_at, status) = match outcome {
@@ -217,7 +225,7 @@ async fn deliver(sandbox: Sandbox, id: String, attempts: i64) {
                 Err(e) => e,
             };
             let failed = u32::try_from(attempts).unwrap_or(u32::MAX);
-            let next = retry_delay(failed, sandbox.0.time_scale)
+            let next = delay_in(schedule, failed, sandbox.0.time_scale)
                 .map(|d| now.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)));
             if next.is_none() {
                 tracing::info!(id = %id, "sandbox notification abandoned after the last retry");
@@ -241,8 +249,77 @@ async fn deliver(sandbox: Sandbox, id: String, attempts: i64) {
     }
 }
 
-/// One POST; the HTTP status, or why there was none.
-async fn attempt(sandbox: &Sandbox, id: &str) -> Result<u16, String> {
+/// One POST: the HTTP status (or why there was none) and the schedule its retries follow.
+async fn attempt(sandbox: &Sandbox, id: &str) -> (Result<u16, String>, &'static [u64]) {
+    let alipay = sqlx::query("SELECT event_type FROM sandbox_notifications WHERE id = $1")
+        .bind(id)
+        .fetch_one(sandbox.store().pool())
+        .await
+        .and_then(|r| r.try_get::<String, _>("event_type"))
+        .is_ok_and(|kind| kind == super::alipay::NOTIFICATION_KIND);
+    if alipay {
+        (attempt_alipay(sandbox, id).await, &ALIPAY_SCHEDULE_SECS)
+    } else {
+        (attempt_wechat(sandbox, id).await, &SCHEDULE_SECS)
+    }
+}
+
+/// One Alipay delivery: the form signed now; delivered only when the answer is `success`.
+async fn attempt_alipay(sandbox: &Sandbox, id: &str) -> Result<u16, String> {
+    let row = sqlx::query(
+        "SELECT notification_id, resource, notify_url FROM sandbox_notifications WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(sandbox.store().pool())
+    .await
+    .map_err(|e| e.to_string())?;
+    let get = |name: &str| row.try_get::<String, _>(name).map_err(|e| e.to_string());
+    let fields: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&get("resource")?).map_err(|e| e.to_string())?;
+    let notify_id = get("notification_id")?;
+    let notify_time = crate::providers::alipay::client::beijing_time(now_ms() / 1000);
+    let params: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain([
+            ("notify_id", notify_id.as_str()),
+            ("notify_time", notify_time.as_str()),
+        ])
+        .collect();
+    let body = crate::providers::alipay::notification::build_notification(
+        &sandbox.alipay_keys().alipay,
+        &params,
+    )
+    .map_err(|e| e.to_string())?;
+    let response = sandbox
+        .http()
+        .post(get("notify_url")?)
+        .header(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| {
+            if e.is_timeout() {
+                "timeout".to_owned()
+            } else {
+                "connection failed".to_owned()
+            }
+        })?;
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    // Alipay counts a delivery only when the body is exactly `success`.
+    if text.trim() == crate::providers::alipay::notification::ACK {
+        Ok(status)
+    } else {
+        Err(format!("{status} without success"))
+    }
+}
+
+/// One WeChat delivery: signed and encrypted now.
+async fn attempt_wechat(sandbox: &Sandbox, id: &str) -> Result<u16, String> {
     let row = sqlx::query(
         "SELECT notification_id, event_type, summary, original_type, resource, notify_url, \
          created_at FROM sandbox_notifications WHERE id = $1",

@@ -221,16 +221,7 @@ pub async fn apply_scenario(
     match scenario {
         Scenario::Slow => tokio::time::sleep(super::scenarios::SLOW).await,
         Scenario::FailFirst => {
-            let inserted = sqlx::query(
-                "INSERT INTO sandbox_faults (fault_key, created_at) VALUES ($1, $2) \
-                 ON CONFLICT (fault_key) DO NOTHING",
-            )
-            .bind(fault_key)
-            .bind(now_ms())
-            .execute(sandbox.store().pool())
-            .await?
-            .rows_affected();
-            if inserted == 1 {
+            if sandbox.fault_once(fault_key).await? {
                 return Err(ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "SYSTEM_ERROR",

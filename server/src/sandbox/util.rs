@@ -60,9 +60,7 @@ pub fn hex_chars(n: usize) -> String {
 /// Fen as yuan with two decimals, `1234` → `12.34`.
 #[must_use]
 pub fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let fen = fen.unsigned_abs();
-    format!("{sign}{}.{:02}", fen / 100, fen % 100)
+    crate::providers::alipay::amount::to_yuan(fen)
 }
 
 /// `hex(SHA-256(bytes))`, to compare repeated requests.

@@ -21,7 +21,7 @@ const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' dat
     form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'";
 
 /// Escapes text for HTML content and attribute values.
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -36,7 +36,7 @@ fn esc(s: &str) -> String {
     out
 }
 
-fn page(title: &str, body: &str, wide: bool) -> Response {
+pub(super) fn page(title: &str, body: &str, wide: bool) -> Response {
     let class = if wide { " class=\"wide\"" } else { "" };
     let html = format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\

@@ -1,0 +1,102 @@
+//! The simulated Alipay's credentials: the app's key pair (the merchant signs with the private
+//! half, the gateway checks with the public half), Alipay's own key pair, an app id and a
+//! seller id. Generated into `<data dir>/sandbox/alipay/` on first start, laid out as a live
+//! app's files would be, and reused afterwards.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::AlipayConfig;
+use crate::providers::wechat::{PrivateKey, PublicKey, RsaBackend};
+
+const DIR: &str = "sandbox/alipay";
+const APP_KEY: &str = "app_private_key.pem";
+const APP_PUBLIC: &str = "app_public_key.pem";
+const ALIPAY_KEY: &str = "alipay_private_key.pem";
+const ALIPAY_PUBLIC: &str = "alipay_public_key.pem";
+/// Written last: its presence means every other file is complete.
+const IDS: &str = "alipay.json";
+
+#[derive(Serialize, Deserialize)]
+struct Ids {
+    app_id: String,
+    seller_id: String,
+}
+
+/// The simulated app's and gateway's credentials.
+#[derive(Clone)]
+pub struct AlipayKeys {
+    dir: PathBuf,
+    pub app_id: String,
+    /// The merchant's Alipay account (`2088…`), reported as `seller_id`.
+    pub seller_id: String,
+    /// The gateway's copy of the app's public key (checks request signatures).
+    pub app_public: PublicKey,
+    /// The gateway's own key (signs answers, notifications and returns).
+    pub alipay: PrivateKey,
+}
+
+impl std::fmt::Debug for AlipayKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlipayKeys")
+            .field("app_id", &self.app_id)
+            .field("seller_id", &self.seller_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(path)?, contents.as_bytes())
+}
+
+impl AlipayKeys {
+    /// Loads the credentials, generating them on first start. Blocking (key generation).
+    ///
+    /// # Errors
+    /// When files cannot be written or read back, or hold malformed keys.
+    pub fn load_or_create(data_dir: &Path) -> Result<Self, super::super::keys::KeysError> {
+        let dir = data_dir.join(DIR);
+        std::fs::create_dir_all(&dir)?;
+        if !dir.join(IDS).is_file() {
+            let app = PrivateKey::generate(RsaBackend::Ring)?;
+            let alipay = PrivateKey::generate(RsaBackend::Ring)?;
+            write_private(&dir.join(APP_KEY), app.to_pkcs8_pem()?.expose())?;
+            write_private(&dir.join(APP_PUBLIC), &app.public_key().to_pem()?)?;
+            write_private(&dir.join(ALIPAY_KEY), alipay.to_pkcs8_pem()?.expose())?;
+            write_private(&dir.join(ALIPAY_PUBLIC), &alipay.public_key().to_pem()?)?;
+            let ids = Ids {
+                app_id: format!("90{}", crate::sandbox::util::digits(14)),
+                seller_id: format!("2088{}", crate::sandbox::util::digits(12)),
+            };
+            let json = serde_json::to_string_pretty(&ids).unwrap_or_default();
+            let tmp = dir.join(format!("{IDS}.tmp"));
+            write_private(&tmp, &json)?;
+            std::fs::rename(tmp, dir.join(IDS))?;
+        }
+        let read = |name: &str| std::fs::read_to_string(dir.join(name));
+        let ids: Ids = serde_json::from_str(&read(IDS)?)
+            .map_err(|e| super::super::keys::KeysError::Corrupt(IDS.into(), e.to_string()))?;
+        Ok(Self {
+            app_public: PublicKey::from_pem(RsaBackend::Ring, &read(APP_PUBLIC)?)?,
+            alipay: PrivateKey::from_pem(RsaBackend::Ring, &read(ALIPAY_KEY)?)?,
+            dir,
+            app_id: ids.app_id,
+            seller_id: ids.seller_id,
+        })
+    }
+
+    /// The app's credentials as live configuration names them (files on disk plus the id).
+    #[must_use]
+    pub fn config(&self) -> AlipayConfig {
+        AlipayConfig {
+            app_id: self.app_id.clone(),
+            private_key_path: self.dir.join(APP_KEY),
+            public_key_path: self.dir.join(ALIPAY_PUBLIC),
+        }
+    }
+}
