@@ -82,6 +82,14 @@ fn checkout_view_from(o: &JsValue) -> Result<CheckoutView, ApiError> {
         status: checkout_status(o)?,
         sandbox: get(o, "sandbox").and_then(|v| v.as_bool()).unwrap_or(false),
         locale: text(o, "locale"),
+        payment_methods: get(o, "payment_methods")
+            .map(|list| {
+                js_sys::Array::from(&list)
+                    .iter()
+                    .filter_map(|m| m.as_string())
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
 }
 
@@ -112,6 +120,9 @@ fn next_action_from(o: &JsValue) -> Result<NextAction, ApiError> {
             payment: need(o, "payment")?,
             code_url: need(o, "code_url")?,
             expires_at: integer(o, "expires_at")?,
+        },
+        "open_in_browser" => NextAction::OpenInBrowser {
+            url: need(o, "url")?,
         },
         "mini_program" => NextAction::MiniProgram {
             path: need(o, "path")?,
@@ -187,6 +198,7 @@ pub async fn checkout_view(id: &str) -> Result<CheckoutView, ApiError> {
 /// `POST /api/checkout/{id}/pay`.
 pub async fn pay(
     id: &str,
+    method: &str,
     environment: Environment,
     prefer_qr: bool,
 ) -> Result<NextAction, ApiError> {
@@ -194,7 +206,7 @@ pub async fn pay(
     let set = |o: &Object, name: &str, value: &JsValue| {
         let _ = Reflect::set(o, &JsValue::from_str(name), value);
     };
-    set(&body, "method", &JsValue::from_str("wechat_pay"));
+    set(&body, "method", &JsValue::from_str(method));
     // The wire form of `Environment`: its name, or `{"wecom":{"mobile":…}}`.
     let env = match environment {
         Environment::WeCom { mobile } => {

@@ -46,11 +46,20 @@ pub enum Phase {
     Summary,
     Starting,
     Redirecting,
-    Qr { code_url: String, expires_at: i64 },
+    Qr {
+        code_url: String,
+        expires_at: i64,
+    },
     Sheet,
     MiniProgram,
+    /// Alipay inside WeChat: open `url` in the phone's browser.
+    OpenInBrowser {
+        url: String,
+    },
     Confirming,
-    Succeeded { url: String },
+    Succeeded {
+        url: String,
+    },
     Failed(Reason),
     Cancelled,
     Expired,
@@ -64,6 +73,8 @@ pub struct Ctx {
     pub phase: RwSignal<Phase>,
     pub lang: RwSignal<Lang>,
     pub env: StoredValue<Environment>,
+    /// Paying with Alipay rather than WeChat Pay.
+    pub alipay: RwSignal<bool>,
     /// Confirming for long enough to offer "I have paid" / "pay again".
     pub slow: RwSignal<bool>,
     /// Seconds until the success redirect.
@@ -91,6 +102,7 @@ impl Ctx {
             phase: RwSignal::new(Phase::Loading),
             lang: RwSignal::new(Lang::choose(None, &bridge::browser_language())),
             env: StoredValue::new(detect_here()),
+            alipay: RwSignal::new(false),
             slow: RwSignal::new(false),
             countdown: RwSignal::new(SUCCESS_COUNTDOWN),
             now: RwSignal::new(now_secs()),
@@ -109,6 +121,24 @@ impl Ctx {
     pub fn sandbox(self) -> bool {
         self.view
             .with_untracked(|v| v.as_ref().is_some_and(|v| v.sandbox))
+    }
+
+    /// Whether the session offers both methods (so the shopper may switch).
+    #[must_use]
+    pub fn both_methods(self) -> bool {
+        self.view.with(|v| {
+            v.as_ref().is_some_and(|v| {
+                ["wechat_pay", "alipay"]
+                    .iter()
+                    .all(|m| v.payment_methods.iter().any(|o| o == m))
+            })
+        })
+    }
+
+    /// Pays with the other method from now on.
+    pub fn switch_method(self) {
+        self.alipay.update(|a| *a = !*a);
+        self.start(false);
     }
 
     /// Switches the page's language, and `<html lang>` with it.
@@ -143,6 +173,12 @@ impl Ctx {
             self.set_lang(Lang::choose(Some(locale), &bridge::browser_language()));
         }
         let status = v.status;
+        // Alipay first where it is the only method or the page runs in the Alipay app.
+        let offers = |m: &str| v.payment_methods.iter().any(|o| o == m);
+        self.alipay.set(
+            offers("alipay")
+                && (!offers("wechat_pay") || self.env.get_value() == Environment::Alipay),
+        );
         self.view.set(Some(v));
         match status {
             // The status API tells where to go next.
@@ -156,7 +192,8 @@ impl Ctx {
     /// already chose to pay (before OAuth or a frame break-out) continues, a desktop shows its
     /// QR code at once; phones wait for a tap (the flows leave the page).
     fn resume(self, id: &str) {
-        if bridge::query_param("return").as_deref() == Some("h5") {
+        // Back from a cashier (WeChat H5 or Alipay): maybe paid.
+        if bridge::query_param("return").is_some() {
             return self.confirm();
         }
         if bridge::query_param("oauth").as_deref() == Some("denied") {
@@ -180,7 +217,12 @@ impl Ctx {
         self.set(Phase::Starting);
         let id = self.id.get_value();
         let env = self.env.get_value();
-        let action = match api::pay(&id, env, prefer_qr).await {
+        let method = if self.alipay.get_untracked() {
+            "alipay"
+        } else {
+            "wechat_pay"
+        };
+        let action = match api::pay(&id, method, env, prefer_qr).await {
             Ok(action) => action,
             Err(ApiError::NotFound) => return self.set(Phase::NotFound),
             Err(e) => return self.set(Phase::Failed(Reason::Api(e))),
@@ -230,6 +272,7 @@ impl Ctx {
                     self.set(Phase::Failed(Reason::NoMiniProgram));
                 }
             }
+            NextAction::OpenInBrowser { url } => self.set(Phase::OpenInBrowser { url }),
             NextAction::AlreadyPaid { success_url } => self.succeed(success_url),
             NextAction::Expired => self.finish_expired(),
         }

@@ -91,6 +91,14 @@ pub struct Text {
     pub oauth_denied: &'static str,
     pub no_bridge: &'static str,
     pub no_mini_program: &'static str,
+    pub alipay: &'static str,
+    pub alipay_instead: &'static str,
+    pub wechat_instead: &'static str,
+    pub alipay_redirecting: &'static str,
+    pub alipay_scan: &'static str,
+    pub alipay_qr_label: &'static str,
+    pub open_in_browser: &'static str,
+    pub open_in_browser_body: &'static str,
 }
 
 static EN: Text = Text {
@@ -134,6 +142,14 @@ static EN: Text = Text {
     oauth_denied: "WeChat sign-in was declined. You can pay with a QR code instead.",
     no_bridge: "WeChat Pay is not available here. Open this page in WeChat, or pay with a QR code.",
     no_mini_program: "The mini program could not be reached. Pay with a QR code instead.",
+    alipay: "Pay with Alipay",
+    alipay_instead: "Pay with Alipay instead",
+    wechat_instead: "Pay with WeChat Pay instead",
+    alipay_redirecting: "Opening Alipay…",
+    alipay_scan: "Scan with Alipay to pay",
+    alipay_qr_label: "Alipay QR code",
+    open_in_browser: "Open this page in your browser to pay with Alipay",
+    open_in_browser_body: "WeChat does not open Alipay. Tap ··· at the top right and choose “Open in Browser”, or copy this link:",
 };
 
 static ZH: Text = Text {
@@ -177,6 +193,14 @@ static ZH: Text = Text {
     oauth_denied: "你拒绝了微信授权，可以改用二维码支付。",
     no_bridge: "当前环境无法使用微信支付，请在微信中打开本页面，或改用二维码支付。",
     no_mini_program: "无法跳转到小程序，请改用二维码支付。",
+    alipay: "支付宝",
+    alipay_instead: "改用支付宝付款",
+    wechat_instead: "改用微信支付",
+    alipay_redirecting: "正在打开支付宝…",
+    alipay_scan: "请使用支付宝扫一扫支付",
+    alipay_qr_label: "支付宝二维码",
+    open_in_browser: "请在浏览器中打开本页面以使用支付宝",
+    open_in_browser_body: "微信内无法打开支付宝。请点击右上角 ··· ，选择“在浏览器打开”，或复制以下链接：",
 };
 
 /// `m:ss` for a countdown.

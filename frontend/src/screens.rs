@@ -30,6 +30,7 @@ pub fn page(ctx: Ctx) -> impl IntoView {
                 {move || phase(ctx)}
             </section>
             {move || qr_instead(ctx)}
+            {move || other_method(ctx)}
         </main>
     }
 }
@@ -63,9 +64,21 @@ fn phase(ctx: Ctx) -> AnyView {
             {button(ctx, "reload", "primary", t.retry, Act::Reload)}
         }
         .into_any(),
-        Phase::Summary => button(ctx, "pay", "primary", t.pay, Act::Pay).into_any(),
+        Phase::Summary => {
+            let label = if ctx.alipay.get() { t.alipay } else { t.pay };
+            button(ctx, "pay", "primary", label, Act::Pay)
+        }
         Phase::Starting => progress("starting", t.starting),
+        Phase::Redirecting if ctx.alipay.get() => progress("redirecting", t.alipay_redirecting),
         Phase::Redirecting => progress("redirecting", t.redirecting),
+        Phase::OpenInBrowser { url } => view! {
+            <div data-state="open-in-browser">
+                <h2>{t.open_in_browser}</h2>
+                <p class="muted">{t.open_in_browser_body}</p>
+                <input id="page-link" type="url" readonly value=url aria-label=t.open_in_browser></input>
+            </div>
+        }
+        .into_any(),
         Phase::Sheet => progress("sheet", t.sheet),
         Phase::MiniProgram => progress("mini-program", t.mini_program),
         Phase::Qr {
@@ -113,6 +126,7 @@ enum Act {
     Pay,
     QrPay,
     Watch,
+    Switch,
 }
 
 /// Every button in a phase: one view type for all of them. The summary's pay button also
@@ -133,6 +147,7 @@ fn button(
             Act::Pay => ctx.start(false),
             Act::QrPay => ctx.start(true),
             Act::Watch => ctx.watch(),
+            Act::Switch => ctx.switch_method(),
         }>{text}</button>
     }
     .into_any()
@@ -169,24 +184,35 @@ fn progress(state: &'static str, text: &'static str) -> AnyView {
 
 fn qr_code(ctx: Ctx, code_url: &str, expires_at: i64) -> AnyView {
     let t = ctx.t();
+    let alipay = ctx.alipay.get_untracked();
+    let (scan_text, label) = if alipay {
+        (t.alipay_scan, t.alipay_qr_label)
+    } else {
+        (t.scan, t.qr_label)
+    };
     let drawing = qr::svg_path(code_url).map(|(size, d)| {
         let mut number = String::new();
         qr::push_number(&mut number, size as u64);
         let view_box = ["0 0 ", &number, " ", &number].concat();
         let size = number;
         view! {
-            <svg class="qr-code" viewBox=view_box role="img" aria-label=t.qr_label shape-rendering="crispEdges">
+            <svg class="qr-code" viewBox=view_box role="img" aria-label=label shape-rendering="crispEdges">
                 <rect width=size.clone() height=size fill="#fff"></rect>
                 <path d=d fill="#000"></path>
             </svg>
         }
     });
     let scan = ctx.sandbox().then(|| {
-        let href = [
-            "/sandbox/wechat/scan?code_url=",
-            &String::from(js_sys::encode_uri_component(code_url)),
-        ]
-        .concat();
+        // An Alipay QR code is itself a link to the (simulated) Alipay scan page.
+        let href = if alipay {
+            code_url.to_owned()
+        } else {
+            [
+                "/sandbox/wechat/scan?code_url=",
+                &String::from(js_sys::encode_uri_component(code_url)),
+            ]
+            .concat()
+        };
         view! {
             <p><a id="simulate-scan" href=href target="_blank" rel="noopener">{t.simulate_scan}</a></p>
         }
@@ -194,7 +220,7 @@ fn qr_code(ctx: Ctx, code_url: &str, expires_at: i64) -> AnyView {
     let left = move || expires_at - ctx.now.get();
     view! {
         <div data-state="qr" class="qr">
-            <p>{t.scan}</p>
+            <p>{scan_text}</p>
             {drawing}
             <p class="muted" role="timer" id="qr-countdown">
                 {move || if left() > 0 {
@@ -237,6 +263,26 @@ fn qr_instead(ctx: Ctx) -> Option<impl IntoView + use<>> {
     );
     let t = ctx.t();
     offered.then(|| button(ctx, "qr-instead", "link", t.qr_instead, Act::QrPay))
+}
+
+/// "Pay with Alipay / WeChat Pay instead", when the session offers both.
+fn other_method(ctx: Ctx) -> Option<impl IntoView + use<>> {
+    let offered = ctx.both_methods()
+        && matches!(
+            ctx.phase.get(),
+            Phase::Summary
+                | Phase::Qr { .. }
+                | Phase::Failed(_)
+                | Phase::Cancelled
+                | Phase::OpenInBrowser { .. }
+        );
+    let t = ctx.t();
+    let label = if ctx.alipay.get() {
+        t.wechat_instead
+    } else {
+        t.alipay_instead
+    };
+    offered.then(|| button(ctx, "other-method", "link", label, Act::Switch))
 }
 
 fn api_message(t: &'static Text, e: &ApiError) -> String {

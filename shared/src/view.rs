@@ -30,4 +30,8 @@ pub struct CheckoutView {
     /// The merchant's choice of language (`zh-CN` or `en`); `None` follows the browser.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
+    /// What the shopper may pay with, in the merchant's order of preference (`wechat_pay`,
+    /// `alipay`), limited to what this server has configured.
+    #[serde(default)]
+    pub payment_methods: Vec<String>,
 }

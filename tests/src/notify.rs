@@ -62,3 +62,35 @@ pub fn unix_now() -> i64 {
         .map_or(0, |d| d.as_secs());
     i64::try_from(secs).unwrap_or(i64::MAX)
 }
+
+/// The form body of an Alipay `trade_status_sync` notification for `out_trade_no`, signed with
+/// `signer` (the sandbox's Alipay key unless a test forges one) for `app_id`.
+///
+/// # Panics
+/// When the key cannot sign.
+#[must_use]
+pub fn alipay_trade(
+    signer: &paybridge_server::providers::wechat::PrivateKey,
+    app_id: &str,
+    out_trade_no: &str,
+    total_amount: &str,
+    trade_status: &str,
+) -> String {
+    let trade_no = format!("2026112722001{out_trade_no}");
+    paybridge_server::providers::alipay::notification::build_notification(
+        signer,
+        &[
+            ("notify_type", "trade_status_sync"),
+            ("notify_id", "test-notification"),
+            ("notify_time", "2026-11-27 10:00:00"),
+            ("app_id", app_id),
+            ("charset", "utf-8"),
+            ("version", "1.0"),
+            ("trade_no", &trade_no),
+            ("out_trade_no", out_trade_no),
+            ("trade_status", trade_status),
+            ("total_amount", total_amount),
+        ],
+    )
+    .expect("signs")
+}

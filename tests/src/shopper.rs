@@ -47,3 +47,24 @@ pub async fn scan(app: &TestApp, code_url: &str, action: &str) -> String {
     assert!(res.status().is_success(), "{}", res.status());
     res.text().await.unwrap_or_default()
 }
+
+/// Opens an Alipay cashier (`url` from a redirect action, or a scanned Alipay QR code) and pays
+/// (`"pay"`) or cancels there; returns the cashier's answer (a redirect back to the shop after
+/// a payment by cashier, otherwise a result page).
+pub async fn alipay_cashier(app: &TestApp, url: &str, action: &str) -> reqwest::Response {
+    let page = app.client.get(url).send().await.expect("server answers");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap_or_default();
+    let token = html
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no cashier form in {html}"))
+        .to_owned();
+    app.client
+        .post(app.url("/sandbox/alipay/cashier/pay"))
+        .form(&[("token", token.as_str()), ("action", action)])
+        .send()
+        .await
+        .expect("server answers")
+}

@@ -19,6 +19,16 @@ pub async fn checkout_view(
     let not_found = || AppError::not_found("checkout_not_found", "No such checkout session.");
     let id = SessionId::parse(&id).ok_or_else(not_found)?;
     let s = checkout::get(&state, &id).await?.ok_or_else(not_found)?;
+    // Only what this server can take: a method whose provider is not configured is not shown.
+    let payment_methods = s
+        .payment_methods
+        .iter()
+        .filter(|m| {
+            crate::domain::PaymentMethod::parse("payment_methods", m)
+                .is_ok_and(|m| state.provider(m).is_some())
+        })
+        .cloned()
+        .collect();
     Ok(Json(CheckoutView {
         id: s.id.to_string(),
         merchant_name: state.config().merchant_name.clone(),
@@ -33,6 +43,7 @@ pub async fn checkout_view(
         sandbox: state.sandbox().is_some(),
         // `auto` leaves the choice to the shopper's browser.
         locale: (s.locale != "auto").then_some(s.locale),
+        payment_methods,
     }))
 }
 

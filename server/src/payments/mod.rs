@@ -302,9 +302,14 @@ pub async fn start(
     // reconciler.
     state.store().insert_payment(&payment).await?;
     let notify_url = notify_url(state, method);
+    // The page confirms on `?return=…`: `h5` from WeChat's H5 cashier, `alipay` from Alipay's.
+    let back = match method {
+        PaymentMethod::WechatPay => "h5",
+        PaymentMethod::Alipay => "alipay",
+    };
     let return_url = state
         .public_url()
-        .join(&format!("pay/{}?return={}", session.id, method.as_str()))
+        .join(&format!("pay/{}?return={back}", session.id))
         .map(String::from)
         .unwrap_or_default();
     let order = OrderRequest {

@@ -3,6 +3,7 @@
 // Test code: a failed step should stop the test with its message.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod alipay;
 mod browser;
 mod browser_flows;
 mod config;

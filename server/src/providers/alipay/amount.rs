@@ -2,7 +2,7 @@
 //! `"100000000.00"`); paybridge keeps fen. Conversions are exact or refused.
 
 /// The largest amount Alipay accepts, in fen.
-pub const MAX_FEN: i64 = 100_000_000_00;
+pub const MAX_FEN: i64 = 10_000_000_000;
 
 /// `1234` fen → `"12.34"`.
 #[must_use]

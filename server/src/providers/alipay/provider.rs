@@ -23,7 +23,7 @@ pub struct AlipayProvider {
     pub client: AlipayClient,
 }
 
-fn error(e: AlipayError) -> ProviderError {
+fn error(e: &AlipayError) -> ProviderError {
     if e.is_trade_not_exist() {
         ProviderError::NotFound
     } else if e.retryable() {
@@ -138,12 +138,12 @@ impl PaymentProvider for AlipayProvider {
         &'a self,
         order: &'a OrderRequest<'a>,
     ) -> BoxFuture<'a, Result<OrderCreated, ProviderError>> {
-        Box::pin(async move { self.create_order(order).await.map_err(error) })
+        Box::pin(async move { self.create_order(order).await.map_err(|e| error(&e)) })
     }
 
     fn query<'a>(&'a self, out_trade_no: &'a str) -> BoxFuture<'a, Result<Trade, ProviderError>> {
         Box::pin(async move {
-            let t = self.client.query(out_trade_no).await.map_err(error)?;
+            let t = self.client.query(out_trade_no).await.map_err(|e| error(&e))?;
             let amount = amount::to_fen(&t.total_amount).ok_or_else(|| {
                 ProviderError::Refused(format!("total_amount {:?}", t.total_amount))
             })?;
@@ -167,7 +167,7 @@ impl PaymentProvider for AlipayProvider {
                 .close(out_trade_no)
                 .await
                 .map(|_| ())
-                .map_err(error)
+                .map_err(|e| error(&e))
         })
     }
 
@@ -191,14 +191,14 @@ impl PaymentProvider for AlipayProvider {
                         out_trade_no: refund.out_trade_no.to_owned(),
                         out_request_no: refund.out_refund_no.to_owned(),
                     };
-                    let found = self.client.refund_query(&query).await.map_err(error)?;
+                    let found = self.client.refund_query(&query).await.map_err(|e| error(&e))?;
                     Ok(if found.refund_status.as_deref() == Some(REFUND_SUCCESS) {
                         RefundState::Succeeded
                     } else {
                         RefundState::Processing
                     })
                 }
-                Err(e) => Err(error(e)),
+                Err(e) => Err(error(&e)),
             }
         })
     }

@@ -17,7 +17,7 @@ use crate::providers::{
     RefundUpdate, Trade, TradeState,
 };
 
-fn error(e: WechatError) -> ProviderError {
+fn error(e: &WechatError) -> ProviderError {
     match e.api_code() {
         Some(ApiErrorCode::OrderNotExist | ApiErrorCode::OrderNotExistLegacy) => {
             ProviderError::NotFound
@@ -138,7 +138,7 @@ impl PaymentProvider for WechatClients {
         &'a self,
         order: &'a OrderRequest<'a>,
     ) -> BoxFuture<'a, Result<OrderCreated, ProviderError>> {
-        Box::pin(async move { self.create_order(order).await.map_err(error) })
+        Box::pin(async move { self.create_order(order).await.map_err(|e| error(&e)) })
     }
 
     fn query<'a>(&'a self, out_trade_no: &'a str) -> BoxFuture<'a, Result<Trade, ProviderError>> {
@@ -147,12 +147,12 @@ impl PaymentProvider for WechatClients {
                 .query_order_by_out_trade_no(out_trade_no)
                 .await
                 .map(|t| trade(&t))
-                .map_err(error)
+                .map_err(|e| error(&e))
         })
     }
 
     fn close<'a>(&'a self, out_trade_no: &'a str) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(async move { self.pay.close_order(out_trade_no).await.map_err(error) })
+        Box::pin(async move { self.pay.close_order(out_trade_no).await.map_err(|e| error(&e)) })
     }
 
     fn refund<'a>(
@@ -176,7 +176,7 @@ impl PaymentProvider for WechatClients {
                 .create_refund(&request)
                 .await
                 .map(|answer| refund_state(&answer.status))
-                .map_err(error)
+                .map_err(|e| error(&e))
         })
     }
 

@@ -48,7 +48,6 @@ impl AliTrade {
     }
 
     /// Whether the shopper may still pay it.
-    #[must_use]
     pub fn payable(&self, now: i64) -> Result<(), &'static str> {
         if self.status == SUCCESS {
             return Err("该交易已支付 · already paid");
