@@ -143,7 +143,11 @@ impl PaymentProvider for AlipayProvider {
 
     fn query<'a>(&'a self, out_trade_no: &'a str) -> BoxFuture<'a, Result<Trade, ProviderError>> {
         Box::pin(async move {
-            let t = self.client.query(out_trade_no).await.map_err(|e| error(&e))?;
+            let t = self
+                .client
+                .query(out_trade_no)
+                .await
+                .map_err(|e| error(&e))?;
             let amount = amount::to_fen(&t.total_amount).ok_or_else(|| {
                 ProviderError::Refused(format!("total_amount {:?}", t.total_amount))
             })?;
@@ -191,7 +195,11 @@ impl PaymentProvider for AlipayProvider {
                         out_trade_no: refund.out_trade_no.to_owned(),
                         out_request_no: refund.out_refund_no.to_owned(),
                     };
-                    let found = self.client.refund_query(&query).await.map_err(|e| error(&e))?;
+                    let found = self
+                        .client
+                        .refund_query(&query)
+                        .await
+                        .map_err(|e| error(&e))?;
                     Ok(if found.refund_status.as_deref() == Some(REFUND_SUCCESS) {
                         RefundState::Succeeded
                     } else {

@@ -152,7 +152,12 @@ impl PaymentProvider for WechatClients {
     }
 
     fn close<'a>(&'a self, out_trade_no: &'a str) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(async move { self.pay.close_order(out_trade_no).await.map_err(|e| error(&e)) })
+        Box::pin(async move {
+            self.pay
+                .close_order(out_trade_no)
+                .await
+                .map_err(|e| error(&e))
+        })
     }
 
     fn refund<'a>(
