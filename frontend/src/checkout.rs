@@ -200,7 +200,10 @@ impl Ctx {
             return self.set(Phase::Failed(Reason::OauthDenied));
         }
         let chose = bridge::take_intent(id) || bridge::query_param("go").as_deref() == Some("1");
-        if chose || !self.env.get_value().is_mobile_device() {
+        // A desktop shows WeChat Pay's QR code at once; Alipay lets the shopper choose between
+        // its website and a QR code.
+        let desktop_qr = !self.env.get_value().is_mobile_device() && !self.alipay.get_untracked();
+        if chose || desktop_qr {
             self.start(false);
         } else {
             self.set(Phase::Summary);

@@ -5,6 +5,7 @@
 
 mod alipay;
 mod browser;
+mod browser_alipay;
 mod browser_flows;
 mod config;
 mod demo;
