@@ -108,6 +108,7 @@ impl MerchantApi {
             "success_url": success_url.as_str(),
             "cancel_url": cancel_url.as_str(),
             "metadata": {"product": product.id, "source": "demo store"},
+            "payment_methods": ["wechat_pay", "alipay"],
         });
         let url = self.url(&["v1", "checkout_sessions"])?;
         let idempotency_key = format!("demo-buy-{order}");

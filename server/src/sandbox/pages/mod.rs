@@ -277,10 +277,11 @@ pub fn consent(
 
 /// `GET /sandbox`: simulated orders, refunds and notification deliveries.
 pub async fn dashboard(State(sandbox): State<Sandbox>) -> Response {
-    let (orders, refunds, deliveries) = match tokio::try_join!(
+    let (orders, refunds, deliveries, alipay_trades) = match tokio::try_join!(
         orders::recent(&sandbox, 50),
         refunds::recent(&sandbox, 50),
-        notify::recent(&sandbox, 100)
+        notify::recent(&sandbox, 100),
+        super::alipay::recent(&sandbox, 50)
     ) {
         Ok(all) => all,
         Err(e) => {
@@ -328,6 +329,29 @@ pub async fn dashboard(State(sandbox): State<Sandbox>) -> Response {
             esc(&r.out_trade_no),
             yuan(r.amount),
             esc(&r.status)
+        ));
+    }
+    let alipay = sandbox.alipay_keys();
+    html.push_str(&format!(
+        "</table></div><div class=\"card\"><h2>Alipay trades</h2><p>app_id <code>{}</code> · \
+         seller_id <code>{}</code></p><table id=\"alipay-trades\"><tr><th>created</th>\
+         <th>out_trade_no</th><th>method</th><th>amount</th><th>trade_status</th><th>refunded</th></tr>",
+        esc(&alipay.app_id),
+        esc(&alipay.seller_id)
+    ));
+    for t in &alipay_trades {
+        html.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>¥{}</td><td>{}</td><td>¥{}</td></tr>",
+            esc(&util::wechat_time(t.created_at)),
+            esc(&t.out_trade_no),
+            esc(&t.method),
+            yuan(t.total_amount),
+            esc(if t.visible {
+                &t.status
+            } else {
+                "(QR not scanned)"
+            }),
+            yuan(t.refunded)
         ));
     }
     html.push_str("</table></div><div class=\"card\"><h2>Notification deliveries</h2><table id=\"deliveries\"><tr><th>id</th><th>event</th><th>out_trade_no</th><th>notify_url</th><th>attempts</th><th>last answer</th><th>state</th></tr>");
