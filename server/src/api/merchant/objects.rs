@@ -129,9 +129,10 @@ pub struct PaymentObject {
     #[schema(value_type = String, example = "payment")]
     pub object: &'static str,
     pub checkout_session: String,
-    /// `wechat_pay`.
+    /// `wechat_pay` or `alipay`.
     pub method: String,
-    /// `jsapi`, `miniprogram`, `h5` or `native`.
+    /// `jsapi`, `miniprogram`, `h5`, `native` (WeChat Pay), `alipay_page`, `alipay_wap` or
+    /// `alipay_qr` (Alipay).
     #[schema(value_type = String)]
     pub channel: &'static str,
     /// `created`, `pending`, `succeeded`, `failed` or `canceled`.
