@@ -61,6 +61,7 @@ pub async fn apply(
             "ALERT: an authentic provider transaction disagrees with our payment attempt; nothing completed"
         );
         state.metrics().provider_mismatch();
+        record_mismatch(state, &payment, t).await?;
         // What the provider's own query says about the attempt is what counts; the reconciler
         // would ask soon anyway, this asks now (a query answer passes the same checks).
         if let Ok(queried) = provider.query(&payment.out_trade_no).await
@@ -82,6 +83,42 @@ pub async fn apply(
             Ok(Applied::Unchanged)
         }
     }
+}
+
+/// Records the disagreement as an alert event (merchants may subscribe to it) with what the
+/// provider reported beside the attempt.
+async fn record_mismatch(
+    state: &AppState,
+    payment: &Payment,
+    t: &Trade,
+) -> Result<(), sqlx::Error> {
+    let mut object = crate::api::merchant::objects::payment_value(payment);
+    if let Some(map) = object.as_object_mut() {
+        map.insert(
+            "provider_report".into(),
+            serde_json::json!({
+                "amount": t.amount,
+                "currency": t.currency,
+                "app_id": t.app_id,
+                "merchant_id": t.merchant_id,
+                "transaction_id": t.transaction_id,
+                "state": t.detail,
+            }),
+        );
+    }
+    let slot = state.store().write_slot().await;
+    let mut tx = state.store().begin().await?;
+    events::emit(
+        &mut tx,
+        EventType::PaymentProviderMismatch,
+        payment.id.as_str(),
+        object,
+    )
+    .await?;
+    tx.commit().await?;
+    drop(slot);
+    state.outbox_changed();
+    Ok(())
 }
 
 async fn succeed(

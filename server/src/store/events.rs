@@ -17,6 +17,8 @@ pub enum EventType {
     PaymentFailed,
     RefundSucceeded,
     RefundFailed,
+    /// An authentic provider report disagreed with a payment attempt (an alert; nothing changed).
+    PaymentProviderMismatch,
 }
 
 impl EventType {
@@ -28,6 +30,7 @@ impl EventType {
         Self::PaymentFailed,
         Self::RefundSucceeded,
         Self::RefundFailed,
+        Self::PaymentProviderMismatch,
     ];
 
     /// The wire name.
@@ -40,6 +43,7 @@ impl EventType {
             Self::PaymentFailed => "payment.failed",
             Self::RefundSucceeded => "refund.succeeded",
             Self::RefundFailed => "refund.failed",
+            Self::PaymentProviderMismatch => "payment.provider_mismatch",
         }
     }
 

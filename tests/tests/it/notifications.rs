@@ -112,6 +112,25 @@ async fn stale_tampered_and_disagreeing_notifications_change_nothing() {
         metrics.contains("paybridge_provider_mismatches_total 2"),
         "{metrics}"
     );
+    // Each is an alert event in the log, with what WeChat reported.
+    let (_, events) = app
+        .api_get("/v1/events?type=payment.provider_mismatch")
+        .await;
+    let reported: Vec<(i64, String)> = events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let report = &e["data"]["object"]["provider_report"];
+            (
+                report["amount"].as_i64().unwrap(),
+                report["app_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(reported.len(), 2, "{events}");
+    assert!(reported.contains(&(1, appid.clone())));
+    assert!(reported.contains(&(4003, "wx00000000000000ff".to_owned())));
 }
 
 #[tokio::test]
