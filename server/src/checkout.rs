@@ -123,6 +123,22 @@ pub async fn get(state: &AppState, id: &SessionId) -> Result<Option<CheckoutSess
     }
 }
 
+/// Before a session expires on its own, its unfinished attempts are asked about once more: a
+/// shopper who paid just before the deadline, whose notification has not arrived yet, gets a
+/// completed checkout rather than an automatic refund.
+async fn paid_at_the_last_look(state: &AppState, id: &SessionId) -> Result<bool, sqlx::Error> {
+    use crate::domain::PaymentStatus;
+    use crate::payments::complete::{self, Applied};
+    for p in state.store().payments_of_session(id).await? {
+        if matches!(p.status, PaymentStatus::Created | PaymentStatus::Pending)
+            && complete::check(state, &p).await? == Applied::Succeeded
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Expires an open session and records `checkout.session.expired`, once. Returns the session
 /// as it now is, or `None` if it does not exist. With `only_if_due`, only when overdue.
 ///
@@ -133,6 +149,9 @@ pub async fn expire(
     id: &SessionId,
     only_if_due: bool,
 ) -> Result<Option<CheckoutSession>, sqlx::Error> {
+    if only_if_due && paid_at_the_last_look(state, id).await? {
+        return state.store().get_session(id).await;
+    }
     let slot = state.store().write_slot().await;
     let mut tx = state.store().begin().await?;
     let changed = sessions::expire(&mut tx, id, now_millis(), only_if_due).await?;

@@ -288,3 +288,24 @@ async fn the_event_stream_reports_completion_and_ends() {
     assert!(text.contains("\"status\":\"complete\""), "{text}");
     assert!(text.contains("https://shop.example.com/thanks"), "{text}");
 }
+
+#[tokio::test]
+async fn a_payment_made_just_before_the_deadline_completes_instead_of_expiring() {
+    // Background jobs slowed down, so only the expiry's last look can find the payment.
+    let app = paybridge_tests::spawn_app_with(&["--job-poll-ms", "60000"]).await;
+    // 4003: paid, but WeChat never notifies.
+    let session = app.create_session(4003).await;
+    let id = session["id"].as_str().unwrap();
+    let action = pay_qr(&app, id).await;
+    paybridge_tests::shopper::scan(&app, action["code_url"].as_str().unwrap(), "pay").await;
+    // The deadline passes before any notification or reconciliation.
+    sqlx::query("UPDATE checkout_sessions SET expires_at = expires_at - 3600000 WHERE id = $1")
+        .bind(id)
+        .execute(app.state.store().pool())
+        .await
+        .unwrap();
+    let (_, s) = app.api_get(&format!("/v1/checkout_sessions/{id}")).await;
+    assert_eq!(s["status"], "complete", "{s}");
+    let (_, refunds) = app.api_get("/v1/events?type=refund.succeeded").await;
+    assert_eq!(refunds["data"].as_array().unwrap().len(), 0, "{refunds}");
+}
