@@ -13,8 +13,33 @@ use crate::domain::{CheckoutSession, Millis, NewSession, SessionStatus};
 const COLUMNS: &str = "id, status, amount, currency, description, merchant_reference, success_url, cancel_url, \
                        metadata, payment_methods, locale, created_at, expires_at, completed_at, expired_at";
 
+/// The INSERT of a new session (shared with the group-commit writer).
+pub(super) fn insert_query(
+    session: &CheckoutSession,
+) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+    sqlx::query(INSERT)
+        .bind(session.id.as_str())
+        .bind(session.status.as_str())
+        .bind(session.amount)
+        .bind(session.currency.code())
+        .bind(&session.description)
+        .bind(&session.merchant_reference)
+        .bind(&session.success_url)
+        .bind(&session.cancel_url)
+        .bind(serde_json::to_string(&session.metadata).unwrap_or_else(|_| "{}".into()))
+        .bind(serde_json::to_string(&session.payment_methods).unwrap_or_else(|_| "[]".into()))
+        .bind(&session.locale)
+        .bind(session.created_at)
+        .bind(session.expires_at)
+}
+
+const INSERT: &str = "INSERT INTO checkout_sessions (id, status, amount, currency, description, \
+    merchant_reference, success_url, cancel_url, metadata, payment_methods, locale, created_at, \
+    expires_at, completed_at, expired_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL)";
+
 impl Store {
-    /// Stores a new open session.
+    /// Stores a new open session (on SQLite through the group-commit writer).
     ///
     /// # Errors
     /// On a database error.
@@ -44,22 +69,18 @@ impl Store {
             completed_at: None,
             expired_at: None,
         };
-        sqlx::query(&format!("INSERT INTO checkout_sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL)"))
-            .bind(session.id.as_str())
-            .bind(session.status.as_str())
-            .bind(session.amount)
-            .bind(session.currency.code())
-            .bind(&session.description)
-            .bind(&session.merchant_reference)
-            .bind(&session.success_url)
-            .bind(&session.cancel_url)
-            .bind(serde_json::to_string(&session.metadata).unwrap_or_else(|_| "{}".into()))
-            .bind(serde_json::to_string(&session.payment_methods).unwrap_or_else(|_| "[]".into()))
-            .bind(&session.locale)
-            .bind(session.created_at)
-            .bind(session.expires_at)
-            .execute(self.pool())
-            .await?;
+        let writer = self.session_writer.as_ref();
+        match writer {
+            Some(writer) => match writer.insert(session.clone()).await {
+                Some(written) => written?,
+                None => {
+                    insert_query(&session).execute(self.pool()).await?;
+                }
+            },
+            None => {
+                insert_query(&session).execute(self.pool()).await?;
+            }
+        }
         Ok(session)
     }
 
