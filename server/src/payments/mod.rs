@@ -428,3 +428,57 @@ pub fn jsapi_params(
         pay_sign: p.pay_sign,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_environment_routes_as_design_section_2_says() {
+        use Environment as E;
+        use PaymentMethod::{Alipay, WechatPay};
+        let cases = [
+            (WechatPay, E::Wechat, false, Route::Pay(Channel::Jsapi)),
+            (WechatPay, E::WechatMiniProgram, false, Route::MiniProgram),
+            (WechatPay, E::Mobile, false, Route::Pay(Channel::H5)),
+            (WechatPay, E::Alipay, false, Route::Pay(Channel::Native)),
+            (WechatPay, E::Mobile, true, Route::Pay(Channel::Native)),
+            (Alipay, E::Wechat, false, Route::OpenInBrowser),
+            (Alipay, E::WechatMiniProgram, false, Route::OpenInBrowser),
+            (Alipay, E::Alipay, true, Route::Pay(Channel::AlipayWap)),
+            (Alipay, E::Mobile, false, Route::Pay(Channel::AlipayWap)),
+            (
+                Alipay,
+                E::WeCom { mobile: true },
+                false,
+                Route::Pay(Channel::AlipayWap),
+            ),
+            (Alipay, E::Mobile, true, Route::Pay(Channel::AlipayQr)),
+            (Alipay, E::Desktop, false, Route::Pay(Channel::AlipayPage)),
+            (
+                Alipay,
+                E::WeCom { mobile: false },
+                false,
+                Route::Pay(Channel::AlipayPage),
+            ),
+            (Alipay, E::Desktop, true, Route::Pay(Channel::AlipayQr)),
+            (
+                Alipay,
+                E::WechatDesktop,
+                false,
+                Route::Pay(Channel::AlipayQr),
+            ),
+        ];
+        for (method, environment, prefer_qr, want) in cases {
+            assert_eq!(
+                route_for(method, environment, prefer_qr),
+                want,
+                "{method:?} in {environment:?}, QR {prefer_qr}"
+            );
+            if let Route::Pay(channel) = want {
+                assert_eq!(channel.method(), method);
+                assert_eq!(Channel::parse(channel.as_str()), Some(channel));
+            }
+        }
+    }
+}
