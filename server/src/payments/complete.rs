@@ -72,6 +72,9 @@ pub async fn apply(
         return Ok(Applied::Mismatch);
     }
     match t.state {
+        // A duplicate of what is already recorded (the guarded transition would refuse it too;
+        // this spares the write transaction).
+        TradeState::Paid if payment.status == PaymentStatus::Succeeded => Ok(Applied::Unchanged),
         TradeState::Paid => succeed(state, &payment, t.transaction_id.as_deref()).await,
         TradeState::Closed => end(state, &payment.id, PaymentStatus::Canceled, &t.detail).await,
         TradeState::Failed => end(state, &payment.id, PaymentStatus::Failed, &t.detail).await,
