@@ -9,7 +9,7 @@ export PATH := $(HOME)/.cargo/bin:$(TOOLS_DIR)/node_modules/.bin:$(PATH)
 export TRUNK_SKIP_VERSION_CHECK := true
 export TRUNK_OFFLINE := true
 
-.PHONY: run test page server fmt lint bench clean tools test-tools
+.PHONY: run test test-wasm page server fmt lint bench clean tools test-tools
 
 ## run: install tools, build the page and the server, start in sandbox mode (SQLite in ./data)
 run: tools page
@@ -20,6 +20,13 @@ run: tools page
 test: test-tools page
 	cargo build -p paybridge-server --bin paybridge
 	.ci/with-postgres.sh cargo nextest run --workspace --no-fail-fast
+	$(MAKE) --no-print-directory test-wasm
+
+## test-wasm: the page's wasm-bindgen tests (frontend/src/in_browser/) in headless Chromium
+test-wasm: test-tools
+	CHROMEDRIVER="$$(command -v chromedriver)" \
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	cargo test -p paybridge-frontend --target wasm32-unknown-unknown
 
 ## page: build the checkout page (Leptos → wasm) into dist/
 page: tools
