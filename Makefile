@@ -9,7 +9,7 @@ export PATH := $(HOME)/.cargo/bin:$(TOOLS_DIR)/node_modules/.bin:$(PATH)
 export TRUNK_SKIP_VERSION_CHECK := true
 export TRUNK_OFFLINE := true
 
-.PHONY: run test test-wasm page server fmt lint bench clean tools test-tools
+.PHONY: run test test-wasm screenshots page server fmt lint bench clean tools test-tools
 
 ## run: install tools, build the page and the server, start in sandbox mode (SQLite in ./data)
 run: tools page
@@ -27,6 +27,11 @@ test-wasm: test-tools
 	CHROMEDRIVER="$$(command -v chromedriver)" \
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	cargo test -p paybridge-frontend --target wasm32-unknown-unknown
+
+## screenshots: the page's main states at 375 and 1280 px into docs/screenshots/ (shown in the README)
+screenshots: page
+	@.ci/tools.sh screenshots
+	cargo nextest run -p paybridge-tests --run-ignored only -E 'test(=screenshots::screenshots_of_the_main_states)'
 
 ## page: build the checkout page (Leptos → wasm) into dist/
 page: tools

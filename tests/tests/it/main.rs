@@ -17,4 +17,5 @@ mod process;
 mod reconcile;
 mod sandbox;
 mod scenarios;
+mod screenshots;
 mod webhooks;
