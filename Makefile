@@ -48,11 +48,13 @@ lint: tools
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p paybridge-frontend --target wasm32-unknown-unknown -- -D warnings
 
-## bench: criterion benchmarks (crypto), create-session load with wrk, payment-flow load (release builds)
-bench:
+## bench: criterion benchmarks (crypto), create-session load with wrk, payment-flow load (release builds),
+## the page's weight and time to interactive under throttling (headless Chromium)
+bench: test-tools page
 	cargo bench -p paybridge-server
 	.ci/bench-sessions.sh
 	cargo bench -p paybridge-tests --bench payflows
+	cargo bench -p paybridge-tests --bench page
 
 tools:
 	@.ci/tools.sh build
