@@ -76,6 +76,15 @@ pub fn set_document_language(tag: &str) {
     }
 }
 
+/// Moves the focus to the first element matching `selector`, if there is one, making it
+/// focusable by script only (`tabindex="-1"`) first, as headings are not otherwise.
+pub fn focus(selector: &str) {
+    if let Ok(Some(element)) = leptos::prelude::document().query_selector(selector) {
+        let _ = element.set_attribute("tabindex", "-1");
+        let _ = element.unchecked_into::<web_sys::HtmlElement>().focus();
+    }
+}
+
 /// Resolves after `ms` milliseconds.
 pub async fn sleep(ms: i32) {
     let promise = Promise::new(&mut |resolve, _| {

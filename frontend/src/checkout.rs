@@ -72,6 +72,9 @@ pub struct Ctx {
     pub now: RwSignal<i64>,
     /// Bumped when a status watch (or countdown) starts, which ends the previous one.
     generation: StoredValue<u32>,
+    /// Phase changes whose screen has not been drawn yet: its heading, if it has one, should
+    /// take the focus once shown.
+    unfocused: StoredValue<u32>,
 }
 
 fn detect_here() -> Environment {
@@ -95,6 +98,7 @@ impl Ctx {
             countdown: RwSignal::new(SUCCESS_COUNTDOWN),
             now: RwSignal::new(now_secs()),
             generation: StoredValue::new(0),
+            unfocused: StoredValue::new(0),
         }
     }
 
@@ -118,7 +122,17 @@ impl Ctx {
     }
 
     fn set(self, phase: Phase) {
+        self.unfocused.set_value(1);
         self.phase.set(phase);
+    }
+
+    /// Whether the phase changed since the last call: the screen being drawn is a new state
+    /// (not the same one in the other language) whose heading should take the focus.
+    #[must_use]
+    pub fn take_focus(self) -> bool {
+        let pending = self.unfocused.get_value() > 0;
+        self.unfocused.set_value(0);
+        pending
     }
 
     /// Ends any status watch or countdown and returns the new generation.

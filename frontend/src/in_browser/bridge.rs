@@ -199,3 +199,28 @@ fn the_pay_intent_survives_one_navigation_for_its_checkout_only() {
 fn the_test_page_is_not_framed() {
     assert!(!bridge::framed());
 }
+
+#[wasm_bindgen_test]
+fn focus_moves_to_a_heading_made_focusable_by_script_only() {
+    js(
+        "var s = document.createElement('section'); s.id = 'focus-test';\
+        s.innerHTML = '<p>before</p><h2>State</h2><h2>Other</h2>';\
+        document.body.appendChild(s);",
+    );
+    bridge::focus("#focus-test h1, #focus-test h2");
+    assert_eq!(
+        js("var a = document.activeElement; return a.tagName + ' ' + a.textContent + ' ' + a.getAttribute('tabindex');")
+            .as_string()
+            .as_deref(),
+        Some("H2 State -1")
+    );
+    // Nothing matches: the focus stays.
+    bridge::focus("#focus-test h3");
+    assert_eq!(
+        js("return document.activeElement.textContent;")
+            .as_string()
+            .as_deref(),
+        Some("State")
+    );
+    js("document.getElementById('focus-test').remove();");
+}

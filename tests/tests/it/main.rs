@@ -6,6 +6,7 @@
 mod browser;
 mod browser_embed;
 mod browser_flows;
+mod browser_focus;
 mod config;
 mod demo;
 mod flows;
