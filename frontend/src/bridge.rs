@@ -338,6 +338,20 @@ pub fn query_param(name: &str) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
+/// The device the sandbox's devices page asked this tab to play (`?device=…`), remembered for
+/// the tab's later loads of the page (back from OAuth or the H5 cashier).
+#[must_use]
+pub fn simulated_device() -> Option<String> {
+    let storage = leptos::prelude::window().session_storage().ok().flatten();
+    if let Some(device) = query_param("device") {
+        if let Some(storage) = &storage {
+            let _ = storage.set_item("paybridge.device", &device);
+        }
+        return Some(device);
+    }
+    storage?.get_item("paybridge.device").ok().flatten()
+}
+
 /// Remembers across the OAuth round trip that the shopper already chose to pay.
 pub fn remember_intent(checkout_id: &str) {
     if let Ok(Some(storage)) = leptos::prelude::window().session_storage() {

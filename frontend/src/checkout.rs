@@ -81,6 +81,21 @@ fn detect_here() -> Environment {
     detect(&bridge::user_agent(), &bridge::hints())
 }
 
+/// The environment a sandbox devices-page link asks the page to play (`?device=`).
+fn simulated(name: &str) -> Option<Environment> {
+    Some(match name {
+        "wechat" => Environment::Wechat,
+        "wechat_mini_program" => Environment::WechatMiniProgram,
+        "wechat_desktop" => Environment::WechatDesktop,
+        "wecom_mobile" => Environment::WeCom { mobile: true },
+        "wecom_desktop" => Environment::WeCom { mobile: false },
+        "alipay" => Environment::Alipay,
+        "mobile" => Environment::Mobile,
+        "desktop" => Environment::Desktop,
+        _ => return None,
+    })
+}
+
 fn now_secs() -> i64 {
     // Whole seconds since the epoch fit an i64 for the next 290 billion years.
     (bridge::now_ms() / 1000.0) as i64
@@ -113,6 +128,20 @@ impl Ctx {
     pub fn sandbox(self) -> bool {
         self.view
             .with_untracked(|v| v.as_ref().is_some_and(|v| v.sandbox))
+    }
+
+    /// Where the page runs: detected, or in sandbox mode the device the sandbox's devices page
+    /// asked this tab to play.
+    fn environment(self) -> Environment {
+        let device = if self.sandbox() {
+            bridge::simulated_device()
+        } else {
+            None
+        };
+        device
+            .as_deref()
+            .and_then(simulated)
+            .unwrap_or_else(detect_here)
     }
 
     /// Switches the page's language, and `<html lang>` with it.
@@ -158,6 +187,7 @@ impl Ctx {
         }
         let status = v.status;
         self.view.set(Some(v));
+        self.env.set_value(self.environment());
         match status {
             // The status API tells where to go next.
             CheckoutStatus::Complete => self.confirm(),
@@ -387,7 +417,7 @@ impl Ctx {
 pub fn checkout(id: String) -> impl IntoView {
     let ctx = Ctx::new(id);
     // `__wxjs_environment` may only be set once the bridge is ready: look again then.
-    bridge::on_bridge_ready(move || ctx.env.set_value(detect_here()));
+    bridge::on_bridge_ready(move || ctx.env.set_value(ctx.environment()));
     ctx.set_lang(ctx.lang.get_untracked());
     spawn_local(ctx.load());
     crate::screens::page(ctx)

@@ -4,6 +4,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod browser;
+mod browser_devices;
 mod browser_embed;
 mod browser_flows;
 mod browser_focus;

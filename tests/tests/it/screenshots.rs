@@ -90,6 +90,18 @@ async fn capture(app: &TestApp, browser: &Browser, shots: &Shots) {
     shows(browser, "[data-state=cancelled]").await;
     shots.take(browser, "cancelled").await;
 
+    // The sandbox's devices page for a checkout.
+    let (id, _) = session(app, 990).await;
+    visit(
+        browser,
+        app,
+        DESKTOP,
+        &format!("/sandbox/devices?checkout={id}"),
+    )
+    .await;
+    shows(browser, "#devices").await;
+    shots.take(browser, "sandbox-devices").await;
+
     // Expired, and a link that leads nowhere.
     let (id, _) = session(app, 1500).await;
     let (status, body) = app
@@ -121,6 +133,7 @@ fn assert_pngs(dir: &Path) {
             "cancelled",
             "expired",
             "not-found",
+            "sandbox-devices",
         ] {
             let path = dir.join(format!("{state}-{width}.png"));
             let png = std::fs::read(&path).unwrap();
