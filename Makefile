@@ -46,7 +46,7 @@ fmt:
 lint: tools
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy -p paybridge-frontend --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p paybridge-frontend --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 ## bench: criterion benchmarks (crypto), create-session load with wrk, payment-flow load (release builds),
 ## the page's weight and time to interactive under throttling (headless Chromium)
