@@ -9,7 +9,7 @@ export PATH := $(HOME)/.cargo/bin:$(TOOLS_DIR)/node_modules/.bin:$(PATH)
 export TRUNK_SKIP_VERSION_CHECK := true
 export TRUNK_OFFLINE := true
 
-.PHONY: run test page server fmt lint bench clean tools test-tools
+.PHONY: run test test-wasm screenshots page server fmt lint bench clean tools test-tools
 
 ## run: install tools, build the page and the server, start in sandbox mode (SQLite in ./data)
 run: tools page
@@ -20,6 +20,18 @@ run: tools page
 test: test-tools page
 	cargo build -p paybridge-server --bin paybridge
 	.ci/with-postgres.sh cargo nextest run --workspace --no-fail-fast
+	$(MAKE) --no-print-directory test-wasm
+
+## test-wasm: the page's wasm-bindgen tests (frontend/src/in_browser/) in headless Chromium
+test-wasm: test-tools
+	CHROMEDRIVER="$$(command -v chromedriver)" \
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	cargo test -p paybridge-frontend --target wasm32-unknown-unknown
+
+## screenshots: the page's main states at 375 and 1280 px into docs/screenshots/ (shown in the README)
+screenshots: page
+	@.ci/tools.sh screenshots
+	cargo nextest run -p paybridge-tests --run-ignored only -E 'test(=screenshots::screenshots_of_the_main_states)'
 
 ## page: build the checkout page (Leptos → wasm) into dist/
 page: tools
@@ -34,13 +46,15 @@ fmt:
 lint: tools
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy -p paybridge-frontend --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p paybridge-frontend --target wasm32-unknown-unknown --all-targets -- -D warnings
 
-## bench: criterion benchmarks (crypto), create-session load with wrk, payment-flow load (release builds)
-bench:
+## bench: criterion benchmarks (crypto), create-session load with wrk, payment-flow load (release builds),
+## the page's weight and time to interactive under throttling (headless Chromium)
+bench: test-tools page
 	cargo bench -p paybridge-server
 	.ci/bench-sessions.sh
 	cargo bench -p paybridge-tests --bench payflows
+	cargo bench -p paybridge-tests --bench page
 
 tools:
 	@.ci/tools.sh build

@@ -2,6 +2,7 @@
 # Installs what paybridge's build and tests need, skipping anything already at the right version.
 # Usage: .ci/tools.sh build   — wasm target, trunk, wasm-bindgen CLI, wasm-opt (for `make run`)
 #        .ci/tools.sh test    — the above, plus Chromium + chromedriver and PostgreSQL (for `make test`)
+#        .ci/tools.sh screenshots — the above, plus a Chinese font (for `make screenshots`)
 # The Makefile puts the tools dir on PATH itself.
 set -euo pipefail
 
@@ -67,8 +68,17 @@ test_tools() {
   fi
 }
 
+screenshot_tools() {
+  # Without a CJK font Chromium draws the page's Chinese as empty boxes.
+  if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+    say "installing a Chinese font for the screenshots (once, ~5 MB)"
+    apt_install fonts-wqy-microhei
+  fi
+}
+
 case "${1:-build}" in
   build) build_tools ;;
   test) build_tools; test_tools ;;
-  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+  screenshots) build_tools; test_tools; screenshot_tools ;;
+  *) echo "usage: $0 build|test|screenshots" >&2; exit 2 ;;
 esac

@@ -76,6 +76,15 @@ pub fn set_document_language(tag: &str) {
     }
 }
 
+/// Moves the focus to the first element matching `selector`, if there is one, making it
+/// focusable by script only (`tabindex="-1"`) first, as headings are not otherwise.
+pub fn focus(selector: &str) {
+    if let Ok(Some(element)) = leptos::prelude::document().query_selector(selector) {
+        let _ = element.set_attribute("tabindex", "-1");
+        let _ = element.unchecked_into::<web_sys::HtmlElement>().focus();
+    }
+}
+
 /// Resolves after `ms` milliseconds.
 pub async fn sleep(ms: i32) {
     let promise = Promise::new(&mut |resolve, _| {
@@ -327,6 +336,20 @@ pub fn query_param(name: &str) -> Option<String> {
         .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value.to_owned())
+}
+
+/// The device the sandbox's devices page asked this tab to play (`?device=…`), remembered for
+/// the tab's later loads of the page (back from OAuth or the H5 cashier).
+#[must_use]
+pub fn simulated_device() -> Option<String> {
+    let storage = leptos::prelude::window().session_storage().ok().flatten();
+    if let Some(device) = query_param("device") {
+        if let Some(storage) = &storage {
+            let _ = storage.set_item("paybridge.device", &device);
+        }
+        return Some(device);
+    }
+    storage?.get_item("paybridge.device").ok().flatten()
 }
 
 /// Remembers across the OAuth round trip that the shopper already chose to pay.

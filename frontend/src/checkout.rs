@@ -83,10 +83,28 @@ pub struct Ctx {
     pub now: RwSignal<i64>,
     /// Bumped when a status watch (or countdown) starts, which ends the previous one.
     generation: StoredValue<u32>,
+    /// Phase changes whose screen has not been drawn yet: its heading, if it has one, should
+    /// take the focus once shown.
+    unfocused: StoredValue<u32>,
 }
 
 fn detect_here() -> Environment {
     detect(&bridge::user_agent(), &bridge::hints())
+}
+
+/// The environment a sandbox devices-page link asks the page to play (`?device=`).
+fn simulated(name: &str) -> Option<Environment> {
+    Some(match name {
+        "wechat" => Environment::Wechat,
+        "wechat_mini_program" => Environment::WechatMiniProgram,
+        "wechat_desktop" => Environment::WechatDesktop,
+        "wecom_mobile" => Environment::WeCom { mobile: true },
+        "wecom_desktop" => Environment::WeCom { mobile: false },
+        "alipay" => Environment::Alipay,
+        "mobile" => Environment::Mobile,
+        "desktop" => Environment::Desktop,
+        _ => return None,
+    })
 }
 
 fn now_secs() -> i64 {
@@ -107,6 +125,7 @@ impl Ctx {
             countdown: RwSignal::new(SUCCESS_COUNTDOWN),
             now: RwSignal::new(now_secs()),
             generation: StoredValue::new(0),
+            unfocused: StoredValue::new(0),
         }
     }
 
@@ -141,6 +160,20 @@ impl Ctx {
         self.start(false);
     }
 
+    /// Where the page runs: detected, or in sandbox mode the device the sandbox's devices page
+    /// asked this tab to play.
+    fn environment(self) -> Environment {
+        let device = if self.sandbox() {
+            bridge::simulated_device()
+        } else {
+            None
+        };
+        device
+            .as_deref()
+            .and_then(simulated)
+            .unwrap_or_else(detect_here)
+    }
+
     /// Switches the page's language, and `<html lang>` with it.
     pub fn set_lang(self, lang: Lang) {
         self.lang.set(lang);
@@ -148,7 +181,17 @@ impl Ctx {
     }
 
     fn set(self, phase: Phase) {
+        self.unfocused.set_value(1);
         self.phase.set(phase);
+    }
+
+    /// Whether the phase changed since the last call: the screen being drawn is a new state
+    /// (not the same one in the other language) whose heading should take the focus.
+    #[must_use]
+    pub fn take_focus(self) -> bool {
+        let pending = self.unfocused.get_value() > 0;
+        self.unfocused.set_value(0);
+        pending
     }
 
     /// Ends any status watch or countdown and returns the new generation.
@@ -173,13 +216,13 @@ impl Ctx {
             self.set_lang(Lang::choose(Some(locale), &bridge::browser_language()));
         }
         let status = v.status;
-        // Alipay first where it is the only method or the page runs in the Alipay app.
         let offers = |m: &str| v.payment_methods.iter().any(|o| o == m);
-        self.alipay.set(
-            offers("alipay")
-                && (!offers("wechat_pay") || self.env.get_value() == Environment::Alipay),
-        );
+        let (alipay, wechat_pay) = (offers("alipay"), offers("wechat_pay"));
         self.view.set(Some(v));
+        self.env.set_value(self.environment());
+        // Alipay first where it is the only method or the page runs in the Alipay app.
+        self.alipay
+            .set(alipay && (!wechat_pay || self.env.get_value() == Environment::Alipay));
         match status {
             // The status API tells where to go next.
             CheckoutStatus::Complete => self.confirm(),
@@ -419,7 +462,7 @@ impl Ctx {
 pub fn checkout(id: String) -> impl IntoView {
     let ctx = Ctx::new(id);
     // `__wxjs_environment` may only be set once the bridge is ready: look again then.
-    bridge::on_bridge_ready(move || ctx.env.set_value(detect_here()));
+    bridge::on_bridge_ready(move || ctx.env.set_value(ctx.environment()));
     ctx.set_lang(ctx.lang.get_untracked());
     spawn_local(ctx.load());
     crate::screens::page(ctx)

@@ -4,6 +4,8 @@ mod api;
 mod bridge;
 mod checkout;
 mod i18n;
+#[cfg(all(test, target_arch = "wasm32"))]
+mod in_browser;
 mod qr;
 mod screens;
 

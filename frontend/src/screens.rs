@@ -9,6 +9,9 @@ use crate::checkout::{Ctx, Phase, Reason};
 use crate::i18n::{Text, minutes_seconds};
 use crate::{bridge, qr};
 
+/// The heading of the state shown, which takes the focus when the state changes.
+const STATE_HEADING: &str = "#status h1, #status h2";
+
 /// The whole page: language switch, order summary, the current phase, "QR instead".
 pub fn page(ctx: Ctx) -> impl IntoView {
     view! {
@@ -27,7 +30,19 @@ pub fn page(ctx: Ctx) -> impl IntoView {
             </div>
             {move || ctx.view.get().map(|v| summary(ctx, &v))}
             <section id="status" aria-live="polite" aria-atomic="true">
-                {move || phase(ctx)}
+                {move || {
+                    let screen = phase(ctx);
+                    // A new state's heading takes the focus so screen readers announce it and
+                    // keyboard users continue from there; switching language leaves focus alone.
+                    if ctx.take_focus() {
+                        // After this screen is in the document.
+                        leptos::task::spawn_local(async {
+                            bridge::sleep(0).await;
+                            bridge::focus(STATE_HEADING);
+                        });
+                    }
+                    screen
+                }}
             </section>
             {move || qr_instead(ctx)}
             {move || other_method(ctx)}
@@ -87,7 +102,7 @@ fn phase(ctx: Ctx) -> AnyView {
         } => qr_code(ctx, &code_url, expires_at),
         Phase::Confirming => view! {
             <div data-state="confirming">
-                <p>{t.confirming}</p>
+                <h2>{t.confirming}</h2>
                 <progress aria-label=t.confirming></progress>
                 {move || ctx.slow.get().then(|| view! {
                     <p class="muted">{t.confirming_slow}</p>

@@ -11,6 +11,21 @@ use serde_json::json;
 
 use crate::wait;
 
+/// Real User-Agents of each environment, from shared/tests/user_agents.tsv (sources there).
+pub mod ua {
+    /// Chrome on Windows (matomo-org/device-detector clienthints.yml): desktop.
+    pub const DESKTOP: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/100.0.4896.88 Safari/537.36";
+    /// Chrome on iPhone (matomo-org/device-detector unknown.yml): mobile.
+    pub const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 13_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/79.0.3945.73 Mobile/15E148 Safari/604.1";
+    /// WeChat on Android (matomo-org/device-detector smartphone-39.yml): wechat.
+    pub const WECHAT: &str = "Mozilla/5.0 (Linux; Android 13; PHF110 Build/RKQ1.211119.001; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160117 MMWEBSDK/20231202 MMWEBID/4213 MicroMessenger/8.0.46.2540(0x28002E3C) WeChat/arm64 Weixin NetType/5G Language/zh_CN ABI/arm64";
+    /// WeChat on iPhone (faisalman/ua-parser-js browser-all.json); in a mini program web-view
+    /// only `window.__wxjs_environment` tells.
+    pub const IPHONE_WECHAT: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 8_4_1 like Mac OS X) AppleWebKit/600.1.4 (KHTML, like Gecko) Mobile/12H321 MicroMessenger/6.3.6 NetType/WIFI Language/zh_CN";
+    /// The Alipay app on Android (matomo-org/device-detector mobile_app.yml): alipay.
+    pub const ALIPAY_APP: &str = "Mozilla/5.0 (Linux; U; Android 12; zh-CN; KB2000 Build/RKQ1.211119.001) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/69.0.3497.100 UWS/3.22.2.43 Mobile Safari/537.36 UCBS/3.22.2.43_220223200704 NebulaSDK/1.8.100112 Nebula AlipayDefined(nt:WIFI,ws:360|0|3.0) AliApp(AP/10.3.0.8000) AlipayClient/10.3.0.8000 Language/zh-Hans useStatusBar/true isConcaveScreen/true Region/CNAriver/1.0.0";
+}
+
 /// A chromedriver process and one browser session; both end when dropped.
 pub struct Browser {
     pub client: Client,
@@ -141,6 +156,36 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
 }
 
 impl Browser {
+    /// Sends the Chrome DevTools Protocol command `cmd` and returns its result.
+    ///
+    /// # Panics
+    /// When chromedriver or Chromium refuses the command.
+    pub async fn cdp(&self, cmd: &'static str, params: serde_json::Value) -> serde_json::Value {
+        self.client
+            .issue_cmd(Cdp { cmd, params })
+            .await
+            .unwrap_or_else(|e| panic!("CDP {cmd}: {e}"))
+    }
+
+    /// Makes the page's viewport `width` × `height` CSS pixels (one device pixel each), as a
+    /// phone (`mobile`: the viewport meta tag applies) or a desktop window.
+    pub async fn viewport(&self, width: u32, height: u32, mobile: bool) {
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}),
+        )
+        .await;
+    }
+
+    /// Sends `user_agent` (and reports it as `navigator.userAgent`) from the next navigation on.
+    pub async fn user_agent(&self, user_agent: &str) {
+        self.cdp(
+            "Emulation.setUserAgentOverride",
+            json!({"userAgent": user_agent}),
+        )
+        .await;
+    }
+
     /// Runs `source` in every document before the page's own scripts (CDP
     /// `Page.addScriptToEvaluateOnNewDocument`), e.g. to set `window.__wxjs_environment` or to
     /// stub `wx.miniProgram`.
@@ -148,13 +193,11 @@ impl Browser {
     /// # Panics
     /// When chromedriver refuses the command.
     pub async fn on_new_document(&self, source: &str) {
-        self.client
-            .issue_cmd(Cdp {
-                cmd: "Page.addScriptToEvaluateOnNewDocument",
-                params: json!({"source": source}),
-            })
-            .await
-            .expect("CDP Page.addScriptToEvaluateOnNewDocument");
+        self.cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({"source": source}),
+        )
+        .await;
     }
 }
 

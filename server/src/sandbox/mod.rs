@@ -283,6 +283,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/sandbox/wechat/scan", get(pages::scan))
         .route("/sandbox/wechat/scan/pay", post(shopper::scan_pay))
         .merge(alipay::routes())
+        .route(
+            "/sandbox/devices",
+            get(pages::devices::devices).post(pages::devices::mini_program_pay),
+        )
         .route("/sandbox", get(pages::dashboard))
         .route("/sandbox/", get(pages::dashboard))
         .with_state(sandbox.clone())

@@ -6,13 +6,9 @@ use fantoccini::Locator;
 use paybridge_tests::{TestApp, shopper, spawn_app};
 use url::Url;
 
-use crate::browser_flows::{
-    DESKTOP, PHONE, WECHAT, click, lands_on, lands_on_success, open, session_with, shows,
-};
+use paybridge_tests::browser::ua::{ALIPAY_APP, DESKTOP, PHONE, WECHAT};
 
-/// The Alipay app on Android (matomo-org/device-detector mobile_app.yml, in
-/// shared/tests/user_agents.tsv): alipay.
-const ALIPAY_APP: &str = "Mozilla/5.0 (Linux; U; Android 12; zh-CN; KB2000 Build/RKQ1.211119.001) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/69.0.3497.100 UWS/3.22.2.43 Mobile Safari/537.36 UCBS/3.22.2.43_220223200704 NebulaSDK/1.8.100112 Nebula AlipayDefined(nt:WIFI,ws:360|0|3.0) AliApp(AP/10.3.0.8000) AlipayClient/10.3.0.8000 Language/zh-Hans useStatusBar/true isConcaveScreen/true Region/CNAriver/1.0.0";
+use crate::browser_flows::{click, lands_on, lands_on_success, open, session_with, shows};
 
 fn at_cashier(u: &Url) -> bool {
     u.path() == "/sandbox/alipay/gateway.do"

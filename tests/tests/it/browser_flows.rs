@@ -6,22 +6,12 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use paybridge_tests::browser::Browser;
+use paybridge_tests::browser::ua::{DESKTOP, IPHONE_WECHAT, PHONE, WECHAT};
 use paybridge_tests::{TestApp, session_request, spawn_app, wait};
 use serde_json::{Value, json};
 use url::Url;
 
-// Real User-Agents from shared/tests/user_agents.tsv (sources there).
-/// Chrome on Windows (matomo-org/device-detector clienthints.yml): desktop.
-pub(crate) const DESKTOP: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/100.0.4896.88 Safari/537.36";
-/// Chrome on iPhone (matomo-org/device-detector unknown.yml): mobile.
-pub(crate) const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 13_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/79.0.3945.73 Mobile/15E148 Safari/604.1";
-/// WeChat on Android (matomo-org/device-detector smartphone-39.yml): wechat.
-pub(crate) const WECHAT: &str = "Mozilla/5.0 (Linux; Android 13; PHF110 Build/RKQ1.211119.001; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160117 MMWEBSDK/20231202 MMWEBID/4213 MicroMessenger/8.0.46.2540(0x28002E3C) WeChat/arm64 Weixin NetType/5G Language/zh_CN ABI/arm64";
-/// WeChat on iPhone (faisalman/ua-parser-js browser-all.json); in a mini program web-view only
-/// `window.__wxjs_environment` tells.
-const IPHONE_WECHAT: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 8_4_1 like Mac OS X) AppleWebKit/600.1.4 (KHTML, like Gecko) Mobile/12H321 MicroMessenger/6.3.6 NetType/WIFI Language/zh_CN";
-
-const STEP: Duration = Duration::from_secs(30);
+pub(crate) const STEP: Duration = Duration::from_secs(30);
 
 /// A session of `amount` fen whose success URL is a page of the test server; → (id, success URL).
 pub(crate) async fn session(app: &TestApp, amount: i64) -> (String, Url) {
@@ -90,7 +80,7 @@ pub(crate) async fn lands_on_success(browser: &Browser, success: &Url) {
 }
 
 /// The `code_url` behind the page's "simulate scanning (sandbox)" link.
-async fn code_url_of_scan_link(browser: &Browser) -> String {
+pub(crate) async fn code_url_of_scan_link(browser: &Browser) -> String {
     let link = browser
         .client
         .wait()
@@ -108,12 +98,12 @@ async fn code_url_of_scan_link(browser: &Browser) -> String {
 }
 
 /// The shopper's phone scans the QR code and pays on the sandbox's scan page.
-async fn scan_and_pay(app: &TestApp, code_url: &str) {
+pub(crate) async fn scan_and_pay(app: &TestApp, code_url: &str) {
     paybridge_tests::shopper::scan(app, code_url, "pay").await;
 }
 
 /// WeChat browser: tap Pay, allow the OAuth consent, and wait for the sandbox's pay sheet.
-async fn sign_in_to_the_pay_sheet(browser: &Browser) {
+pub(crate) async fn sign_in_to_the_pay_sheet(browser: &Browser) {
     click(browser, "#pay").await;
     click(browser, "#allow").await;
     shows(browser, "#wxpay-sandbox-amount").await;

@@ -6,7 +6,10 @@
 mod alipay;
 mod browser;
 mod browser_alipay;
+mod browser_devices;
+mod browser_embed;
 mod browser_flows;
+mod browser_focus;
 mod config;
 mod demo;
 mod flows;
@@ -19,4 +22,5 @@ mod process;
 mod reconcile;
 mod sandbox;
 mod scenarios;
+mod screenshots;
 mod webhooks;

@@ -7,6 +7,8 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
+pub mod devices;
+
 use super::Sandbox;
 use super::orders::{self, ByColumn, H5_LIFETIME_MS, Order, PREPAY_LIFETIME_MS};
 use super::scenarios::TABLE;
