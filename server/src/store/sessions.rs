@@ -35,8 +35,9 @@ pub(super) fn insert_query(
 
 const INSERT: &str = "INSERT INTO checkout_sessions (id, status, amount, currency, description, \
     merchant_reference, success_url, cancel_url, metadata, payment_methods, locale, created_at, \
-    expires_at, completed_at, expired_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL)";
+    expires_at, completed_at, expired_at, seq) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, \
+    (SELECT COUNT(*) FROM checkout_sessions WHERE created_at = $12))";
 
 impl Store {
     /// Stores a new open session (on SQLite through the group-commit writer).
@@ -112,22 +113,30 @@ impl Store {
     ) -> Result<Vec<CheckoutSession>, sqlx::Error> {
         let rows = match starting_after {
             None => sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM checkout_sessions ORDER BY created_at DESC, id DESC LIMIT $1"
+                "SELECT {COLUMNS} FROM checkout_sessions ORDER BY created_at DESC, seq DESC, id DESC LIMIT $1"
             ))
             .bind(limit)
             .fetch_all(self.pool())
             .await?,
             Some(after) => {
-                let Some(anchor) = self.get_session(after).await? else {
+                let Some(anchor) =
+                    sqlx::query("SELECT created_at, seq FROM checkout_sessions WHERE id = $1")
+                        .bind(after.as_str())
+                        .fetch_optional(self.pool())
+                        .await?
+                else {
                     return Ok(Vec::new());
                 };
+                let (created_at, seq): (i64, i64) =
+                    (anchor.try_get("created_at")?, anchor.try_get("seq")?);
                 sqlx::query(&format!(
                     "SELECT {COLUMNS} FROM checkout_sessions \
-                     WHERE created_at < $1 OR (created_at = $1 AND id < $2) \
-                     ORDER BY created_at DESC, id DESC LIMIT $3"
+                     WHERE created_at < $1 OR (created_at = $1 AND (seq < $2 OR (seq = $2 AND id < $3))) \
+                     ORDER BY created_at DESC, seq DESC, id DESC LIMIT $4"
                 ))
-                .bind(anchor.created_at)
-                .bind(anchor.id.as_str())
+                .bind(created_at)
+                .bind(seq)
+                .bind(after.as_str())
                 .bind(limit)
                 .fetch_all(self.pool())
                 .await?
