@@ -89,6 +89,55 @@ impl TestApp {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
+    /// Expires session `id` through the merchant API.
+    ///
+    /// # Panics
+    /// Unless the API answers 200.
+    pub async fn expire_session(&self, id: &str) {
+        let (status, body) = self
+            .api_post(
+                &format!("/v1/checkout_sessions/{id}/expire"),
+                &serde_json::json!({}),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// What the page's status API says about session `id`.
+    ///
+    /// # Panics
+    /// When the answer is not JSON.
+    pub async fn page_status(&self, id: &str) -> Value {
+        self.get(&format!("/api/checkout/{id}/status"))
+            .await
+            .json()
+            .await
+            .expect("status JSON")
+    }
+
+    /// Waits until the page's status API reports session `id` complete (asking the provider
+    /// about a stale pending attempt, as the page's polls do).
+    ///
+    /// # Panics
+    /// After 20 seconds.
+    pub async fn until_complete(&self, id: &str) {
+        crate::wait::until(
+            "the status API to report the session complete",
+            std::time::Duration::from_secs(20),
+            || async {
+                let s: Value = self
+                    .get(&format!("/api/checkout/{id}/status"))
+                    .await
+                    .json()
+                    .await
+                    .ok()?;
+                (s["status"] == "complete").then_some(())
+            },
+        )
+        .await;
+    }
+
     /// Creates a session with `amount` fen and returns its JSON.
     pub async fn create_session(&self, amount: i64) -> Value {
         let (status, body) = self

@@ -101,3 +101,49 @@ async fn handle(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes
     let status = inner.script.lock().expect("lock").pop().unwrap_or(200);
     StatusCode::from_u16(status).unwrap_or(StatusCode::OK)
 }
+
+impl Receiver {
+    /// A receiver answering 200, registered as a webhook endpoint of `app` for every event.
+    ///
+    /// # Panics
+    /// When the endpoint cannot be registered.
+    pub async fn registered(app: &crate::TestApp) -> Self {
+        let receiver = Self::start(&[]).await;
+        let (status, body) = app
+            .api_post(
+                "/v1/webhook_endpoints",
+                &serde_json::json!({"url": receiver.url}),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        receiver
+    }
+
+    /// How many events of `kind` about `object_id` arrived so far.
+    #[must_use]
+    pub fn count(&self, kind: &str, object_id: &str) -> usize {
+        self.events(kind, object_id).len()
+    }
+
+    fn events(&self, kind: &str, object_id: &str) -> Vec<serde_json::Value> {
+        self.received()
+            .iter()
+            .filter_map(|r| serde_json::from_slice::<serde_json::Value>(&r.body).ok())
+            .filter(|e| e["type"] == kind && e["data"]["object"]["id"] == object_id)
+            .collect()
+    }
+
+    /// Waits for an event of `kind` about `object_id` and returns it.
+    ///
+    /// # Panics
+    /// When none arrives within 20 seconds.
+    pub async fn event(&self, kind: &str, object_id: &str) -> serde_json::Value {
+        crate::wait::until(
+            &format!("a {kind} webhook"),
+            std::time::Duration::from_secs(20),
+            || async { self.events(kind, object_id).into_iter().next() },
+        )
+        .await
+    }
+}

@@ -145,7 +145,7 @@ fn random_hex(bytes: usize, upper: bool) -> String {
 }
 
 /// Writes a file readable by the owner only; refuses to overwrite.
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+pub(super) fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

@@ -10,15 +10,6 @@ use paybridge_tests::{TestApp, shopper, spawn_app, wait};
 use serde_json::{Value, json};
 use url::Url;
 
-async fn webhook_endpoint(app: &TestApp) -> Receiver {
-    let receiver = Receiver::start(&[]).await;
-    let (status, _) = app
-        .api_post("/v1/webhook_endpoints", &json!({"url": receiver.url}), None)
-        .await;
-    assert_eq!(status, 200);
-    receiver
-}
-
 async fn session(app: &TestApp, amount: i64, methods: &[&str]) -> String {
     let mut request = paybridge_tests::app::session_request(amount);
     request["payment_methods"] = json!(methods);
@@ -47,22 +38,19 @@ async fn wait_status(app: &TestApp, path: &str, field: &str, want: &str) -> Valu
     .await
 }
 
-async fn events_of(receiver: &Receiver, kind: &str, object_id: &str) -> usize {
-    receiver
-        .received()
-        .iter()
-        .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
-        .filter(|e| e["type"] == kind && e["data"]["object"]["id"] == object_id)
-        .count()
-}
-
-async fn webhook(receiver: &Receiver, kind: &str, object_id: &str) {
-    wait::until(
-        &format!("a {kind} webhook"),
-        Duration::from_secs(20),
-        || async { (events_of(receiver, kind, object_id).await > 0).then_some(()) },
+/// Waits for session `id` to complete and checks the attempt of `action` paid through `channel`.
+async fn completes_through(app: &TestApp, id: &str, action: &Value, channel: &str) {
+    wait_status(
+        app,
+        &format!("/v1/checkout_sessions/{id}"),
+        "status",
+        "complete",
     )
     .await;
+    let payment = action["payment"].as_str().unwrap();
+    let (_, p) = app.api_get(&format!("/v1/payments/{payment}")).await;
+    assert_eq!(p["channel"], channel, "{p}");
+    assert_eq!(p["status"], "succeeded", "{p}");
 }
 
 fn query_of(url: &str) -> Vec<(String, String)> {
@@ -83,7 +71,7 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 #[tokio::test]
 async fn a_desktop_pays_in_alipays_cashier_returns_signed_and_is_refunded() {
     let app = spawn_app().await;
-    let receiver = webhook_endpoint(&app).await;
+    let receiver = Receiver::registered(&app).await;
     let id = session(&app, 1999, &["wechat_pay", "alipay"]).await;
     let view: Value = app
         .get(&format!("/api/checkout/{id}"))
@@ -129,8 +117,8 @@ async fn a_desktop_pays_in_alipays_cashier_returns_signed_and_is_refunded() {
     assert_eq!(p["method"], "alipay");
     assert_eq!(p["channel"], "alipay_page");
     assert_eq!(p["status"], "succeeded");
-    webhook(&receiver, "payment.succeeded", payment).await;
-    webhook(&receiver, "checkout.session.completed", &id).await;
+    receiver.event("payment.succeeded", payment).await;
+    receiver.event("checkout.session.completed", &id).await;
 
     // A partial refund, then the rest; a third finds nothing left.
     let (status, first) = app
@@ -148,7 +136,7 @@ async fn a_desktop_pays_in_alipays_cashier_returns_signed_and_is_refunded() {
     assert_eq!(second["amount"], 1000);
     for refund in [&first, &second] {
         let rid = refund["id"].as_str().unwrap();
-        webhook(&receiver, "refund.succeeded", rid).await;
+        receiver.event("refund.succeeded", rid).await;
     }
     let (status, _) = app
         .api_post("/v1/refunds", &json!({"payment": payment}), None)
@@ -171,20 +159,7 @@ async fn phones_and_the_alipay_app_pay_in_the_wap_cashier() {
         assert!(biz["quit_url"].as_str().is_some_and(|u| u.contains(&id)));
         let back = shopper::alipay_cashier(&app, url, "pay").await;
         assert_eq!(back.status(), 303, "{environment}");
-        wait_status(
-            &app,
-            &format!("/v1/checkout_sessions/{id}"),
-            "status",
-            "complete",
-        )
-        .await;
-        let (_, p) = app
-            .api_get(&format!(
-                "/v1/payments/{}",
-                action["payment"].as_str().unwrap()
-            ))
-            .await;
-        assert_eq!(p["channel"], "alipay_wap");
+        completes_through(&app, &id, &action, "alipay_wap").await;
     }
 }
 
@@ -209,20 +184,7 @@ async fn an_alipay_qr_exists_only_once_scanned_and_completes() {
     let paid = shopper::alipay_cashier(&app, code_url, "pay").await;
     assert_eq!(paid.status(), 200);
     assert!(paid.text().await.unwrap().contains("支付成功"));
-    wait_status(
-        &app,
-        &format!("/v1/checkout_sessions/{id}"),
-        "status",
-        "complete",
-    )
-    .await;
-    let (_, p) = app
-        .api_get(&format!(
-            "/v1/payments/{}",
-            action["payment"].as_str().unwrap()
-        ))
-        .await;
-    assert_eq!(p["channel"], "alipay_qr");
+    completes_through(&app, &id, &action, "alipay_qr").await;
 }
 
 #[tokio::test]
@@ -250,7 +212,7 @@ async fn inside_wechat_alipay_asks_for_the_browser_and_unoffered_methods_are_ref
 async fn duplicated_alipay_notifications_complete_once_and_forgeries_change_nothing() {
     // Alipay's first retry (4 min), when the third copy arrives, compressed to 0.24 s.
     let app = paybridge_tests::spawn_app_with(&["--sandbox-time-scale", "0.001"]).await;
-    let receiver = webhook_endpoint(&app).await;
+    let receiver = Receiver::registered(&app).await;
     let id = session(&app, 4004, &["alipay"]).await;
     let action = pay_alipay(&app, &id, "desktop", None).await;
     let payment = action["payment"].as_str().unwrap().to_owned();
@@ -328,7 +290,7 @@ async fn duplicated_alipay_notifications_complete_once_and_forgeries_change_noth
         "complete",
     )
     .await;
-    webhook(&receiver, "payment.succeeded", &payment).await;
+    receiver.event("payment.succeeded", &payment).await;
     // Every copy the sandbox sends is acknowledged; still one event.
     wait::until(
         "the sandbox's three notifications to be acknowledged",
@@ -352,7 +314,7 @@ async fn duplicated_alipay_notifications_complete_once_and_forgeries_change_noth
     assert_eq!(succeeded, 1);
     // A replay of the settled trade changes nothing either.
     assert_eq!(notify(genuine).await, (200, "success".to_owned()));
-    assert_eq!(events_of(&receiver, "payment.succeeded", &payment).await, 1);
+    assert_eq!(receiver.count("payment.succeeded", &payment), 1);
 }
 
 #[tokio::test]
@@ -363,20 +325,7 @@ async fn a_lost_alipay_notification_is_found_by_query_and_a_decline_leaves_it_op
     let action = pay_alipay(&app, &id, "mobile", None).await;
     let back = shopper::alipay_cashier(&app, action["url"].as_str().unwrap(), "pay").await;
     assert_eq!(back.status(), 303);
-    wait::until(
-        "the status API to find the payment",
-        Duration::from_secs(20),
-        || async {
-            let s: Value = app
-                .get(&format!("/api/checkout/{id}/status"))
-                .await
-                .json()
-                .await
-                .ok()?;
-            (s["status"] == "complete").then_some(())
-        },
-    )
-    .await;
+    app.until_complete(&id).await;
 
     // 4001: the shopper cancels in the cashier; nothing is paid.
     let declined = session(&app, 4001, &["alipay"]).await;

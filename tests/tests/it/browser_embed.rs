@@ -139,14 +139,7 @@ async fn browser_an_embedded_checkout_tells_its_parent_when_it_expires() {
     let browser = Browser::start(Some(DESKTOP)).await;
     open_framed(&browser, &shop, &app, &id).await;
     shows(&browser, "[data-state=qr]").await;
-    let (status, body) = app
-        .api_post(
-            &format!("/v1/checkout_sessions/{id}/expire"),
-            &json!({}),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    app.expire_session(&id).await;
     shows(&browser, "[data-state=expired]").await;
     to_top(&browser).await;
     let message = first_message(&browser).await;

@@ -8,15 +8,6 @@ use paybridge_tests::{TestApp, shopper, spawn_app, wait};
 use serde_json::{Value, json};
 use url::Url;
 
-async fn webhook_endpoint(app: &TestApp) -> Receiver {
-    let receiver = Receiver::start(&[]).await;
-    let (status, _) = app
-        .api_post("/v1/webhook_endpoints", &json!({"url": receiver.url}), None)
-        .await;
-    assert_eq!(status, 200);
-    receiver
-}
-
 async fn wait_complete(app: &TestApp, session: &str) -> Value {
     wait::until(
         "the session to complete",
@@ -31,21 +22,6 @@ async fn wait_complete(app: &TestApp, session: &str) -> Value {
     .await
 }
 
-/// Waits for the webhook of `kind` about `object_id` and returns the event.
-async fn webhook(receiver: &Receiver, kind: &str, object_id: &str) -> Value {
-    wait::until(
-        &format!("a {kind} webhook"),
-        Duration::from_secs(20),
-        || async {
-            receiver.received().iter().find_map(|r| {
-                let e: Value = serde_json::from_slice(&r.body).ok()?;
-                (e["type"] == kind && e["data"]["object"]["id"] == object_id).then_some(e)
-            })
-        },
-    )
-    .await
-}
-
 async fn scan_and_pay(app: &TestApp, code_url: &str) {
     shopper::scan(app, code_url, "pay").await;
 }
@@ -53,7 +29,7 @@ async fn scan_and_pay(app: &TestApp, code_url: &str) {
 #[tokio::test]
 async fn desktop_pays_by_qr_and_the_merchant_gets_verified_webhooks() {
     let app = spawn_app().await;
-    let receiver = webhook_endpoint(&app).await;
+    let receiver = Receiver::registered(&app).await;
     let session = app.create_session(1999).await;
     let id = session["id"].as_str().unwrap();
 
@@ -86,8 +62,8 @@ async fn desktop_pays_by_qr_and_the_merchant_gets_verified_webhooks() {
     assert_eq!(payment["status"], "succeeded");
     assert_eq!(payment["channel"], "native");
     assert!(payment["provider_transaction_id"].is_string(), "{payment}");
-    webhook(&receiver, "payment.succeeded", payment_id).await;
-    webhook(&receiver, "checkout.session.completed", id).await;
+    receiver.event("payment.succeeded", payment_id).await;
+    receiver.event("checkout.session.completed", id).await;
 
     // The page learns it over the status API, with where to go next.
     let status: Value = app
@@ -258,20 +234,7 @@ async fn a_lost_notification_is_recovered_by_querying_wechat() {
     )
     .await;
     scan_and_pay(&app, action["code_url"].as_str().unwrap()).await;
-    wait::until(
-        "the status poll to find the payment",
-        Duration::from_secs(20),
-        || async {
-            let s: Value = app
-                .get(&format!("/api/checkout/{id}/status"))
-                .await
-                .json()
-                .await
-                .ok()?;
-            (s["status"] == "complete").then_some(())
-        },
-    )
-    .await;
+    app.until_complete(id).await;
 }
 
 #[tokio::test]
@@ -307,7 +270,7 @@ async fn a_forged_notification_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn refunds_go_to_wechat_never_exceed_the_payment_and_complete() {
     let app = spawn_app().await;
-    let receiver = webhook_endpoint(&app).await;
+    let receiver = Receiver::registered(&app).await;
     let session = app.create_session(1000).await;
     let id = session["id"].as_str().unwrap();
     let action = shopper::pay(
@@ -344,7 +307,7 @@ async fn refunds_go_to_wechat_never_exceed_the_payment_and_complete() {
     assert_eq!(second["amount"], 400, "the rest of the payment");
     for refund in [&first, &second] {
         let rid = refund["id"].as_str().unwrap();
-        webhook(&receiver, "refund.succeeded", rid).await;
+        receiver.event("refund.succeeded", rid).await;
         let (_, r) = app.api_get(&format!("/v1/refunds/{rid}")).await;
         assert_eq!(r["status"], "succeeded");
     }

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use paybridge_tests::browser::Browser;
 use paybridge_tests::browser::ua::{DESKTOP, PHONE, WECHAT};
 use paybridge_tests::{TestApp, spawn_app, workspace_root};
-use serde_json::json;
 
 use crate::browser_flows::{
     click, code_url_of_scan_link, scan_and_pay, session, shows, sign_in_to_the_pay_sheet,
@@ -104,14 +103,7 @@ async fn capture(app: &TestApp, browser: &Browser, shots: &Shots) {
 
     // Expired, and a link that leads nowhere.
     let (id, _) = session(app, 1500).await;
-    let (status, body) = app
-        .api_post(
-            &format!("/v1/checkout_sessions/{id}/expire"),
-            &json!({}),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    app.expire_session(&id).await;
     visit(browser, app, DESKTOP, &format!("/pay/{id}")).await;
     shows(browser, "[data-state=expired]").await;
     shots.take(browser, "expired").await;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::super::keys::write_private;
 use crate::config::AlipayConfig;
 use crate::providers::wechat::{PrivateKey, PublicKey, RsaBackend};
 
@@ -44,14 +45,6 @@ impl std::fmt::Debug for AlipayKeys {
             .field("seller_id", &self.seller_id)
             .finish_non_exhaustive()
     }
-}
-
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    std::io::Write::write_all(&mut options.open(path)?, contents.as_bytes())
 }
 
 impl AlipayKeys {
