@@ -49,6 +49,7 @@ async fn completes_through(app: &TestApp, id: &str, action: &Value, channel: &st
     .await;
     let payment = action["payment"].as_str().unwrap();
     let (_, p) = app.api_get(&format!("/v1/payments/{payment}")).await;
+    assert_eq!(p["method"], "alipay", "{p}");
     assert_eq!(p["channel"], channel, "{p}");
     assert_eq!(p["status"], "succeeded", "{p}");
 }
@@ -105,18 +106,8 @@ async fn a_desktop_pays_in_alipays_cashier_returns_signed_and_is_refunded() {
     );
     assert!(param(&returned, "sign").is_some());
 
-    wait_status(
-        &app,
-        &format!("/v1/checkout_sessions/{id}"),
-        "status",
-        "complete",
-    )
-    .await;
+    completes_through(&app, &id, &action, "alipay_page").await;
     let payment = action["payment"].as_str().unwrap();
-    let (_, p) = app.api_get(&format!("/v1/payments/{payment}")).await;
-    assert_eq!(p["method"], "alipay");
-    assert_eq!(p["channel"], "alipay_page");
-    assert_eq!(p["status"], "succeeded");
     receiver.event("payment.succeeded", payment).await;
     receiver.event("checkout.session.completed", &id).await;
 
@@ -172,12 +163,7 @@ async fn an_alipay_qr_exists_only_once_scanned_and_completes() {
     let code_url = action["code_url"].as_str().unwrap();
     assert!(code_url.contains("/sandbox/alipay/qr/"), "{code_url}");
     // Not scanned: Alipay does not know the trade, the page keeps waiting.
-    let status: Value = app
-        .get(&format!("/api/checkout/{id}/status"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let status = app.page_status(&id).await;
     assert_eq!(status["status"], "open");
     assert_eq!(status["payment_status"], "pending");
 
