@@ -142,9 +142,13 @@ impl Ctx {
             .with_untracked(|v| v.as_ref().is_some_and(|v| v.sandbox))
     }
 
-    /// Whether the session offers both methods (so the shopper may switch).
+    /// Whether the session offers both methods (so the shopper may switch). Not in a mini
+    /// program's web-view, where Alipay cannot be reached at all (DESIGN §2).
     #[must_use]
     pub fn both_methods(self) -> bool {
+        if self.env.get_value() == Environment::WechatMiniProgram {
+            return false;
+        }
         self.view.with(|v| {
             v.as_ref().is_some_and(|v| {
                 ["wechat_pay", "alipay"]
