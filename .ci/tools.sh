@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132.0.0
+ESBUILD_VERSION=0.25.12
 TOOLS_DIR="${PAYBRIDGE_TOOLS_DIR:-$HOME/.cache/paybridge-tools}"
 CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
 export PATH="$CARGO_BIN:$TOOLS_DIR/node_modules/.bin:$PATH"
@@ -50,10 +51,13 @@ build_tools() {
     say "building wasm-bindgen-cli $wbg to match Cargo.lock (once, ~5 min)"
     cargo install --force "wasm-bindgen-cli@$wbg"
   fi
-  if ! wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
-    say "installing wasm-opt (binaryen $BINARYEN_VERSION from npm, once, ~10 s)"
+  # One npm install for both npm tools: npm prunes packages a later install does not name.
+  if ! wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}" \
+    || [ "$(esbuild --version 2>/dev/null)" != "$ESBUILD_VERSION" ]; then
+    say "installing wasm-opt (binaryen $BINARYEN_VERSION) and esbuild $ESBUILD_VERSION from npm (once, ~10 s)"
     mkdir -p "$TOOLS_DIR"
-    npm install --prefix "$TOOLS_DIR" --no-save --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION" >/dev/null
+    npm install --prefix "$TOOLS_DIR" --no-save --no-audit --no-fund --loglevel=error \
+      "binaryen@$BINARYEN_VERSION" "esbuild@$ESBUILD_VERSION" >/dev/null
   fi
 }
 

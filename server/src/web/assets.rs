@@ -1,5 +1,7 @@
 //! The page's static assets under `/assets/`: Trunk names them by content hash, so those are
-//! cached for a year as immutable; anything without a hash is revalidated.
+//! cached for a year as immutable; anything without a hash is revalidated. The build writes
+//! brotli-11 and gzip-9 copies (`.br`, `.gz`) next to each asset, sent as they are to clients
+//! that accept them; anything else is compressed on the fly by the app's compression layer.
 
 use std::path::Path;
 
@@ -13,7 +15,12 @@ use tower_http::services::ServeDir;
 /// A router serving the dist dir at `/assets`.
 pub fn router<S: Clone + Send + Sync + 'static>(dist_dir: &Path) -> Router<S> {
     Router::new()
-        .nest_service("/assets", ServeDir::new(dist_dir))
+        .nest_service(
+            "/assets",
+            ServeDir::new(dist_dir)
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .layer(middleware::from_fn(cache_control))
 }
 
