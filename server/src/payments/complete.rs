@@ -146,23 +146,20 @@ async fn succeed(
         drop(slot);
         return Ok(Applied::Unchanged);
     };
-    events::emit(
-        &mut tx,
+    let completed = sessions::complete(&mut tx, &paid.session_id, now).await?;
+    let mut emitted = vec![(
         EventType::PaymentSucceeded,
         paid.id.as_str(),
         crate::api::merchant::objects::payment_value(&paid),
-    )
-    .await?;
-    let completed = sessions::complete(&mut tx, &paid.session_id, now).await?;
+    )];
     if let Some(session) = &completed {
-        events::emit(
-            &mut tx,
+        emitted.push((
             EventType::SessionCompleted,
             session.id.as_str(),
             crate::checkout::object(state, session).to_value(),
-        )
-        .await?;
+        ));
     }
+    events::emit_all(&mut tx, &emitted).await?;
     tx.commit().await?;
     drop(slot);
     state.outbox_changed();
