@@ -192,7 +192,7 @@ pub async fn pay(
         PaymentMethod::WechatPay => {
             let wechat = clients(state)?;
             let openid = if channel == Channel::Jsapi {
-                match state.store().session_openid(&session.id).await? {
+                match session.openid.clone() {
                     Some(openid) => Some(openid),
                     None => return Ok(oauth_redirect(state, wechat, &session)),
                 }

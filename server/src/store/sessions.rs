@@ -11,7 +11,7 @@ use crate::domain::status::State;
 use crate::domain::{CheckoutSession, Millis, NewSession, SessionStatus};
 
 const COLUMNS: &str = "id, status, amount, currency, description, merchant_reference, success_url, cancel_url, \
-                       metadata, payment_methods, locale, created_at, expires_at, completed_at, expired_at";
+                       metadata, payment_methods, locale, created_at, expires_at, completed_at, expired_at, openid";
 
 /// The INSERT of a new session (shared with the group-commit writer).
 pub(super) fn insert_query(
@@ -69,6 +69,7 @@ impl Store {
             expires_at: now + new.expires_in * 1000,
             completed_at: None,
             expired_at: None,
+            openid: None,
         };
         let writer = self.session_writer.as_ref();
         match writer {
@@ -237,5 +238,6 @@ fn session(r: &sqlx::any::AnyRow) -> Result<CheckoutSession, sqlx::Error> {
         expires_at: r.try_get("expires_at")?,
         completed_at: r.try_get("completed_at")?,
         expired_at: r.try_get("expired_at")?,
+        openid: r.try_get("openid")?,
     })
 }
