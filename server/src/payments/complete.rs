@@ -152,7 +152,7 @@ async fn succeed(
         paid.id.as_str(),
         crate::api::merchant::objects::payment_value(&paid),
     )];
-    if let Some(session) = &completed {
+    if let Some((session, _)) = &completed {
         emitted.push((
             EventType::SessionCompleted,
             session.id.as_str(),
@@ -165,7 +165,7 @@ async fn succeed(
     state.outbox_changed();
     state.session_changed(paid.session_id.as_str()).await;
     tracing::info!(payment = %paid.id, session = %paid.session_id, "payment succeeded");
-    if completed.is_none() {
+    let Some((_, open_attempts)) = completed else {
         // The session was already paid by another attempt, or had expired: the shopper must
         // not pay twice or for nothing.
         let why = match state
@@ -181,7 +181,9 @@ async fn succeed(
         if let Err(e) = crate::refunds::refund_automatically(state, &paid, why).await {
             tracing::error!(payment = %paid.id, error = %e, "ALERT: automatic refund could not be started; the reconciler will retry");
         }
-    } else {
+        return Ok(Applied::Succeeded);
+    };
+    if open_attempts > 0 {
         close_others(state, &paid).await;
     }
     Ok(Applied::Succeeded)

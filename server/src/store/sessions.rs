@@ -191,7 +191,8 @@ pub async fn expire(
     row.as_ref().map(session).transpose()
 }
 
-/// Moves an open session to `complete` in `tx`; `None` when it was not open.
+/// Moves an open session to `complete` in `tx`, with the number of its attempts still created
+/// or pending; `None` when it was not open.
 ///
 /// # Errors
 /// On a database error.
@@ -199,15 +200,21 @@ pub async fn complete(
     tx: &mut Tx,
     id: &SessionId,
     now: Millis,
-) -> Result<Option<CheckoutSession>, sqlx::Error> {
+) -> Result<Option<(CheckoutSession, i64)>, sqlx::Error> {
+    // The count rides on the same statement so a completion with no other attempt to close
+    // needs no further query.
     let row = sqlx::query(&format!(
-        "UPDATE checkout_sessions SET status = 'complete', completed_at = $1 WHERE id = $2 AND status = 'open' RETURNING {COLUMNS}"
+        "UPDATE checkout_sessions SET status = 'complete', completed_at = $1 WHERE id = $2 AND status = 'open' \
+         RETURNING {COLUMNS}, (SELECT COUNT(*) FROM payments p WHERE p.session_id = $2 \
+         AND p.status IN ('created', 'pending')) AS open_attempts"
     ))
     .bind(now)
     .bind(id.as_str())
     .fetch_optional(&mut **tx)
     .await?;
-    row.as_ref().map(session).transpose()
+    row.as_ref()
+        .map(|r| Ok((session(r)?, r.try_get("open_attempts")?)))
+        .transpose()
 }
 
 fn session(r: &sqlx::any::AnyRow) -> Result<CheckoutSession, sqlx::Error> {

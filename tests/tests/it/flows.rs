@@ -397,3 +397,42 @@ async fn a_mini_program_logs_in_and_pays_with_request_payment() {
         .await;
     assert_eq!(payment["channel"], "miniprogram");
 }
+
+#[tokio::test]
+async fn when_one_attempt_is_paid_the_sessions_other_attempts_are_closed() {
+    let app = spawn_app().await;
+    let session = app.create_session(2100).await;
+    let id = session["id"].as_str().unwrap();
+    let qr = shopper::pay(
+        &app,
+        id,
+        &json!({"method": "wechat_pay", "environment": "desktop"}),
+    )
+    .await;
+    let h5 = shopper::pay(
+        &app,
+        id,
+        &json!({"method": "wechat_pay", "environment": "mobile"}),
+    )
+    .await;
+    assert_eq!(h5["type"], "redirect", "{h5}");
+    shopper::scan(&app, qr["code_url"].as_str().unwrap(), "pay").await;
+    let other = h5["payment"].as_str().unwrap();
+    let closed = wait::until(
+        "the other attempt to be closed",
+        Duration::from_secs(20),
+        || async {
+            let (_, p) = app.api_get(&format!("/v1/payments/{other}")).await;
+            (p["status"] == "canceled").then_some(p)
+        },
+    )
+    .await;
+    assert_eq!(
+        closed["failure_reason"], "another attempt succeeded",
+        "{closed}"
+    );
+    let (_, paid) = app
+        .api_get(&format!("/v1/payments/{}", qr["payment"].as_str().unwrap()))
+        .await;
+    assert_eq!(paid["status"], "succeeded");
+}
