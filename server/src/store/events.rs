@@ -76,28 +76,9 @@ pub async fn emit(
     object_id: &str,
     object: Value,
 ) -> Result<EventId, sqlx::Error> {
-    let id = EventId::generate();
-    let now = now_millis();
-    let payload = json!({
-        "id": id.as_str(),
-        "object": "event",
-        "type": kind.as_str(),
-        "created": now / 1000,
-        "data": {"object": object},
-    })
-    .to_string();
-    sqlx::query(
-        "INSERT INTO events (id, type, object_id, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(id.as_str())
-    .bind(kind.as_str())
-    .bind(object_id)
-    .bind(&payload)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    queue_deliveries(tx, id.as_str(), kind.as_str(), now).await?;
-    Ok(id)
+    let mut ids = emit_all(tx, &[(kind, object_id, object)]).await?;
+    ids.pop()
+        .ok_or_else(|| sqlx::Error::Protocol("no event recorded".into()))
 }
 
 /// Records several events in one statement and queues their deliveries in one more (the hot
