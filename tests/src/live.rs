@@ -1,6 +1,6 @@
-//! A live-mode server for tests that check what live mode must not expose. Its credentials are
-//! throwaway keys generated the way the sandbox makes its own, and its public URL is an https
-//! name nothing resolves: nothing it does reaches WeChat.
+//! A live-mode server for tests that check what live mode must not expose. Its credentials
+//! (WeChat Pay and Alipay) are throwaway keys generated the way the sandbox makes its own, and
+//! its public URL is an https name nothing resolves: nothing it does reaches WeChat or Alipay.
 
 use paybridge_server::Server;
 use paybridge_server::config::Cli;
@@ -52,6 +52,9 @@ pub async fn spawn_live() -> LiveApp {
         .expect("throwaway keys")
         .wechat_config();
     let public = wechat.pay_public_key.clone().expect("public-key mode");
+    let alipay = paybridge_server::sandbox::alipay::AlipayKeys::load_or_create(keys_dir.path())
+        .expect("throwaway Alipay keys")
+        .config();
     let args: Vec<String> = [
         "paybridge",
         "--mode",
@@ -82,6 +85,12 @@ pub async fn spawn_live() -> LiveApp {
         &public.path.display().to_string(),
         "--wechat-pay-public-key-id",
         &public.id,
+        "--alipay-app-id",
+        &alipay.app_id,
+        "--alipay-private-key-path",
+        &alipay.private_key_path.display().to_string(),
+        "--alipay-public-key-path",
+        &alipay.public_key_path.display().to_string(),
     ]
     .iter()
     .map(|s| (*s).to_owned())

@@ -859,8 +859,17 @@ async fn the_dashboard_lists_orders_and_the_bridge_script_is_served() {
 async fn sandbox_routes_are_404_in_live_mode() {
     let app = paybridge_tests::live::spawn_live().await;
     assert!(app.state.sandbox().is_none());
+    // Both providers come from live configuration.
+    for method in [
+        paybridge_server::domain::PaymentMethod::WechatPay,
+        paybridge_server::domain::PaymentMethod::Alipay,
+    ] {
+        assert!(app.state.provider(method).is_some(), "{method:?}");
+    }
     for path in [
         "/sandbox",
+        "/sandbox/alipay/gateway.do",
+        "/sandbox/devices",
         "/sandbox/bridge.js",
         "/sandbox/wechat/v3/pay/transactions/native",
         "/sandbox/wechat/connect/oauth2/authorize",
