@@ -35,6 +35,11 @@ async fn cache_control(req: Request, next: Next) -> Response {
         };
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+        // A precompressed copy is chosen by Accept-Encoding: shared caches must know that.
+        if !res.headers().contains_key(header::VARY) {
+            res.headers_mut()
+                .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
     }
     res
 }

@@ -67,6 +67,7 @@ async fn assets_are_compressed_with_brotli_or_gzip_as_asked() {
             .unwrap();
         assert_eq!(res.status(), 200);
         assert_eq!(res.headers()["content-encoding"], encoding);
+        assert_eq!(res.headers()["vary"], "accept-encoding", "{encoding}");
         // The build's own brotli-11 / gzip-9 copy, not one made on the fly at a lower quality.
         let suffix = if encoding == "br" { "br" } else { "gz" };
         let name = wasm.trim_start_matches("/assets/");
