@@ -130,38 +130,50 @@ async fn succeed(
     transaction_id: Option<&str>,
 ) -> Result<Applied, sqlx::Error> {
     let now = now_millis();
-    let slot = state.store().write_slot().await;
-    let mut tx = state.store().begin().await?;
-    let Some(paid) = payments::finish(
-        &mut tx,
-        &payment.id,
-        PaymentStatus::Succeeded,
-        transaction_id,
-        None,
-        now,
-    )
-    .await?
-    else {
-        tx.rollback().await?;
-        drop(slot);
+    let (id, transaction_id, st) = (
+        payment.id.clone(),
+        transaction_id.map(str::to_owned),
+        state.clone(),
+    );
+    // One guarded transition, written together with other completions queued meanwhile.
+    let written = state
+        .store()
+        .write(move |tx| {
+            let (id, transaction_id, st) = (id.clone(), transaction_id.clone(), st.clone());
+            Box::pin(async move {
+                let Some(paid) = payments::finish(
+                    tx,
+                    &id,
+                    PaymentStatus::Succeeded,
+                    transaction_id.as_deref(),
+                    None,
+                    now,
+                )
+                .await?
+                else {
+                    return Ok(None);
+                };
+                let completed = sessions::complete(tx, &paid.session_id, now).await?;
+                let mut emitted = vec![(
+                    EventType::PaymentSucceeded,
+                    paid.id.as_str(),
+                    crate::api::merchant::objects::payment_value(&paid),
+                )];
+                if let Some((session, _)) = &completed {
+                    emitted.push((
+                        EventType::SessionCompleted,
+                        session.id.as_str(),
+                        crate::checkout::object(&st, session).to_value(),
+                    ));
+                }
+                events::emit_all(tx, &emitted).await?;
+                Ok(Some((paid, completed)))
+            })
+        })
+        .await?;
+    let Some((paid, completed)) = written else {
         return Ok(Applied::Unchanged);
     };
-    let completed = sessions::complete(&mut tx, &paid.session_id, now).await?;
-    let mut emitted = vec![(
-        EventType::PaymentSucceeded,
-        paid.id.as_str(),
-        crate::api::merchant::objects::payment_value(&paid),
-    )];
-    if let Some((session, _)) = &completed {
-        emitted.push((
-            EventType::SessionCompleted,
-            session.id.as_str(),
-            crate::checkout::object(state, session).to_value(),
-        ));
-    }
-    events::emit_all(&mut tx, &emitted).await?;
-    tx.commit().await?;
-    drop(slot);
     state.outbox_changed();
     state.session_changed(paid.session_id.as_str()).await;
     tracing::info!(payment = %paid.id, session = %paid.session_id, "payment succeeded");

@@ -40,6 +40,8 @@ pub struct Store {
     write_gate: Option<std::sync::Arc<tokio::sync::Semaphore>>,
     /// SQLite: new sessions are written in groups by one task (see [`group_commit`]).
     session_writer: Option<group_commit::SessionWriter>,
+    /// SQLite: other hot write transactions (payment completions), grouped the same way.
+    group_writer: Option<group_commit::GroupWriter>,
 }
 
 /// A transaction on the store.
@@ -91,12 +93,16 @@ impl Store {
         let session_writer = write_gate
             .as_ref()
             .map(|gate| group_commit::SessionWriter::spawn(pool.clone(), gate.clone()));
+        let group_writer = write_gate
+            .as_ref()
+            .map(|gate| group_commit::GroupWriter::spawn(pool.clone(), gate.clone()));
         Ok(Self {
             pool,
             kind,
             keys: std::sync::Arc::default(),
             write_gate,
             session_writer,
+            group_writer,
         })
     }
 
@@ -106,6 +112,40 @@ impl Store {
             Some(gate) => gate.acquire().await.ok(),
             None => None,
         }
+    }
+
+    /// Runs `work` in a write transaction and returns what it produced: on SQLite grouped with
+    /// other queued units in one transaction by the group-commit writer, on Postgres in a
+    /// transaction of its own. `work` may run more than once and must have no effect outside
+    /// the transaction.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        work: impl for<'t> Fn(&'t mut Tx) -> futures_util::future::BoxFuture<'t, Result<T, sqlx::Error>>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Result<T, sqlx::Error> {
+        let work: group_commit::Work = std::sync::Arc::new(move |tx| {
+            let fut = work(tx);
+            Box::pin(async move {
+                fut.await
+                    .map(|t| Box::new(t) as Box<dyn std::any::Any + Send>)
+            })
+        });
+        let output = match &self.group_writer {
+            Some(writer) => match writer.write(work.clone()).await {
+                Some(result) => result?,
+                None => group_commit::write_one(&self.pool, &work).await?,
+            },
+            None => group_commit::write_one(&self.pool, &work).await?,
+        };
+        output
+            .downcast::<T>()
+            .map(|t| *t)
+            .map_err(|_| sqlx::Error::Protocol("group commit returned another type".into()))
     }
 
     /// Which database this is.
