@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use paybridge_tests::receiver::Receiver;
-use paybridge_tests::{TestApp, shopper, spawn_app, wait};
+use paybridge_tests::{
+    Db, Options, TestApp, fresh_database, on_both_databases, shopper, spawn, spawn_app, wait,
+};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -398,9 +400,12 @@ async fn a_mini_program_logs_in_and_pays_with_request_payment() {
     assert_eq!(payment["channel"], "miniprogram");
 }
 
-#[tokio::test]
-async fn when_one_attempt_is_paid_the_sessions_other_attempts_are_closed() {
-    let app = spawn_app().await;
+async fn when_one_attempt_is_paid_the_sessions_other_attempts_are_closed(db: Db) {
+    let app = spawn(Options {
+        database_url: fresh_database(db).await,
+        ..Options::default()
+    })
+    .await;
     let session = app.create_session(2100).await;
     let id = session["id"].as_str().unwrap();
     let qr = shopper::pay(
@@ -436,3 +441,5 @@ async fn when_one_attempt_is_paid_the_sessions_other_attempts_are_closed() {
         .await;
     assert_eq!(paid["status"], "succeeded");
 }
+
+on_both_databases!(when_one_attempt_is_paid_the_sessions_other_attempts_are_closed);

@@ -8,7 +8,9 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use paybridge_tests::notify::{transaction_success, unix_now};
 use paybridge_tests::shopper::pay_qr;
-use paybridge_tests::{Options, TestApp, spawn, spawn_app, wait};
+use paybridge_tests::{
+    Db, Options, TestApp, fresh_database, on_both_databases, spawn, spawn_app, wait,
+};
 use serde_json::{Value, json};
 
 /// The attempt's out_trade_no and appid, through the merchant API.
@@ -42,9 +44,14 @@ async fn events_about(app: &TestApp, kind: &str, object: &str) -> usize {
         .count()
 }
 
-#[tokio::test]
-async fn fifty_concurrent_duplicate_notifications_make_one_transition_and_one_event() {
-    let app = Arc::new(spawn_app().await);
+async fn fifty_concurrent_duplicate_notifications_make_one_transition_and_one_event(db: Db) {
+    let app = Arc::new(
+        spawn(Options {
+            database_url: fresh_database(db).await,
+            ..Options::default()
+        })
+        .await,
+    );
     // 4003: the sandbox itself never notifies, so every notification here is ours.
     let session = app.create_session(4003).await;
     let id = session["id"].as_str().unwrap().to_owned();
@@ -72,6 +79,8 @@ async fn fifty_concurrent_duplicate_notifications_make_one_transition_and_one_ev
         1
     );
 }
+
+on_both_databases!(fifty_concurrent_duplicate_notifications_make_one_transition_and_one_event);
 
 #[tokio::test]
 async fn stale_tampered_and_disagreeing_notifications_change_nothing() {
