@@ -130,7 +130,29 @@ pub async fn emit_all(
             .bind(now);
     }
     insert.execute(&mut **tx).await?;
-    let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let id_strs: Vec<&str> = ids.iter().map(EventId::as_str).collect();
+    queue_deliveries(tx, &id_strs, now).await?;
+    Ok(ids)
+}
+
+/// Queues one delivery per webhook endpoint subscribed to each of `event_ids` (stored events)
+/// and not already queued for it. One statement whatever the number of events and endpoints
+/// (it runs inside every state change's transaction); a delivery's id is derived from its
+/// unique (event, endpoint) pair.
+///
+/// # Errors
+/// On a database error.
+pub async fn queue_deliveries(
+    tx: &mut Tx,
+    event_ids: &[&str],
+    now: Millis,
+) -> Result<u64, sqlx::Error> {
+    if event_ids.is_empty() {
+        return Ok(0);
+    }
+    let placeholders: Vec<String> = (0..event_ids.len())
+        .map(|i| format!("${}", i + 2))
+        .collect();
     let sql = format!(
         "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at) \
          SELECT 'whd_' || e.id || '_' || w.id, e.id, w.id, 'pending', 0, $1, $1 \
@@ -141,39 +163,10 @@ pub async fn emit_all(
         placeholders.join(", ")
     );
     let mut queue = sqlx::query(&sql).bind(now);
-    for id in &ids {
-        queue = queue.bind(id.as_str());
+    for id in event_ids {
+        queue = queue.bind(*id);
     }
-    queue.execute(&mut **tx).await?;
-    Ok(ids)
-}
-
-/// Queues one delivery of `event_id` for every active endpoint subscribed to `kind` that has
-/// none yet, inside `tx`; returns how many were queued.
-///
-/// # Errors
-/// On a database error.
-pub async fn queue_deliveries(
-    tx: &mut Tx,
-    event_id: &str,
-    kind: &str,
-    now: Millis,
-) -> Result<u64, sqlx::Error> {
-    // One statement whatever the number of endpoints (this runs inside every state change's
-    // transaction); a delivery's id is derived from its unique (event, endpoint) pair.
-    let queued = sqlx::query(
-        "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at) \
-         SELECT 'whd_' || $1 || '_' || id, $1, id, 'pending', 0, $2, $2 FROM webhook_endpoints \
-         WHERE deleted_at IS NULL AND (enabled_events = '*' OR enabled_events LIKE $3) \
-         AND id NOT IN (SELECT endpoint_id FROM webhook_deliveries WHERE event_id = $1)",
-    )
-    .bind(event_id)
-    .bind(now)
-    .bind(format!("%,{kind},%"))
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok(queued)
+    Ok(queue.execute(&mut **tx).await?.rows_affected())
 }
 
 const EVENT_COLUMNS: &str = "seq, id, type, object_id, payload, created_at";

@@ -241,16 +241,7 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let kind: Option<String> = sqlx::query("SELECT type FROM events WHERE id = $1")
-            .bind(event_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.try_get("type"))
-            .transpose()?;
-        let added = match kind {
-            Some(kind) => super::events::queue_deliveries(&mut tx, event_id, &kind, now).await?,
-            None => 0,
-        };
+        let added = super::events::queue_deliveries(&mut tx, &[event_id], now).await?;
         tx.commit().await?;
         Ok(reset + added)
     }
