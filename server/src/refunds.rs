@@ -59,15 +59,7 @@ pub async fn send(state: &AppState, refund: &Refund) -> Result<(), sqlx::Error> 
     let Some(provider) = state.provider(payment.channel.method()) else {
         return Ok(());
     };
-    let notify_path = match payment.channel.method() {
-        crate::domain::PaymentMethod::WechatPay => "notify/wechat",
-        crate::domain::PaymentMethod::Alipay => "notify/alipay",
-    };
-    let notify_url = state
-        .public_url()
-        .join(notify_path)
-        .map(String::from)
-        .unwrap_or_default();
+    let notify_url = crate::payments::notify_url(state, payment.channel.method());
     let order = RefundOrder {
         out_trade_no: &payment.out_trade_no,
         transaction_id: payment.provider_transaction_id.as_deref(),

@@ -231,7 +231,9 @@ fn oauth_redirect(
     }
 }
 
-fn notify_url(state: &AppState, method: PaymentMethod) -> String {
+/// Where `method`'s provider sends notifications (about payments and refunds alike).
+#[must_use]
+pub fn notify_url(state: &AppState, method: PaymentMethod) -> String {
     let path = match method {
         PaymentMethod::WechatPay => "notify/wechat",
         PaymentMethod::Alipay => "notify/alipay",
