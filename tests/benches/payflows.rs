@@ -244,9 +244,10 @@ async fn oauth_openid(app: &TestApp) -> String {
     );
     app.state
         .store()
-        .session_openid(&SessionId::parse(&id).unwrap())
+        .get_session(&SessionId::parse(&id).unwrap())
         .await
         .unwrap()
+        .and_then(|s| s.openid)
         .expect("the callback stores the openid")
 }
 

@@ -168,18 +168,6 @@ impl Store {
             .map(drop)
     }
 
-    /// The openid stored on a session, if the shopper went through OAuth.
-    ///
-    /// # Errors
-    /// On a database error.
-    pub async fn session_openid(&self, session: &SessionId) -> Result<Option<String>, sqlx::Error> {
-        let row = sqlx::query("SELECT openid FROM checkout_sessions WHERE id = $1")
-            .bind(session.as_str())
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(row.and_then(|r| r.try_get::<Option<String>, _>("openid").ok().flatten()))
-    }
-
     /// Records a single-use token; `false` if it was used before.
     ///
     /// # Errors
