@@ -38,9 +38,8 @@ pub struct Store {
     /// SQLite admits one writer at a time; queueing write transactions here is cheaper than
     /// letting them collide in SQLite's busy handler, which sleeps. `None` on Postgres.
     write_gate: Option<std::sync::Arc<tokio::sync::Semaphore>>,
-    /// SQLite: new sessions are written in groups by one task (see [`group_commit`]).
-    session_writer: Option<group_commit::SessionWriter>,
-    /// SQLite: other hot write transactions (payment completions), grouped the same way.
+    /// SQLite: hot write transactions (new sessions, payment completions) are written in groups
+    /// by one task (see [`group_commit`]).
     group_writer: Option<group_commit::GroupWriter>,
 }
 
@@ -90,9 +89,6 @@ impl Store {
         migrator.run(&pool).await?;
         let write_gate =
             (kind == DbKind::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1)));
-        let session_writer = write_gate
-            .as_ref()
-            .map(|gate| group_commit::SessionWriter::spawn(pool.clone(), gate.clone()));
         let group_writer = write_gate
             .as_ref()
             .map(|gate| group_commit::GroupWriter::spawn(pool.clone(), gate.clone()));
@@ -101,7 +97,6 @@ impl Store {
             kind,
             keys: std::sync::Arc::default(),
             write_gate,
-            session_writer,
             group_writer,
         })
     }

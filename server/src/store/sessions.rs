@@ -13,8 +13,8 @@ use crate::domain::{CheckoutSession, Millis, NewSession, SessionStatus};
 const COLUMNS: &str = "id, status, amount, currency, description, merchant_reference, success_url, cancel_url, \
                        metadata, payment_methods, locale, created_at, expires_at, completed_at, expired_at, openid";
 
-/// The INSERT of a new session (shared with the group-commit writer).
-pub(super) fn insert_query(
+/// The INSERT of a new session.
+fn insert_query(
     session: &CheckoutSession,
 ) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
     sqlx::query(INSERT)
@@ -40,7 +40,8 @@ const INSERT: &str = "INSERT INTO checkout_sessions (id, status, amount, currenc
     (SELECT COUNT(*) FROM checkout_sessions WHERE created_at = $12))";
 
 impl Store {
-    /// Stores a new open session (on SQLite through the group-commit writer).
+    /// Stores a new open session (on SQLite through the group-commit writer, see
+    /// [`Store::write`]).
     ///
     /// # Errors
     /// On a database error.
@@ -71,18 +72,12 @@ impl Store {
             expired_at: None,
             openid: None,
         };
-        let writer = self.session_writer.as_ref();
-        match writer {
-            Some(writer) => match writer.insert(session.clone()).await {
-                Some(written) => written?,
-                None => {
-                    insert_query(&session).execute(self.pool()).await?;
-                }
-            },
-            None => {
-                insert_query(&session).execute(self.pool()).await?;
-            }
-        }
+        let row = session.clone();
+        self.write(move |tx| {
+            let row = row.clone();
+            Box::pin(async move { insert_query(&row).execute(&mut **tx).await.map(drop) })
+        })
+        .await?;
         Ok(session)
     }
 
