@@ -219,23 +219,8 @@ async fn oauth_openid(app: &TestApp) -> String {
         .await
         .unwrap();
     assert_eq!(action["type"], "oauth", "{action}");
-    let authorize = Url::parse(action["url"].as_str().unwrap()).unwrap();
-    let q: HashMap<_, _> = authorize.query_pairs().into_owned().collect();
-    let res = app
-        .client
-        .post(app.url("/sandbox/wechat/connect/oauth2/approve"))
-        .form(&[
-            ("appid", q["appid"].as_str()),
-            ("redirect_uri", q["redirect_uri"].as_str()),
-            ("scope", "snsapi_base"),
-            ("state", q["state"].as_str()),
-            ("user", "bob"),
-            ("decision", "allow"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let callback = res.headers()["location"].to_str().unwrap().to_owned();
+    let callback =
+        paybridge_tests::shopper::allow_oauth(app, action["url"].as_str().unwrap()).await;
     let res = app.client.get(&callback).send().await.unwrap();
     assert!(
         res.status().is_redirection(),

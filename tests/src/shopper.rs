@@ -68,3 +68,32 @@ pub async fn alipay_cashier(app: &TestApp, url: &str, action: &str) -> reqwest::
         .await
         .expect("server answers")
 }
+
+/// The shopper allows sign-in on the sandbox's OAuth consent page for `authorize` (the `url` of
+/// an `oauth` next action); returns where WeChat sends the browser back: our callback with a
+/// code and the state.
+///
+/// # Panics
+/// When the consent page does not redirect.
+pub async fn allow_oauth(app: &TestApp, authorize: &str) -> String {
+    let authorize = url::Url::parse(authorize).expect("an OAuth URL");
+    let q: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
+    let res = app
+        .client
+        .post(app.url("/sandbox/wechat/connect/oauth2/approve"))
+        .form(&[
+            ("appid", q["appid"].as_str()),
+            ("redirect_uri", q["redirect_uri"].as_str()),
+            ("scope", "snsapi_base"),
+            ("state", q["state"].as_str()),
+            ("user", "bob"),
+            ("decision", "allow"),
+        ])
+        .send()
+        .await
+        .expect("server answers");
+    res.headers()["location"]
+        .to_str()
+        .expect("a redirect")
+        .to_owned()
+}

@@ -167,21 +167,7 @@ async fn the_wechat_browser_signs_in_with_oauth_then_pays_with_jsapi() {
     assert_eq!(q["scope"], "snsapi_base");
 
     // The consent page: the shopper allows; WeChat returns to our callback with a code.
-    let res = app
-        .client
-        .post(app.url("/sandbox/wechat/connect/oauth2/approve"))
-        .form(&[
-            ("appid", q["appid"].as_str()),
-            ("redirect_uri", q["redirect_uri"].as_str()),
-            ("scope", "snsapi_base"),
-            ("state", q["state"].as_str()),
-            ("user", "bob"),
-            ("decision", "allow"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let callback = res.headers()["location"].to_str().unwrap().to_owned();
+    let callback = shopper::allow_oauth(&app, authorize.as_str()).await;
     let res = app.client.get(&callback).send().await.unwrap();
     assert_eq!(
         res.headers()["location"].to_str().unwrap(),
