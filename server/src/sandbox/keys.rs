@@ -154,8 +154,8 @@ pub(super) fn write_private(path: &Path, contents: &str) -> std::io::Result<()> 
 }
 
 fn generate(dir: &Path) -> Result<(), KeysError> {
-    let merchant = PrivateKey::generate(RsaBackend::Ring)?;
-    let platform = PrivateKey::generate(RsaBackend::Ring)?;
+    let merchant = PrivateKey::generate(RsaBackend::default())?;
+    let platform = PrivateKey::generate(RsaBackend::default())?;
     write_private(&dir.join(MERCHANT_KEY), merchant.to_pkcs8_pem()?.expose())?;
     write_private(&dir.join(MERCHANT_PUBLIC), &merchant.public_key().to_pem()?)?;
     write_private(&dir.join(PLATFORM_KEY), platform.to_pkcs8_pem()?.expose())?;
@@ -197,8 +197,8 @@ fn load(dir: &Path) -> Result<SandboxKeys, KeysError> {
             "the APIv3 key is not 32 characters".into(),
         ));
     }
-    let platform = PrivateKey::from_pem(RsaBackend::Ring, &read(PLATFORM_KEY)?)?;
-    let merchant_public = PublicKey::from_pem(RsaBackend::Ring, &read(MERCHANT_PUBLIC)?)?;
+    let platform = PrivateKey::from_pem(RsaBackend::default(), &read(PLATFORM_KEY)?)?;
+    let merchant_public = PublicKey::from_pem(RsaBackend::default(), &read(MERCHANT_PUBLIC)?)?;
     Ok(SandboxKeys {
         dir: dir.to_path_buf(),
         mchid: stored.mchid,

@@ -1,4 +1,4 @@
-//! Known-answer tests from Alipay's official SDKs, through both RSA backends, plus the
+//! Known-answer tests from Alipay's official SDKs, through every RSA backend, plus the
 //! rejections: a bad signature, another app's notification, a changed amount.
 //!
 //! Sources (each file in `testdata/` comes from one of these):
@@ -26,7 +26,6 @@ const JAVA_KEY: &str = include_str!("testdata/java_app_private_key.pem");
 const NOTIFY_KEY: &str = include_str!("testdata/node_notify_alipay_public_key.pem");
 const RESPONSE_KEY: &str = include_str!("testdata/node_alipay_public_key.pem");
 const NOTIFICATION: &str = include_str!("testdata/node_trade_status_sync.form");
-const BACKENDS: [RsaBackend; 2] = [RsaBackend::Ring, RsaBackend::RustCrypto];
 
 #[test]
 fn java_sdk_signatures_are_reproduced_byte_for_byte() {
@@ -50,7 +49,7 @@ fn java_sdk_signatures_are_reproduced_byte_for_byte() {
             include_str!("testdata/java_rsa2_chinese.sig"),
         ),
     ];
-    for backend in BACKENDS {
+    for backend in RsaBackend::ALL {
         let key = keys::private_key(backend, JAVA_KEY).unwrap();
         for (params, expected) in &cases {
             let content = sign::signing_content(params.iter().copied(), sign::REQUEST_EXCLUDED);
@@ -71,21 +70,21 @@ fn bare_base64_keys_from_alipays_key_tool_are_accepted() {
         .lines()
         .filter(|l| !l.starts_with("-----"))
         .collect();
-    let bare = keys::private_key(RsaBackend::Ring, &body).unwrap();
-    let pem = keys::private_key(RsaBackend::Ring, JAVA_KEY).unwrap();
+    let bare = keys::private_key(RsaBackend::default(), &body).unwrap();
+    let pem = keys::private_key(RsaBackend::default(), JAVA_KEY).unwrap();
     assert!(bare.public_key() == pem.public_key());
     let public_pem = pem.public_key().to_pem().unwrap();
     let public_bare: String = public_pem
         .lines()
         .filter(|l| !l.starts_with("-----"))
         .collect();
-    assert!(keys::public_key(RsaBackend::Ring, &public_bare).unwrap() == *pem.public_key());
-    assert!(keys::private_key(RsaBackend::Ring, "not a key").is_err());
+    assert!(keys::public_key(RsaBackend::default(), &public_bare).unwrap() == *pem.public_key());
+    assert!(keys::private_key(RsaBackend::default(), "not a key").is_err());
 }
 
 #[test]
 fn a_real_notification_verifies_and_decodes() {
-    for backend in BACKENDS {
+    for backend in RsaBackend::ALL {
         let key = keys::public_key(backend, NOTIFY_KEY).unwrap();
         let n =
             parse_notification(&key, "2019073166072302", NOTIFICATION.trim().as_bytes()).unwrap();
@@ -100,7 +99,7 @@ fn a_real_notification_verifies_and_decodes() {
 
 #[test]
 fn another_apps_or_a_changed_notification_is_refused() {
-    let key = keys::public_key(RsaBackend::Ring, NOTIFY_KEY).unwrap();
+    let key = keys::public_key(RsaBackend::default(), NOTIFY_KEY).unwrap();
     let body = NOTIFICATION.trim();
     let refused = |body: &str, app: &str| {
         matches!(
@@ -134,7 +133,7 @@ fn another_apps_or_a_changed_notification_is_refused() {
 
 #[test]
 fn notifications_built_for_the_sandbox_verify_and_carry_refunds() {
-    let key = keys::private_key(RsaBackend::Ring, JAVA_KEY).unwrap();
+    let key = keys::private_key(RsaBackend::default(), JAVA_KEY).unwrap();
     let body = build_notification(
         &key,
         &[
@@ -165,7 +164,7 @@ struct FileUpload {
 #[test]
 fn a_real_gateway_answer_verifies_over_its_raw_text() {
     let body = include_str!("testdata/node_file_upload_response.json").trim();
-    for backend in BACKENDS {
+    for backend in RsaBackend::ALL {
         let key = keys::public_key(backend, RESPONSE_KEY).unwrap();
         let answer: FileUpload = response::parse(&key, "alipay.open.file.upload", body).unwrap();
         assert_eq!(answer.file_id, "CAxAToWB1JsAAAAAAAAAAAAADgSLAQBr");
@@ -186,7 +185,7 @@ fn a_real_gateway_answer_verifies_over_its_raw_text() {
 #[test]
 fn a_signed_failure_is_reported_with_its_codes() {
     let body = include_str!("testdata/node_invalid_signature_response.json").trim();
-    let key = keys::public_key(RsaBackend::Ring, RESPONSE_KEY).unwrap();
+    let key = keys::public_key(RsaBackend::default(), RESPONSE_KEY).unwrap();
     match response::parse::<FileUpload>(&key, "alipay.security.risk.content.analyze", body) {
         Err(AlipayError::Api { code, sub_code, .. }) => {
             assert_eq!(code, "40002");
@@ -198,7 +197,7 @@ fn a_signed_failure_is_reported_with_its_codes() {
 
 #[test]
 fn an_unsigned_success_is_refused() {
-    let key = keys::public_key(RsaBackend::Ring, RESPONSE_KEY).unwrap();
+    let key = keys::public_key(RsaBackend::default(), RESPONSE_KEY).unwrap();
     let body =
         r#"{"alipay_open_file_upload_response":{"code":"10000","msg":"Success","file_id":"x"}}"#;
     assert!(matches!(
@@ -220,8 +219,8 @@ fn a_page_pay_url_carries_the_expected_signature() {
         AlipayConfig {
             app_id: "2021003126695331".into(),
             gateway: url::Url::parse("https://openapi.alipay.com/gateway.do").unwrap(),
-            app_key: keys::private_key(RsaBackend::Ring, JAVA_KEY).unwrap(),
-            alipay_key: keys::public_key(RsaBackend::Ring, RESPONSE_KEY).unwrap(),
+            app_key: keys::private_key(RsaBackend::default(), JAVA_KEY).unwrap(),
+            alipay_key: keys::public_key(RsaBackend::default(), RESPONSE_KEY).unwrap(),
             timeout: std::time::Duration::from_secs(1),
         },
         clock,

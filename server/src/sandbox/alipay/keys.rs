@@ -56,8 +56,8 @@ impl AlipayKeys {
         let dir = data_dir.join(DIR);
         std::fs::create_dir_all(&dir)?;
         if !dir.join(IDS).is_file() {
-            let app = PrivateKey::generate(RsaBackend::Ring)?;
-            let alipay = PrivateKey::generate(RsaBackend::Ring)?;
+            let app = PrivateKey::generate(RsaBackend::default())?;
+            let alipay = PrivateKey::generate(RsaBackend::default())?;
             write_private(&dir.join(APP_KEY), app.to_pkcs8_pem()?.expose())?;
             write_private(&dir.join(APP_PUBLIC), &app.public_key().to_pem()?)?;
             write_private(&dir.join(ALIPAY_KEY), alipay.to_pkcs8_pem()?.expose())?;
@@ -75,8 +75,8 @@ impl AlipayKeys {
         let ids: Ids = serde_json::from_str(&read(IDS)?)
             .map_err(|e| super::super::keys::KeysError::Corrupt(IDS.into(), e.to_string()))?;
         Ok(Self {
-            app_public: PublicKey::from_pem(RsaBackend::Ring, &read(APP_PUBLIC)?)?,
-            alipay: PrivateKey::from_pem(RsaBackend::Ring, &read(ALIPAY_KEY)?)?,
+            app_public: PublicKey::from_pem(RsaBackend::default(), &read(APP_PUBLIC)?)?,
+            alipay: PrivateKey::from_pem(RsaBackend::default(), &read(ALIPAY_KEY)?)?,
             dir,
             app_id: ids.app_id,
             seller_id: ids.seller_id,

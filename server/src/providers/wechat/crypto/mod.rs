@@ -1,13 +1,16 @@
-//! SHA256withRSA (RSASSA-PKCS1-v1_5) behind one small trait, with two always-compiled backends:
-//! `ring` (constant time, fast; the default) and the pure-Rust `rsa` crate (signs with blinding).
+//! SHA256withRSA (RSASSA-PKCS1-v1_5) behind one small trait, with three always-compiled backends:
+//! `aws-lc-rs` (constant time, fastest; the default), `ring` (constant time) and the pure-Rust
+//! `rsa` crate (signs with blinding).
 //! Key files are parsed with the `rsa` crate whichever backend signs.
 
+mod native;
 mod pem;
-mod ring_backend;
 mod rsa_backend;
 
 use std::fmt;
 use std::sync::Arc;
+
+use rsa::traits::PublicKeyParts;
 
 use crate::secret::Secret;
 
@@ -16,8 +19,10 @@ pub use pem::KeyError;
 /// Which RSA implementation signs and verifies; chosen by configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RsaBackend {
-    /// `ring`: constant-time and about four times faster at signing.
+    /// `aws-lc-rs`: constant-time; about twice ring's signing rate where AVX-512 IFMA is there.
     #[default]
+    AwsLc,
+    /// `ring`: constant-time, several times faster than `rsa` at signing.
     Ring,
     /// The pure-Rust `rsa` + `sha2` crates.
     RustCrypto,
@@ -25,12 +30,13 @@ pub enum RsaBackend {
 
 impl RsaBackend {
     /// Both backends, for tests and benches that must cover each.
-    pub const ALL: [Self; 2] = [Self::Ring, Self::RustCrypto];
+    pub const ALL: [Self; 3] = [Self::AwsLc, Self::Ring, Self::RustCrypto];
 
     /// The name used in config and logs.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
+            Self::AwsLc => "aws-lc",
             Self::Ring => "ring",
             Self::RustCrypto => "rsa",
         }
@@ -42,6 +48,7 @@ impl std::str::FromStr for RsaBackend {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
+            "aws-lc" | "aws-lc-rs" => Ok(Self::AwsLc),
             "ring" => Ok(Self::Ring),
             "rsa" | "rustcrypto" => Ok(Self::RustCrypto),
             other => Err(KeyError::UnknownBackend(other.to_owned())),
@@ -86,10 +93,10 @@ impl PrivateKey {
 
     fn from_rsa(backend: RsaBackend, key: &rsa::RsaPrivateKey) -> Result<Self, KeyError> {
         let pkcs1_der = pem::private_pkcs1_der(key)?;
+        let der = pkcs1_der.expose();
         let signer: Arc<dyn RsaSign> = match backend {
-            RsaBackend::Ring => Arc::new(ring_backend::RingSigner::from_pkcs1_der(
-                pkcs1_der.expose(),
-            )?),
+            RsaBackend::AwsLc => Arc::new(native::aws_lc::Signer::from_pkcs1_der(der, key.size())?),
+            RsaBackend::Ring => Arc::new(native::ring::Signer::from_pkcs1_der(der, key.size())?),
             RsaBackend::RustCrypto => Arc::new(rsa_backend::RsaCrateSigner::new(key.clone())),
         };
         let public =
@@ -157,10 +164,11 @@ impl PublicKey {
 
     /// From a PKCS#1 `RSAPublicKey` DER (what a certificate's subjectPublicKey holds).
     pub fn from_pkcs1_der(backend: RsaBackend, der: &[u8]) -> Result<Self, KeyError> {
-        // Parsed here for both backends so a malformed key fails at load, not at first verify.
+        // Parsed here for every backend so a malformed key fails at load, not at first verify.
         let key = pem::public_from_pkcs1_der(der)?;
         let verifier: Arc<dyn RsaVerify> = match backend {
-            RsaBackend::Ring => Arc::new(ring_backend::RingVerifier::from_pkcs1_der(der)),
+            RsaBackend::AwsLc => Arc::new(native::AwsLcVerifier::from_pkcs1_der(der)?),
+            RsaBackend::Ring => Arc::new(native::RingVerifier::from_pkcs1_der(der)),
             RsaBackend::RustCrypto => Arc::new(rsa_backend::RsaCrateVerifier::new(key)),
         };
         Ok(Self {

@@ -17,15 +17,15 @@ pub enum KeyError {
     PrivateKey(String),
     #[error("public key is neither SPKI nor PKCS#1: {0}")]
     PublicKey(String),
-    #[error("key rejected by the ring backend: {0}")]
-    Ring(String),
+    #[error("key rejected by the {0} backend: {1}")]
+    Rejected(&'static str, String),
     #[error("signing failed: {0}")]
     Sign(String),
     #[error("key generation failed: {0}")]
     Generate(String),
     #[error("certificate: {0}")]
     Certificate(String),
-    #[error("unknown RSA backend {0:?} (expected ring or rsa)")]
+    #[error("unknown RSA backend {0:?} (expected aws-lc, ring or rsa)")]
     UnknownBackend(String),
 }
 

@@ -413,7 +413,7 @@ async fn every_typed_call_is_signed_as_wechat_expects_and_every_answer_is_verifi
     );
     assert_eq!(
         h.fake.good_requests.load(Ordering::SeqCst),
-        2 * 11,
+        RsaBackend::ALL.len() * 11,
         "eleven calls per backend"
     );
 }

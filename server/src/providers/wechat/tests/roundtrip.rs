@@ -36,7 +36,7 @@ fn platform(backend: RsaBackend) -> SigningIdentity {
 }
 
 fn signed(body: &[u8], timestamp: i64) -> SignedHeaders {
-    platform(RsaBackend::Ring)
+    platform(RsaBackend::default())
         .sign_response(body, &timestamp.to_string(), "nonce-0123456789")
         .unwrap()
 }
@@ -91,7 +91,7 @@ fn a_request_signed_by_the_merchant_verifies_on_the_receiving_side_with_either_b
 
 #[test]
 fn a_request_for_another_merchant_is_refused() {
-    let m = merchant(RsaBackend::Ring);
+    let m = merchant(RsaBackend::default());
     let header = m
         .authorization(
             "1111111111",
@@ -165,7 +165,7 @@ fn a_response_with_a_changed_body_is_refused() {
 
 #[test]
 fn a_response_signed_by_another_key_is_refused() {
-    let headers = merchant(RsaBackend::Ring)
+    let headers = merchant(RsaBackend::default())
         .sign_response(b"{}", &NOW.to_string(), "n")
         .unwrap();
     assert_eq!(
@@ -221,7 +221,7 @@ fn a_signature_that_is_not_base64_is_refused() {
 
 #[test]
 fn a_request_with_a_stale_timestamp_is_refused() {
-    let m = merchant(RsaBackend::Ring);
+    let m = merchant(RsaBackend::default());
     let header = m
         .authorization(
             MCHID,
@@ -305,7 +305,7 @@ fn refund_notifications_of_each_outcome_decrypt_to_a_typed_refund() {
             associated_data: String::new(),
             plaintext: serde_json::to_vec(&resource).unwrap(),
         };
-        let p = platform(RsaBackend::Ring);
+        let p = platform(RsaBackend::default());
         let (headers, body) =
             build_notification(&p, &apiv3, &draft, &NOW.to_string(), "n").unwrap();
         let n = verify_and_decrypt(p.key().public_key(), &headers, &body, &apiv3, NOW).unwrap();
@@ -330,7 +330,7 @@ fn an_unknown_event_type_is_an_unknown_event_not_a_panic() {
         associated_data: "mch_payment".into(),
         plaintext: b"{\"state\":\"SUCCESS\"}".to_vec(),
     };
-    let p = platform(RsaBackend::Ring);
+    let p = platform(RsaBackend::default());
     let (headers, body) = build_notification(&p, &apiv3, &draft, &NOW.to_string(), "n").unwrap();
     let n = verify_and_decrypt(p.key().public_key(), &headers, &body, &apiv3, NOW).unwrap();
     assert_eq!(
@@ -344,7 +344,7 @@ fn an_unknown_event_type_is_an_unknown_event_not_a_panic() {
 
 #[test]
 fn jsapi_pay_params_use_wechats_names_and_verify_with_the_merchant_key() {
-    let m = merchant(RsaBackend::Ring);
+    let m = merchant(RsaBackend::default());
     let params = JsapiPayParams::sign(
         &m,
         "wxd678efh567hg6787",
@@ -472,7 +472,7 @@ fn keys_never_appear_in_debug_output() {
         );
         assert!(shown.contains("redacted"), "{shown}");
     }
-    let reloaded = PrivateKey::from_pem(RsaBackend::Ring, pem.expose()).unwrap();
+    let reloaded = PrivateKey::from_pem(RsaBackend::default(), pem.expose()).unwrap();
     assert_eq!(reloaded.public_key(), key.public_key());
     assert!(read("keys/wechatpay-go.test_public_key.pem").contains("PUBLIC KEY"));
 }
