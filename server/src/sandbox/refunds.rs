@@ -240,7 +240,7 @@ pub async fn create(
         return Err(ApiError::param("订单金额与原订单金额不一致"));
     }
     let row = sqlx::query(
-        "SELECT COUNT(*) AS n, COALESCE(SUM(amount), 0) AS refunded FROM sandbox_refunds \
+        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS refunded FROM sandbox_refunds \
          WHERE mchid = $1 AND out_trade_no = $2 AND status IN ('PROCESSING', 'SUCCESS')",
     )
     .bind(&order.mchid)

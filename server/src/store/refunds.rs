@@ -58,7 +58,7 @@ impl Store {
             return Err(RefundError::NotPaid);
         };
         let paid: i64 = row.try_get("amount")?;
-        let refunded: i64 = sqlx::query("SELECT COALESCE(SUM(amount), 0) AS total FROM refunds WHERE payment_id = $1 AND status <> 'failed'")
+        let refunded: i64 = sqlx::query("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total FROM refunds WHERE payment_id = $1 AND status <> 'failed'")
             .bind(payment.as_str())
             .fetch_one(&mut *tx)
             .await?

@@ -255,9 +255,12 @@ async fn a_forged_notification_is_refused_and_changes_nothing() {
     assert_eq!(s["status"], "open");
 }
 
-#[tokio::test]
-async fn refunds_go_to_wechat_never_exceed_the_payment_and_complete() {
-    let app = spawn_app().await;
+async fn refunds_go_to_wechat_never_exceed_the_payment_and_complete(db: Db) {
+    let app = spawn(Options {
+        database_url: fresh_database(db).await,
+        ..Options::default()
+    })
+    .await;
     let receiver = Receiver::registered(&app).await;
     let session = app.create_session(1000).await;
     let id = session["id"].as_str().unwrap();
@@ -428,4 +431,7 @@ async fn when_one_attempt_is_paid_the_sessions_other_attempts_are_closed(db: Db)
     assert_eq!(paid["status"], "succeeded");
 }
 
-on_both_databases!(when_one_attempt_is_paid_the_sessions_other_attempts_are_closed);
+on_both_databases!(
+    when_one_attempt_is_paid_the_sessions_other_attempts_are_closed,
+    refunds_go_to_wechat_never_exceed_the_payment_and_complete
+);
