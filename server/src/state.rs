@@ -19,6 +19,9 @@ struct Inner {
     public_url: url::Url,
     config: Config,
     store: Store,
+    /// Payment successes, written in groups on SQLite.
+    successes:
+        crate::store::Batched<crate::payments::success::Success, crate::payments::success::Written>,
     metrics: Metrics,
     page: Page,
     /// The simulator, installed at start in sandbox mode only.
@@ -43,6 +46,7 @@ impl AppState {
             outbox: tokio::sync::Notify::new(),
             limiter: crate::api::rate_limit::ShopperLimiter::new(config.shopper_rate_limit),
             changes: tokio::sync::broadcast::channel(1024).0,
+            successes: store.batched(crate::payments::success::writer(public_url.clone())),
             public_url,
             config,
             store,
@@ -109,6 +113,17 @@ impl AppState {
     /// Completes at the next [`AppState::outbox_changed`].
     pub async fn outbox_wait(&self) {
         self.0.outbox.notified().await;
+    }
+
+    /// Writes a payment success (see [`crate::payments::success`]).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn write_success(
+        &self,
+        success: crate::payments::success::Success,
+    ) -> Result<crate::payments::success::Written, sqlx::Error> {
+        self.0.successes.submit(success).await
     }
 
     /// The database.

@@ -20,10 +20,28 @@ pub fn transaction_success(
     total: i64,
     timestamp: i64,
 ) -> (Vec<(String, String)>, Vec<u8>) {
+    let transaction_id = format!("4200{out_trade_no}");
+    transaction_success_of(app, out_trade_no, &transaction_id, appid, total, timestamp)
+}
+
+/// [`transaction_success`] naming WeChat's `transaction_id` (the one the sandbox gave the
+/// payment, when the test goes on to refund it).
+///
+/// # Panics
+/// When the server is not in sandbox mode (the keys come from its simulator).
+#[must_use]
+pub fn transaction_success_of(
+    app: &TestApp,
+    out_trade_no: &str,
+    transaction_id: &str,
+    appid: &str,
+    total: i64,
+    timestamp: i64,
+) -> (Vec<(String, String)>, Vec<u8>) {
     let keys = app.state.sandbox().expect("sandbox mode").keys();
     let resource = json!({
         "appid": appid, "mchid": keys.mchid, "out_trade_no": out_trade_no,
-        "transaction_id": format!("4200{out_trade_no}"), "trade_type": "NATIVE",
+        "transaction_id": transaction_id, "trade_type": "NATIVE",
         "trade_state": "SUCCESS", "trade_state_desc": "支付成功", "bank_type": "OTHERS",
         "success_time": "2026-11-26T10:00:00+08:00", "payer": {"openid": "o_test"},
         "amount": {"total": total, "payer_total": total, "currency": "CNY", "payer_currency": "CNY"},

@@ -48,6 +48,34 @@ pub async fn scan(app: &TestApp, code_url: &str, action: &str) -> String {
     res.text().await.unwrap_or_default()
 }
 
+/// Pays in the sandbox's WeChat H5 cashier, as the shopper's phone browser would: `url` is the
+/// `redirect` next action's URL.
+pub async fn pay_h5(app: &TestApp, url: &str) {
+    let prepay_id = url::Url::parse(url)
+        .expect("an H5 URL")
+        .query_pairs()
+        .find(|(k, _)| k == "prepay_id")
+        .expect("the H5 URL carries a prepay_id")
+        .1
+        .into_owned();
+    let res = app
+        .client
+        .post(app.url("/sandbox/wechat/h5/pay"))
+        .form(&[
+            ("prepay_id", prepay_id.as_str()),
+            ("redirect_url", ""),
+            ("action", "pay"),
+        ])
+        .send()
+        .await
+        .expect("server answers");
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "{}",
+        res.status()
+    );
+}
+
 /// Opens an Alipay cashier (`url` from a redirect action, or a scanned Alipay QR code) and pays
 /// (`"pay"`) or cancels there; returns the cashier's answer (a redirect back to the shop after
 /// a payment by cashier, otherwise a result page).

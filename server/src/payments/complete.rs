@@ -7,7 +7,7 @@ use crate::domain::{Payment, PaymentStatus, SessionStatus, now_millis};
 use crate::providers::{PaymentProvider, ProviderError, Trade, TradeState};
 use crate::state::AppState;
 use crate::store::events::{self, EventType};
-use crate::store::{payments, sessions};
+use crate::store::payments;
 
 /// What applying a transaction did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,46 +129,11 @@ async fn succeed(
     payment: &Payment,
     transaction_id: Option<&str>,
 ) -> Result<Applied, sqlx::Error> {
-    let now = now_millis();
-    let (id, transaction_id, st) = (
-        payment.id.clone(),
-        transaction_id.map(str::to_owned),
-        state.clone(),
-    );
-    // One guarded transition, written together with other completions queued meanwhile.
+    // One guarded transition, written together with other successes queued meanwhile.
     let written = state
-        .store()
-        .write(move |tx| {
-            let (id, transaction_id, st) = (id.clone(), transaction_id.clone(), st.clone());
-            Box::pin(async move {
-                let Some(paid) = payments::finish(
-                    tx,
-                    &id,
-                    PaymentStatus::Succeeded,
-                    transaction_id.as_deref(),
-                    None,
-                    now,
-                )
-                .await?
-                else {
-                    return Ok(None);
-                };
-                let completed = sessions::complete(tx, &paid.session_id, now).await?;
-                let mut emitted = vec![(
-                    EventType::PaymentSucceeded,
-                    paid.id.as_str(),
-                    crate::api::merchant::objects::payment_value(&paid),
-                )];
-                if let Some((session, _)) = &completed {
-                    emitted.push((
-                        EventType::SessionCompleted,
-                        session.id.as_str(),
-                        crate::checkout::object(&st, session).to_value(),
-                    ));
-                }
-                events::emit_all(tx, &emitted).await?;
-                Ok(Some((paid, completed)))
-            })
+        .write_success(super::success::Success {
+            payment: payment.id.clone(),
+            transaction_id: transaction_id.map(str::to_owned),
         })
         .await?;
     let Some((paid, completed)) = written else {

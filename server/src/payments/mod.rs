@@ -5,6 +5,7 @@
 
 pub mod complete;
 pub mod oauth_state;
+pub mod success;
 
 use std::net::IpAddr;
 

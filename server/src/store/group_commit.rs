@@ -1,83 +1,104 @@
-//! Group commit for SQLite's one writer: concurrent units of work (a new session, a payment
+//! Group commit for SQLite's one writer: concurrent requests (a new session, a payment
 //! completion) queue for one task, which writes whatever has queued in one transaction and then
 //! answers each caller. Under load this turns many small write transactions, each contending
-//! for SQLite's lock, into a few larger ones; alone, a unit waits for nothing but its own
-//! transaction. Postgres does not use it.
+//! for SQLite's lock, into a few larger ones; alone, a request waits for nothing but its own
+//! transaction. A kind of request may also write its whole group in a few multi-row statements
+//! (payment completions do): every statement is a round trip to SQLite's worker thread, and
+//! the writer is the one place where they add up. Postgres does not use it.
 
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
 use sqlx::AnyPool;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-/// The most units written in one transaction.
+use super::Tx;
+
+/// The most requests written in one transaction.
 const MAX_BATCH: usize = 256;
 
-/// A unit of work for [`GroupWriter`]: statements run inside a transaction it is given. It may
-/// run twice (once in a shared transaction that is rolled back because of another unit, then
-/// alone), so it must not have effects outside the transaction.
-pub type Work = std::sync::Arc<
-    dyn for<'t> Fn(
-            &'t mut super::Tx,
-        ) -> futures_util::future::BoxFuture<
-            't,
-            Result<Box<dyn std::any::Any + Send>, sqlx::Error>,
-        > + Send
-        + Sync,
+/// Writes a group of requests inside the transaction it is given and returns one output per
+/// request, in order. It may be called twice for a request (once in a group whose transaction
+/// is rolled back because of another request, then alone), so it must not have effects
+/// outside the transaction.
+pub type WriteGroup<I, O> = Arc<
+    dyn for<'t> Fn(&'t mut Tx, &'t [I]) -> BoxFuture<'t, Result<Vec<O>, sqlx::Error>> + Send + Sync,
 >;
 
-type Answer = oneshot::Sender<Result<Box<dyn std::any::Any + Send>, sqlx::Error>>;
+type Answer<O> = oneshot::Sender<Result<O, sqlx::Error>>;
 
-/// Group commit for SQLite's one writer, for any unit of work: units queued while a transaction
-/// is being written are written together in the next one.
-#[derive(Clone)]
-pub struct GroupWriter {
-    jobs: mpsc::Sender<(Work, Answer)>,
-}
-
-impl std::fmt::Debug for GroupWriter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GroupWriter").finish_non_exhaustive()
-    }
-}
-
-impl GroupWriter {
-    /// Starts the writer task on the current runtime; it ends when every writer is dropped.
-    pub fn spawn(pool: AnyPool, gate: std::sync::Arc<Semaphore>) -> Self {
-        let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run_work(pool, gate, queue));
-        Self { jobs }
-    }
-
-    /// Runs `work` in a transaction shared with whatever else is queued; `None` when the
-    /// writer is gone.
-    pub async fn write(
-        &self,
-        work: Work,
-    ) -> Option<Result<Box<dyn std::any::Any + Send>, sqlx::Error>> {
-        let (done, answer) = oneshot::channel();
-        self.jobs.send((work, done)).await.ok()?;
-        answer.await.ok()
-    }
-}
-
-async fn run_work(
+/// Requests of one kind written through `write`: in groups by one task on SQLite, each in a
+/// transaction of its own on Postgres.
+pub struct Batched<I, O> {
     pool: AnyPool,
-    gate: std::sync::Arc<Semaphore>,
-    mut queue: mpsc::Receiver<(Work, Answer)>,
+    write: WriteGroup<I, O>,
+    /// SQLite only.
+    jobs: Option<mpsc::Sender<(I, Answer<O>)>>,
+}
+
+impl<I, O> std::fmt::Debug for Batched<I, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batched")
+            .field("grouped", &self.jobs.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<I: Send + Sync + 'static, O: Send + 'static> Batched<I, O> {
+    /// With `gate` (SQLite's writer slot) starts the writer task on the current runtime; it
+    /// ends when this is dropped. Without, every request is written on its own.
+    pub fn new(pool: AnyPool, gate: Option<Arc<Semaphore>>, write: WriteGroup<I, O>) -> Self {
+        let jobs = gate.map(|gate| {
+            let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
+            tokio::spawn(run(pool.clone(), gate, write.clone(), queue));
+            jobs
+        });
+        Self { pool, write, jobs }
+    }
+
+    /// Writes `item`, in a transaction shared with whatever else is queued where there is a
+    /// writer task.
+    ///
+    /// # Errors
+    /// On a database error, or when the writer task is gone in the middle of the request.
+    pub async fn submit(&self, item: I) -> Result<O, sqlx::Error> {
+        let item = match &self.jobs {
+            Some(jobs) => {
+                let (done, answer) = oneshot::channel();
+                match jobs.send((item, done)).await {
+                    Ok(()) => return answer.await.map_err(|_| sqlx::Error::WorkerCrashed)?,
+                    // The writer is gone (shutting down): write it here.
+                    Err(mpsc::error::SendError((item, _))) => item,
+                }
+            }
+            None => item,
+        };
+        write_alone(&self.pool, &self.write, &item).await
+    }
+}
+
+async fn run<I, O>(
+    pool: AnyPool,
+    gate: Arc<Semaphore>,
+    write: WriteGroup<I, O>,
+    mut queue: mpsc::Receiver<(I, Answer<O>)>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let slot = gate.acquire().await;
-        match write_all(&pool, &batch).await {
+        let (items, answers): (Vec<I>, Vec<Answer<O>>) = batch.drain(..).unzip();
+        match write_group(&pool, &write, &items).await {
             Ok(outputs) => {
-                for ((_, done), output) in batch.drain(..).zip(outputs) {
+                for (done, output) in answers.into_iter().zip(outputs) {
                     let _ = done.send(Ok(output));
                 }
             }
-            // One failing unit must not fail its neighbours: each runs alone, with its own
-            // transaction and its own error.
+            // One failing request must not fail its neighbours: each is written alone, with
+            // its own transaction and its own error.
             Err(e) => {
-                tracing::warn!(error = %e, units = batch.len(), "batched write failed; writing one by one");
-                for (work, done) in batch.drain(..) {
-                    let _ = done.send(write_one(&pool, &work).await);
+                tracing::warn!(error = %e, units = items.len(), "batched write failed; writing one by one");
+                for (item, done) in items.iter().zip(answers) {
+                    let _ = done.send(write_alone(&pool, &write, item).await);
                 }
             }
         }
@@ -85,26 +106,32 @@ async fn run_work(
     }
 }
 
-async fn write_all(
+async fn write_group<I, O>(
     pool: &AnyPool,
-    batch: &[(Work, Answer)],
-) -> Result<Vec<Box<dyn std::any::Any + Send>>, sqlx::Error> {
+    write: &WriteGroup<I, O>,
+    items: &[I],
+) -> Result<Vec<O>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let mut outputs = Vec::with_capacity(batch.len());
-    for (work, _) in batch {
-        outputs.push(work(&mut tx).await?);
+    let outputs = write(&mut tx, items).await?;
+    if outputs.len() != items.len() {
+        return Err(sqlx::Error::Protocol(format!(
+            "a group write returned {} outputs for {} requests",
+            outputs.len(),
+            items.len()
+        )));
     }
     tx.commit().await?;
     Ok(outputs)
 }
 
-/// Runs `work` in a transaction of its own.
-pub async fn write_one(
+/// Writes `item` in a transaction of its own.
+async fn write_alone<I, O>(
     pool: &AnyPool,
-    work: &Work,
-) -> Result<Box<dyn std::any::Any + Send>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let output = work(&mut tx).await?;
-    tx.commit().await?;
-    Ok(output)
+    write: &WriteGroup<I, O>,
+    item: &I,
+) -> Result<O, sqlx::Error> {
+    write_group(pool, write, std::slice::from_ref(item))
+        .await?
+        .pop()
+        .ok_or_else(|| sqlx::Error::Protocol("a group write returned nothing".into()))
 }

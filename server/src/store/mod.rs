@@ -38,10 +38,23 @@ pub struct Store {
     /// SQLite admits one writer at a time; queueing write transactions here is cheaper than
     /// letting them collide in SQLite's busy handler, which sleeps. `None` on Postgres.
     write_gate: Option<std::sync::Arc<tokio::sync::Semaphore>>,
-    /// SQLite: hot write transactions (new sessions, payment completions) are written in groups
-    /// by one task (see [`group_commit`]).
-    group_writer: Option<group_commit::GroupWriter>,
+    /// Units of work of [`Store::write`]: on SQLite written in groups by one task (see
+    /// [`group_commit`]).
+    writer: std::sync::Arc<group_commit::Batched<Work, Box<dyn std::any::Any + Send>>>,
 }
+
+/// A unit of work for [`Store::write`], type-erased to share one writer.
+type Work = std::sync::Arc<
+    dyn for<'t> Fn(
+            &'t mut Tx,
+        ) -> futures_util::future::BoxFuture<
+            't,
+            Result<Box<dyn std::any::Any + Send>, sqlx::Error>,
+        > + Send
+        + Sync,
+>;
+
+pub use group_commit::{Batched, WriteGroup};
 
 /// A transaction on the store.
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -89,15 +102,24 @@ impl Store {
         migrator.run(&pool).await?;
         let write_gate =
             (kind == DbKind::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1)));
-        let group_writer = write_gate
-            .as_ref()
-            .map(|gate| group_commit::GroupWriter::spawn(pool.clone(), gate.clone()));
+        // Units of work run one after the other inside the group's transaction.
+        let run_units: WriteGroup<Work, Box<dyn std::any::Any + Send>> =
+            std::sync::Arc::new(|tx, units| {
+                Box::pin(async move {
+                    let mut outputs = Vec::with_capacity(units.len());
+                    for unit in units {
+                        outputs.push(unit(tx).await?);
+                    }
+                    Ok(outputs)
+                })
+            });
+        let writer = group_commit::Batched::new(pool.clone(), write_gate.clone(), run_units);
         Ok(Self {
             pool,
             kind,
             keys: std::sync::Arc::default(),
             write_gate,
-            group_writer,
+            writer: std::sync::Arc::new(writer),
         })
     }
 
@@ -123,24 +145,30 @@ impl Store {
         + Sync
         + 'static,
     ) -> Result<T, sqlx::Error> {
-        let work: group_commit::Work = std::sync::Arc::new(move |tx| {
+        let work: Work = std::sync::Arc::new(move |tx| {
             let fut = work(tx);
             Box::pin(async move {
                 fut.await
                     .map(|t| Box::new(t) as Box<dyn std::any::Any + Send>)
             })
         });
-        let output = match &self.group_writer {
-            Some(writer) => match writer.write(work.clone()).await {
-                Some(result) => result?,
-                None => group_commit::write_one(&self.pool, &work).await?,
-            },
-            None => group_commit::write_one(&self.pool, &work).await?,
-        };
-        output
+        self.writer
+            .submit(work)
+            .await?
             .downcast::<T>()
             .map(|t| *t)
             .map_err(|_| sqlx::Error::Protocol("group commit returned another type".into()))
+    }
+
+    /// A writer for requests of one kind that `write` writes a group of at a time (in a few
+    /// multi-row statements, say): grouped by a task of its own on SQLite, taking turns with
+    /// every other writer; one transaction per request on Postgres.
+    #[must_use]
+    pub fn batched<I: Send + Sync + 'static, O: Send + 'static>(
+        &self,
+        write: WriteGroup<I, O>,
+    ) -> Batched<I, O> {
+        Batched::new(self.pool.clone(), self.write_gate.clone(), write)
     }
 
     /// Which database this is.

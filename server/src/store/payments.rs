@@ -210,6 +210,46 @@ pub async fn finish(
     row.as_ref().map(payment).transpose()
 }
 
+/// Moves every unfinished attempt of `attempts` (id, the provider's transaction id) to
+/// `succeeded` in `tx`, in one statement; returns those it moved, in no particular order.
+/// Finished ones are left as they are, as [`finish`] leaves them.
+///
+/// # Errors
+/// On a database error.
+pub async fn succeed_all(
+    tx: &mut Tx,
+    attempts: &[(&PaymentId, Option<&str>)],
+    now: Millis,
+) -> Result<Vec<Payment>, sqlx::Error> {
+    if attempts.is_empty() {
+        return Ok(Vec::new());
+    }
+    // $1 is the time; then each attempt's id and transaction id.
+    let cases: String = (0..attempts.len())
+        .map(|i| format!(" WHEN ${} THEN ${}", 2 * i + 2, 2 * i + 3))
+        .collect();
+    let ids: Vec<String> = (0..attempts.len())
+        .map(|i| format!("${}", 2 * i + 2))
+        .collect();
+    let sql = format!(
+        "UPDATE payments SET status = 'succeeded', \
+         provider_transaction_id = COALESCE(CASE id{cases} END, provider_transaction_id), \
+         failure_reason = NULL, updated_at = $1, checked_at = $1 \
+         WHERE id IN ({}) AND status IN ('created', 'pending') RETURNING {COLUMNS}",
+        ids.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(now);
+    for (id, transaction_id) in attempts {
+        query = query.bind(id.as_str()).bind(*transaction_id);
+    }
+    query
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(payment)
+        .collect()
+}
+
 fn payment(r: &sqlx::any::AnyRow) -> Result<Payment, sqlx::Error> {
     let decode = |e: String| sqlx::Error::Decode(e.into());
     let id: String = r.try_get("id")?;

@@ -186,30 +186,39 @@ pub async fn expire(
     row.as_ref().map(session).transpose()
 }
 
-/// Moves an open session to `complete` in `tx`, with the number of its attempts still created
-/// or pending; `None` when it was not open.
+/// Moves every open session of `ids` to `complete` in `tx`, in one statement; returns those it
+/// moved, in no particular order, each with the number of its attempts still created or
+/// pending (the count rides on the same statement so a completion with no other attempt to
+/// close needs no further query).
 ///
 /// # Errors
 /// On a database error.
-pub async fn complete(
+pub async fn complete_all(
     tx: &mut Tx,
-    id: &SessionId,
+    ids: &[&SessionId],
     now: Millis,
-) -> Result<Option<(CheckoutSession, i64)>, sqlx::Error> {
-    // The count rides on the same statement so a completion with no other attempt to close
-    // needs no further query.
-    let row = sqlx::query(&format!(
-        "UPDATE checkout_sessions SET status = 'complete', completed_at = $1 WHERE id = $2 AND status = 'open' \
-         RETURNING {COLUMNS}, (SELECT COUNT(*) FROM payments p WHERE p.session_id = $2 \
-         AND p.status IN ('created', 'pending')) AS open_attempts"
-    ))
-    .bind(now)
-    .bind(id.as_str())
-    .fetch_optional(&mut **tx)
-    .await?;
-    row.as_ref()
+) -> Result<Vec<(CheckoutSession, i64)>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "UPDATE checkout_sessions SET status = 'complete', completed_at = $1 \
+         WHERE id IN ({}) AND status = 'open' \
+         RETURNING {COLUMNS}, (SELECT COUNT(*) FROM payments p WHERE p.session_id = checkout_sessions.id \
+         AND p.status IN ('created', 'pending')) AS open_attempts",
+        list.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(now);
+    for id in ids {
+        query = query.bind(id.as_str());
+    }
+    query
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
         .map(|r| Ok((session(r)?, r.try_get("open_attempts")?)))
-        .transpose()
+        .collect()
 }
 
 fn session(r: &sqlx::any::AnyRow) -> Result<CheckoutSession, sqlx::Error> {

@@ -13,6 +13,7 @@ mod browser_focus;
 mod config;
 mod demo;
 mod flows;
+mod grouped;
 mod health;
 mod merchant;
 mod notifications;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use paybridge_tests::notify::{transaction_success, unix_now};
-use paybridge_tests::shopper::pay_qr;
+use paybridge_tests::shopper::{pay_h5, pay_qr, scan};
 use paybridge_tests::{
     Db, Options, TestApp, fresh_database, on_both_databases, spawn, spawn_app, wait,
 };
@@ -158,38 +158,10 @@ async fn a_second_payment_for_one_session_is_refunded_automatically() {
         .unwrap();
     let h5: Value = res.json().await.unwrap();
     assert_eq!(h5["type"], "redirect");
-    let prepay_id = url::Url::parse(h5["url"].as_str().unwrap())
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "prepay_id")
-        .unwrap()
-        .1
-        .into_owned();
     // The shopper pays both: the QR with one phone, the H5 cashier in a browser.
-    let scan = app
-        .client
-        .post(app.url("/sandbox/wechat/scan/pay"))
-        .form(&[
-            ("code_url", qr["code_url"].as_str().unwrap()),
-            ("user", "carol"),
-            ("action", "pay"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(scan.status().is_success());
-    let h5pay = app
-        .client
-        .post(app.url("/sandbox/wechat/h5/pay"))
-        .form(&[
-            ("prepay_id", prepay_id.as_str()),
-            ("redirect_url", ""),
-            ("action", "pay"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(h5pay.status().is_success() || h5pay.status().is_redirection());
+    let scanned = scan(&app, qr["code_url"].as_str().unwrap(), "pay").await;
+    assert!(!scanned.is_empty());
+    pay_h5(&app, h5["url"].as_str().unwrap()).await;
     // paybridge finds both by querying: one completes the session, the other is refunded.
     let refunded = wait::until(
         "one of the two payments to be refunded",

@@ -1,0 +1,209 @@
+//! Payment successes written in groups (one transaction, four statements for the whole group)
+//! must end as if they had been written one by one: each attempt succeeds once, each session
+//! completes once, through its first paid attempt, and a second paid attempt of a completed
+//! session is refunded. On both databases.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use paybridge_server::domain::PaymentMethod;
+use paybridge_server::domain::ids::PaymentId;
+use paybridge_server::payments::success::{self, Success};
+use paybridge_tests::notify::{transaction_success_of, unix_now};
+use paybridge_tests::shopper::{pay, pay_h5, pay_qr, scan};
+use paybridge_tests::{Db, Options, TestApp, fresh_database, on_both_databases, spawn, wait};
+use serde_json::{Value, json};
+
+/// 4003: the sandbox never notifies about these itself, so every success here is ours.
+const AMOUNT: i64 = 4003;
+
+async fn app_on(db: Db) -> Arc<TestApp> {
+    Arc::new(
+        spawn(Options {
+            database_url: fresh_database(db).await,
+            ..Options::default()
+        })
+        .await,
+    )
+}
+
+/// A new session with a QR attempt and an H5 attempt: (session id, QR action, H5 action).
+async fn session_with_two_attempts(app: &TestApp) -> (String, Value, Value) {
+    let session = app.create_session(AMOUNT).await;
+    let id = session["id"].as_str().unwrap().to_owned();
+    let qr = pay_qr(app, &id).await;
+    let h5 = pay(
+        app,
+        &id,
+        &json!({"method": "wechat_pay", "environment": "mobile"}),
+    )
+    .await;
+    (id, qr, h5)
+}
+
+fn payment_of(action: &Value) -> String {
+    action["payment"].as_str().unwrap().to_owned()
+}
+
+async fn events_about(app: &TestApp, kind: &str, object: &str) -> usize {
+    let (_, list) = app
+        .api_get(&format!("/v1/events?type={kind}&limit=100"))
+        .await;
+    list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["data"]["object"]["id"] == object)
+        .count()
+}
+
+fn success(payment: &str) -> Success {
+    Success {
+        payment: PaymentId::parse(payment).unwrap(),
+        transaction_id: Some(format!("4200{payment}")),
+    }
+}
+
+async fn one_group_ends_as_if_written_one_by_one(db: Db) {
+    let app = app_on(db).await;
+    let (first_session, qr, h5) = session_with_two_attempts(&app).await;
+    let (a, b) = (payment_of(&qr), payment_of(&h5));
+    let second = app.create_session(AMOUNT).await;
+    let second_session = second["id"].as_str().unwrap().to_owned();
+    let c = pay_qr(&app, &second_session).await["payment"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A group: both attempts of the first session, a duplicate, and the second session's.
+    let group = [success(&a), success(&b), success(&a), success(&c)];
+    let write = success::writer(app.state.public_url());
+    let mut tx = app.state.store().begin().await.unwrap();
+    let written = write(&mut tx, &group).await.unwrap();
+    tx.commit().await.unwrap();
+
+    assert_eq!(written.len(), group.len());
+    let (paid_a, completed_a) = written[0].clone().expect("a succeeds");
+    assert_eq!(paid_a.id.as_str(), a);
+    assert_eq!(
+        paid_a.provider_transaction_id.as_deref(),
+        Some(format!("4200{a}").as_str())
+    );
+    let (session, open) = completed_a.expect("a completes the first session");
+    assert_eq!(session.id.as_str(), first_session);
+    assert_eq!(
+        open, 0,
+        "b was paid in the same group, so nothing is left open"
+    );
+    let (paid_b, completed_b) = written[1].clone().expect("b succeeds too");
+    assert_eq!(paid_b.id.as_str(), b);
+    assert!(
+        completed_b.is_none(),
+        "the session was completed by a already"
+    );
+    assert!(written[2].is_none(), "a duplicate changes nothing");
+    let (_, completed_c) = written[3].clone().expect("c succeeds");
+    assert_eq!(completed_c.unwrap().0.id.as_str(), second_session);
+
+    // Written again, the whole group is a duplicate.
+    let mut tx = app.state.store().begin().await.unwrap();
+    let again = write(&mut tx, &group).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(again.iter().all(Option::is_none), "{again:?}");
+
+    for p in [&a, &b, &c] {
+        assert_eq!(events_about(&app, "payment.succeeded", p).await, 1, "{p}");
+    }
+    for s in [&first_session, &second_session] {
+        assert_eq!(
+            events_about(&app, "checkout.session.completed", s).await,
+            1,
+            "{s}"
+        );
+    }
+}
+
+async fn concurrent_notifications_for_two_attempts_of_one_session_complete_it_once(db: Db) {
+    let app = app_on(db).await;
+    let (id, qr, h5) = session_with_two_attempts(&app).await;
+    let (a, b) = (payment_of(&qr), payment_of(&h5));
+    // The shopper pays both at WeChat (the sandbox): the QR with one phone, the H5 cashier in
+    // a browser.
+    scan(&app, qr["code_url"].as_str().unwrap(), "pay").await;
+    pay_h5(&app, h5["url"].as_str().unwrap()).await;
+    let appid = app.state.sandbox().unwrap().keys().appid.clone();
+    let mut notifications = Vec::new();
+    for p in [&a, &b] {
+        let (_, attempt) = app.api_get(&format!("/v1/payments/{p}")).await;
+        let out_trade_no = attempt["out_trade_no"].as_str().unwrap();
+        // What WeChat (the sandbox) recorded, so the refund names its transaction.
+        let trade = app
+            .state
+            .provider(PaymentMethod::WechatPay)
+            .unwrap()
+            .query(out_trade_no)
+            .await
+            .unwrap();
+        notifications.push(transaction_success_of(
+            &app,
+            out_trade_no,
+            trade.transaction_id.as_deref().unwrap(),
+            &appid,
+            AMOUNT,
+            unix_now(),
+        ));
+    }
+    // Ten copies of each, all in flight at once: on SQLite they meet in the same groups (the
+    // reconciler, querying the sandbox, may come first; the outcome must be the same).
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        for (headers, body) in notifications.clone() {
+            let app = app.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut req = app
+                    .client
+                    .post(app.url("/notify/wechat"))
+                    .header("content-type", "application/json")
+                    .body(body);
+                for (k, v) in &headers {
+                    req = req.header(k.as_str(), v.as_str());
+                }
+                req.send().await.unwrap().status().as_u16()
+            }));
+        }
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 204);
+    }
+    let (_, s) = app.api_get(&format!("/v1/checkout_sessions/{id}")).await;
+    assert_eq!(s["status"], "complete");
+    assert_eq!(
+        events_about(&app, "checkout.session.completed", &id).await,
+        1
+    );
+    for p in [&a, &b] {
+        assert_eq!(events_about(&app, "payment.succeeded", p).await, 1, "{p}");
+    }
+    // Exactly one of the two is refunded, as a duplicate payment.
+    let refunds = wait::until(
+        "the second payment to be refunded",
+        Duration::from_secs(30),
+        || async {
+            let (_, list) = app.api_get("/v1/events?type=refund.succeeded").await;
+            let data = list["data"].as_array()?.clone();
+            (!data.is_empty()).then_some(data)
+        },
+    )
+    .await;
+    assert_eq!(refunds.len(), 1, "{refunds:?}");
+    let refund = &refunds[0]["data"]["object"];
+    assert_eq!(refund["reason"], "duplicate_payment", "{refund}");
+    assert!(
+        refund["payment"] == a.as_str() || refund["payment"] == b.as_str(),
+        "{refund}"
+    );
+}
+
+on_both_databases!(
+    one_group_ends_as_if_written_one_by_one,
+    concurrent_notifications_for_two_attempts_of_one_session_complete_it_once
+);
