@@ -75,7 +75,8 @@ impl Server {
         let page = Page::load(&config.dist_dir);
         let metrics = Metrics::new().map_err(|e| StartError::Setup(e.to_string()))?;
         tracing::info!(mode = config.mode.as_str(), database = store.kind().as_str(), %addr, page_built = page.is_built(), "paybridge starting");
-        let state = AppState::new(config, public_url, store, metrics, page);
+        let state = AppState::new(config, public_url, store, metrics, page)
+            .map_err(|e| StartError::Setup(format!("database writer: {e}")))?;
         if state.config().mode == crate::config::Mode::Sandbox {
             let sandbox =
                 crate::sandbox::Sandbox::start(state.config(), state.store(), &state.public_url())

@@ -34,19 +34,22 @@ struct Inner {
 
 impl AppState {
     /// Bundles the parts built at start.
-    #[must_use]
+    ///
+    /// # Errors
+    /// When the payment-success writer's thread cannot be started.
     pub fn new(
         config: Config,
         public_url: url::Url,
         store: Store,
         metrics: Metrics,
         page: Page,
-    ) -> Self {
-        Self(Arc::new(Inner {
+    ) -> std::io::Result<Self> {
+        let successes = store.batched(crate::payments::success::writer(public_url.clone()))?;
+        Ok(Self(Arc::new(Inner {
             outbox: tokio::sync::Notify::new(),
             limiter: crate::api::rate_limit::ShopperLimiter::new(config.shopper_rate_limit),
             changes: tokio::sync::broadcast::channel(1024).0,
-            successes: store.batched(crate::payments::success::writer(public_url.clone())),
+            successes,
             public_url,
             config,
             store,
@@ -55,7 +58,7 @@ impl AppState {
             sandbox: std::sync::OnceLock::new(),
             wechat: std::sync::OnceLock::new(),
             alipay: std::sync::OnceLock::new(),
-        }))
+        })))
     }
 
     /// The validated configuration.

@@ -113,7 +113,7 @@ impl Store {
                     Ok(outputs)
                 })
             });
-        let writer = group_commit::Batched::new(pool.clone(), write_gate.clone(), run_units);
+        let writer = group_commit::Batched::new(pool.clone(), write_gate.clone(), run_units)?;
         Ok(Self {
             pool,
             kind,
@@ -163,11 +163,13 @@ impl Store {
     /// A writer for requests of one kind that `write` writes a group of at a time (in a few
     /// multi-row statements, say): grouped by a task of its own on SQLite, taking turns with
     /// every other writer; one transaction per request on Postgres.
-    #[must_use]
+    ///
+    /// # Errors
+    /// When the writer's thread cannot be started.
     pub fn batched<I: Send + Sync + 'static, O: Send + 'static>(
         &self,
         write: WriteGroup<I, O>,
-    ) -> Batched<I, O> {
+    ) -> std::io::Result<Batched<I, O>> {
         Batched::new(self.pool.clone(), self.write_gate.clone(), write)
     }
 
