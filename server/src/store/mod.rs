@@ -81,6 +81,10 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(5))
+            // A ping before each use guards against connections a network or server dropped;
+            // an SQLite file has neither, and the ping is one more round trip to the
+            // connection's worker thread for every statement.
+            .test_before_acquire(kind == DbKind::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if kind == DbKind::Sqlite {
