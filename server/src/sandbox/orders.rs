@@ -376,13 +376,15 @@ pub async fn create(
     let request_hash = util::canonical_hash(kind.as_str(), body);
     let prepay_id = format!("wx{}{}", util::compact_time(now), util::hex_chars(20));
     let code_token = util::alnum(12);
-    sqlx::query(
+    // A new order comes back from the INSERT itself; a repeated out_trade_no (nothing
+    // inserted) is read as stored.
+    let inserted = sqlx::query(&format!(
         "INSERT INTO sandbox_orders (out_trade_no, mchid, appid, trade_type, description, attach, \
          notify_url, amount, currency, payer_openid, payer_client_ip, request_hash, prepay_id, \
          code_token, trade_state, trade_state_desc, time_expire, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'NOTPAY', $15, $16, $17, $17) \
-         ON CONFLICT (mchid, out_trade_no) DO NOTHING",
-    )
+         ON CONFLICT (mchid, out_trade_no) DO NOTHING RETURNING {COLUMNS}"
+    ))
     .bind(&input.out_trade_no)
     .bind(&verified.mchid)
     .bind(&input.appid)
@@ -400,11 +402,14 @@ pub async fn create(
     .bind("订单未支付")
     .bind(time_expire)
     .bind(now)
-    .execute(sandbox.store().pool())
+    .fetch_optional(sandbox.store().pool())
     .await?;
-    let order = find(sandbox, &verified.mchid, &input.out_trade_no)
-        .await?
-        .ok_or_else(|| ApiError::system(&"order vanished after insert"))?;
+    let order = match inserted {
+        Some(row) => Order::from_row(&row)?,
+        None => find(sandbox, &verified.mchid, &input.out_trade_no)
+            .await?
+            .ok_or_else(|| ApiError::system(&"order vanished after insert"))?,
+    };
     match order.trade_state.as_str() {
         "SUCCESS" | "REFUND" => {
             return Err(ApiError::new(
