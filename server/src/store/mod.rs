@@ -33,6 +33,8 @@ pub enum DbKind {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// The group writers' connection on SQLite (see `connect`); `pool` on Postgres.
+    group_pool: AnyPool,
     kind: DbKind,
     keys: std::sync::Arc<api_keys::KeyCache>,
     /// SQLite admits one writer at a time; queueing write transactions here is cheaper than
@@ -78,27 +80,7 @@ impl Store {
             };
             (DbKind::Sqlite, url, 8)
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(max)
-            .acquire_timeout(Duration::from_secs(5))
-            // A ping before each use guards against connections a network or server dropped;
-            // an SQLite file has neither, and the ping is one more round trip to the
-            // connection's worker thread for every statement.
-            .test_before_acquire(kind == DbKind::Postgres)
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if kind == DbKind::Sqlite {
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-                        )
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await?;
+        let pool = pool_options(kind, max).connect(&url).await?;
         let migrator = match kind {
             DbKind::Sqlite => &SQLITE_MIGRATIONS,
             DbKind::Postgres => &POSTGRES_MIGRATIONS,
@@ -106,6 +88,13 @@ impl Store {
         migrator.run(&pool).await?;
         let write_gate =
             (kind == DbKind::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1)));
+        // SQLite empties a connection's page cache whenever another connection has written,
+        // so the group writers get a connection of their own: only they write through it,
+        // and its cache stays warm from one group to the next.
+        let group_pool = match kind {
+            DbKind::Sqlite => pool_options(kind, 1).connect(&url).await?,
+            DbKind::Postgres => pool.clone(),
+        };
         // Units of work run one after the other inside the group's transaction.
         let run_units: WriteGroup<Work, Box<dyn std::any::Any + Send>> =
             std::sync::Arc::new(|tx, units| {
@@ -117,9 +106,10 @@ impl Store {
                     Ok(outputs)
                 })
             });
-        let writer = group_commit::Batched::new(pool.clone(), write_gate.clone(), run_units)?;
+        let writer = group_commit::Batched::new(group_pool.clone(), write_gate.clone(), run_units)?;
         Ok(Self {
             pool,
+            group_pool,
             kind,
             keys: std::sync::Arc::default(),
             write_gate,
@@ -174,7 +164,7 @@ impl Store {
         &self,
         write: WriteGroup<I, O>,
     ) -> std::io::Result<Batched<I, O>> {
-        Batched::new(self.pool.clone(), self.write_gate.clone(), write)
+        Batched::new(self.group_pool.clone(), self.write_gate.clone(), write)
     }
 
     /// Which database this is.
@@ -208,7 +198,31 @@ impl Store {
     /// Closes every connection (on shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
+        self.group_pool.close().await;
     }
+}
+
+/// Pool settings for `kind`, at most `max` connections.
+fn pool_options(kind: DbKind, max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(5))
+        // A ping before each use guards against connections a network or server dropped; an
+        // SQLite file has neither, and the ping is one more round trip to the connection's
+        // worker thread for every statement.
+        .test_before_acquire(kind == DbKind::Postgres)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if kind == DbKind::Sqlite {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
 }
 
 impl DbKind {
