@@ -154,6 +154,29 @@ impl Store {
             .map_err(|_| sqlx::Error::Protocol("group commit returned another type".into()))
     }
 
+    /// Runs a write of one statement: on SQLite through the group-commit writer like
+    /// [`Store::write`] (many small commits cost more than their statements there), on
+    /// Postgres on a pooled connection as it is (a transaction around one statement would
+    /// only add two round trips).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn write_statement<T: Send + 'static>(
+        &self,
+        statement: impl for<'c> Fn(
+            &'c mut sqlx::AnyConnection,
+        )
+            -> futures_util::future::BoxFuture<'c, Result<T, sqlx::Error>>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Result<T, sqlx::Error> {
+        match self.kind {
+            DbKind::Sqlite => self.write(move |tx| statement(tx)).await,
+            DbKind::Postgres => statement(&mut *self.pool.acquire().await?).await,
+        }
+    }
+
     /// A writer for requests of one kind that `write` writes a group of at a time (in a few
     /// multi-row statements, say): grouped by a task of its own on SQLite, taking turns with
     /// every other writer; one transaction per request on Postgres.

@@ -11,30 +11,38 @@ const COLUMNS: &str = "id, session_id, method, channel, status, amount, currency
                        failure_reason, appid, openid, next_action, expires_at, checked_at, created_at, updated_at";
 
 impl Store {
-    /// Stores a new attempt in `created`: durable before the provider hears of it.
+    /// Stores a new attempt in `created`: durable before the provider hears of it (committed
+    /// when this returns, on SQLite in a group with other writes).
     ///
     /// # Errors
     /// On a database error.
     pub async fn insert_payment(&self, p: &Payment) -> Result<(), sqlx::Error> {
-        sqlx::query(&format!(
-            "INSERT INTO payments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $9, $10, NULL, $11, $12, $13, $13)"
-        ))
-        .bind(p.id.as_str())
-        .bind(p.session_id.as_str())
-        .bind(&p.method)
-        .bind(p.channel.as_str())
-        .bind(p.status.as_str())
-        .bind(p.amount)
-        .bind(&p.currency)
-        .bind(&p.out_trade_no)
-        .bind(&p.appid)
-        .bind(&p.openid)
-        .bind(p.expires_at)
-        .bind(p.checked_at)
-        .bind(p.created_at)
-        .execute(self.pool())
+        let p = std::sync::Arc::new(p.clone());
+        self.write_statement(move |conn| {
+            let p = p.clone();
+            Box::pin(async move {
+                sqlx::query(&format!(
+                    "INSERT INTO payments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $9, $10, NULL, $11, $12, $13, $13)"
+                ))
+                .bind(p.id.as_str())
+                .bind(p.session_id.as_str())
+                .bind(&p.method)
+                .bind(p.channel.as_str())
+                .bind(p.status.as_str())
+                .bind(p.amount)
+                .bind(&p.currency)
+                .bind(&p.out_trade_no)
+                .bind(&p.appid)
+                .bind(&p.openid)
+                .bind(p.expires_at)
+                .bind(p.checked_at)
+                .bind(p.created_at)
+                .execute(conn)
+                .await
+                .map(drop)
+            })
+        })
         .await
-        .map(drop)
     }
 
     /// Records the provider's answer: `created → pending` with the action to replay.
@@ -47,13 +55,20 @@ impl Store {
         next_action: &str,
         now: Millis,
     ) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("UPDATE payments SET status = 'pending', next_action = $1, updated_at = $2, checked_at = $2 WHERE id = $3 AND status = 'created'")
-            .bind(next_action)
-            .bind(now)
-            .bind(id.as_str())
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected() == 1)
+        let (id, next_action) = (id.clone(), next_action.to_owned());
+        self.write_statement(move |conn| {
+            let (id, next_action) = (id.clone(), next_action.clone());
+            Box::pin(async move {
+                let done = sqlx::query("UPDATE payments SET status = 'pending', next_action = $1, updated_at = $2, checked_at = $2 WHERE id = $3 AND status = 'created'")
+                    .bind(next_action)
+                    .bind(now)
+                    .bind(id.as_str())
+                    .execute(conn)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            })
+        })
+        .await
     }
 
     /// One attempt by id.
