@@ -69,6 +69,19 @@ impl TestApp {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
+    /// How many of the last hundred events of type `kind` are about the object `object`.
+    pub async fn events_about(&self, kind: &str, object: &str) -> usize {
+        let (_, list) = self
+            .api_get(&format!("/v1/events?type={kind}&limit=100"))
+            .await;
+        list["data"].as_array().map_or(0, |events| {
+            events
+                .iter()
+                .filter(|e| e["data"]["object"]["id"] == object)
+                .count()
+        })
+    }
+
     /// Authenticated `POST` of JSON, with an optional Idempotency-Key → (status, JSON).
     pub async fn api_post(
         &self,

@@ -45,18 +45,6 @@ fn payment_of(action: &Value) -> String {
     action["payment"].as_str().unwrap().to_owned()
 }
 
-async fn events_about(app: &TestApp, kind: &str, object: &str) -> usize {
-    let (_, list) = app
-        .api_get(&format!("/v1/events?type={kind}&limit=100"))
-        .await;
-    list["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["data"]["object"]["id"] == object)
-        .count()
-}
-
 fn success(payment: &str) -> Success {
     Success {
         payment: PaymentId::parse(payment).unwrap(),
@@ -111,11 +99,11 @@ async fn one_group_ends_as_if_written_one_by_one(db: Db) {
     assert!(again.iter().all(Option::is_none), "{again:?}");
 
     for p in [&a, &b, &c] {
-        assert_eq!(events_about(&app, "payment.succeeded", p).await, 1, "{p}");
+        assert_eq!(app.events_about("payment.succeeded", p).await, 1, "{p}");
     }
     for s in [&first_session, &second_session] {
         assert_eq!(
-            events_about(&app, "checkout.session.completed", s).await,
+            app.events_about("checkout.session.completed", s).await,
             1,
             "{s}"
         );
@@ -176,12 +164,9 @@ async fn concurrent_notifications_for_two_attempts_of_one_session_complete_it_on
     }
     let (_, s) = app.api_get(&format!("/v1/checkout_sessions/{id}")).await;
     assert_eq!(s["status"], "complete");
-    assert_eq!(
-        events_about(&app, "checkout.session.completed", &id).await,
-        1
-    );
+    assert_eq!(app.events_about("checkout.session.completed", &id).await, 1);
     for p in [&a, &b] {
-        assert_eq!(events_about(&app, "payment.succeeded", p).await, 1, "{p}");
+        assert_eq!(app.events_about("payment.succeeded", p).await, 1, "{p}");
     }
     // Exactly one of the two is refunded, as a duplicate payment.
     let refunds = wait::until(

@@ -32,18 +32,6 @@ async fn post_notification(app: &TestApp, headers: &[(String, String)], body: Ve
     req.send().await.unwrap().status().as_u16()
 }
 
-async fn events_about(app: &TestApp, kind: &str, object: &str) -> usize {
-    let (_, list) = app
-        .api_get(&format!("/v1/events?type={kind}&limit=100"))
-        .await;
-    list["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["data"]["object"]["id"] == object)
-        .count()
-}
-
 async fn fifty_concurrent_duplicate_notifications_make_one_transition_and_one_event(db: Db) {
     let app = Arc::new(
         spawn(Options {
@@ -73,11 +61,8 @@ async fn fifty_concurrent_duplicate_notifications_make_one_transition_and_one_ev
     }
     let (_, s) = app.api_get(&format!("/v1/checkout_sessions/{id}")).await;
     assert_eq!(s["status"], "complete");
-    assert_eq!(events_about(&app, "payment.succeeded", &payment).await, 1);
-    assert_eq!(
-        events_about(&app, "checkout.session.completed", &id).await,
-        1
-    );
+    assert_eq!(app.events_about("payment.succeeded", &payment).await, 1);
+    assert_eq!(app.events_about("checkout.session.completed", &id).await, 1);
 }
 
 on_both_databases!(fifty_concurrent_duplicate_notifications_make_one_transition_and_one_event);
@@ -179,10 +164,7 @@ async fn a_second_payment_for_one_session_is_refunded_automatically() {
     assert_eq!(refunded["data"]["object"]["amount"], 4003);
     let (_, s) = app.api_get(&format!("/v1/checkout_sessions/{id}")).await;
     assert_eq!(s["status"], "complete");
-    assert_eq!(
-        events_about(&app, "checkout.session.completed", id).await,
-        1
-    );
+    assert_eq!(app.events_about("checkout.session.completed", id).await, 1);
 }
 
 #[tokio::test]
