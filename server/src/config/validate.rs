@@ -65,6 +65,15 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
                     "PAYBRIDGE_DATABASE_URL",
                     "must start with sqlite:, postgres:// or postgresql://",
                 );
+            } else if raw.starts_with("sqlite:")
+                && (raw.contains(":memory:") || raw.contains("mode=memory"))
+            {
+                // Every pooled connection would open a database of its own, and a payment
+                // would be lost at the first restart.
+                p.push(
+                    "PAYBRIDGE_DATABASE_URL",
+                    "an in-memory SQLite database is not supported: name a file",
+                );
             }
             raw.to_owned()
         }
@@ -608,6 +617,26 @@ mod tests {
             assert!(err.contains(want), "{want} not in {err}");
         }
         assert!(!err.contains("short-secret-value"), "secret echoed: {err}");
+    }
+
+    #[test]
+    fn in_memory_sqlite_is_refused() {
+        for url in ["sqlite::memory:", "sqlite://file.db?mode=memory"] {
+            let s = Settings {
+                database_url: Some(url.into()),
+                ..sandbox()
+            };
+            let err = validate(&s)
+                .err()
+                .map(|p| p.to_string())
+                .unwrap_or_default();
+            assert!(err.contains("PAYBRIDGE_DATABASE_URL"), "{url}: {err}");
+        }
+        let file = Settings {
+            database_url: Some("sqlite://data/paybridge.db".into()),
+            ..sandbox()
+        };
+        assert!(validate(&file).is_ok());
     }
 
     #[test]
