@@ -16,7 +16,8 @@ use crate::secret::Secret;
 
 pub use pem::KeyError;
 
-/// Which RSA implementation signs and verifies; chosen by configuration.
+/// Which RSA implementation signs and verifies. The server uses the default everywhere; tests
+/// and benches go through each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RsaBackend {
     /// `aws-lc-rs`: constant-time; about twice ring's signing rate where AVX-512 IFMA is there.
@@ -32,7 +33,7 @@ impl RsaBackend {
     /// Both backends, for tests and benches that must cover each.
     pub const ALL: [Self; 3] = [Self::AwsLc, Self::Ring, Self::RustCrypto];
 
-    /// The name used in config and logs.
+    /// The name used in logs and benchmark output.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
