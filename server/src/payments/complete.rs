@@ -174,7 +174,7 @@ async fn end(
 ) -> Result<Applied, sqlx::Error> {
     let slot = state.store().write_slot().await;
     let mut tx = state.store().begin().await?;
-    let ended = payments::finish(&mut tx, id, to, None, Some(reason), now_millis()).await?;
+    let ended = payments::finish(&mut tx, id, to, reason, now_millis()).await?;
     if let Some(p) = &ended
         && to == PaymentStatus::Failed
     {

@@ -364,8 +364,7 @@ pub async fn start(
                     &mut tx,
                     &payment.id,
                     PaymentStatus::Failed,
-                    None,
-                    Some(&e.to_string()),
+                    &e.to_string(),
                     now_millis(),
                 )
                 .await?;

@@ -197,8 +197,9 @@ impl Store {
     }
 }
 
-/// Moves an unfinished attempt to `to` in `tx` (with the provider's transaction id or a
-/// failure reason); `None` when it was already finished — a duplicate changes nothing.
+/// Ends an unfinished attempt unpaid — `to` is failed or canceled — in `tx`, with why;
+/// `None` when it was already finished — a duplicate changes nothing. Successes go through
+/// [`succeed_all`].
 ///
 /// # Errors
 /// On a database error.
@@ -206,18 +207,15 @@ pub async fn finish(
     tx: &mut Tx,
     id: &PaymentId,
     to: PaymentStatus,
-    transaction_id: Option<&str>,
-    failure_reason: Option<&str>,
+    reason: &str,
     now: Millis,
 ) -> Result<Option<Payment>, sqlx::Error> {
     let row = sqlx::query(&format!(
-        "UPDATE payments SET status = $1, provider_transaction_id = COALESCE($2, provider_transaction_id), \
-         failure_reason = $3, updated_at = $4, checked_at = $4 \
-         WHERE id = $5 AND status IN ('created', 'pending') RETURNING {COLUMNS}"
+        "UPDATE payments SET status = $1, failure_reason = $2, updated_at = $3, checked_at = $3 \
+         WHERE id = $4 AND status IN ('created', 'pending') RETURNING {COLUMNS}"
     ))
     .bind(to.as_str())
-    .bind(transaction_id)
-    .bind(failure_reason)
+    .bind(reason)
     .bind(now)
     .bind(id.as_str())
     .fetch_optional(&mut **tx)
