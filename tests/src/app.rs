@@ -117,6 +117,18 @@ impl TestApp {
         assert_eq!(status, 200, "{body}");
     }
 
+    /// The page's view model of session `id` (`GET /api/checkout/{id}`).
+    ///
+    /// # Panics
+    /// When the answer is not JSON.
+    pub async fn page_view(&self, id: &str) -> Value {
+        self.get(&format!("/api/checkout/{id}"))
+            .await
+            .json()
+            .await
+            .expect("view JSON")
+    }
+
     /// What the page's status API says about session `id`.
     ///
     /// # Panics

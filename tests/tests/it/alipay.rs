@@ -74,12 +74,7 @@ async fn a_desktop_pays_in_alipays_cashier_returns_signed_and_is_refunded() {
     let app = spawn_app().await;
     let receiver = Receiver::registered(&app).await;
     let id = session(&app, 1999, &["wechat_pay", "alipay"]).await;
-    let view: Value = app
-        .get(&format!("/api/checkout/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let view = app.page_view(&id).await;
     assert_eq!(view["payment_methods"], json!(["wechat_pay", "alipay"]));
 
     let action = pay_alipay(&app, &id, "desktop", None).await;

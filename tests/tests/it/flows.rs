@@ -68,12 +68,7 @@ async fn desktop_pays_by_qr_and_the_merchant_gets_verified_webhooks() {
     receiver.event("checkout.session.completed", id).await;
 
     // The page learns it over the status API, with where to go next.
-    let status: Value = app
-        .get(&format!("/api/checkout/{id}/status"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let status = app.page_status(id).await;
     assert_eq!(status["status"], "complete");
     assert_eq!(status["success_url"], "https://shop.example.com/thanks");
     // Paying a paid session says so instead of charging again.

@@ -59,12 +59,7 @@ async fn create_get_and_list_pages_through_every_session(db: Db) {
     assert_eq!(seen, expected);
 
     // The page's view model shows the session.
-    let view: Value = app
-        .get(&format!("/api/checkout/{}", ids[0]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let view = app.page_view(&ids[0]).await;
     assert_eq!(view["amount"], 1);
     assert_eq!(view["status"], "open");
     assert!(
@@ -345,12 +340,7 @@ async fn expiring_a_session_emits_one_event_and_is_idempotent(db: Db) {
         .filter(|e| e["data"]["object"]["id"] == id)
         .collect();
     assert_eq!(about.len(), 1, "{events}");
-    let view: Value = app
-        .get(&format!("/api/checkout/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let view = app.page_view(id).await;
     assert_eq!(view["status"], "expired");
     let (status, _) = app
         .api_get("/v1/checkout_sessions/cs_00000000000000000000000000000000")

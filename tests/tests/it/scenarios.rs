@@ -3,16 +3,7 @@
 use std::time::Duration;
 
 use paybridge_tests::shopper::{pay_qr, scan};
-use paybridge_tests::{TestApp, spawn_app, wait};
-use serde_json::Value;
-
-async fn status(app: &TestApp, session: &str) -> Value {
-    app.get(&format!("/api/checkout/{session}/status"))
-        .await
-        .json()
-        .await
-        .unwrap()
-}
+use paybridge_tests::{spawn_app, wait};
 
 #[tokio::test]
 async fn a_declined_payment_leaves_the_session_open_for_another_try() {
@@ -23,7 +14,7 @@ async fn a_declined_payment_leaves_the_session_open_for_another_try() {
     scan(&app, qr["code_url"].as_str().unwrap(), "pay").await;
     // Nothing was paid: polling (which queries WeChat when stale) keeps it open and pending.
     for _ in 0..3 {
-        let st = status(&app, id).await;
+        let st = app.page_status(id).await;
         assert_eq!(st["status"], "open", "{st}");
         assert_eq!(st["payment_status"], "pending", "{st}");
     }
@@ -49,7 +40,7 @@ async fn a_payment_error_fails_the_attempt_and_tells_the_merchant() {
     let (_, events) = app.api_get("/v1/events?type=payment.failed").await;
     assert_eq!(events["data"][0]["data"]["object"]["id"], payment);
     assert_eq!(
-        status(&app, id).await["status"],
+        app.page_status(id).await["status"],
         "open",
         "the shopper may try again"
     );
@@ -78,7 +69,7 @@ async fn triplicated_out_of_order_notifications_complete_once() {
     let qr = pay_qr(&app, id).await;
     scan(&app, qr["code_url"].as_str().unwrap(), "pay").await;
     wait::until("completion", Duration::from_secs(30), || async {
-        (status(&app, id).await["status"] == "complete").then_some(())
+        (app.page_status(id).await["status"] == "complete").then_some(())
     })
     .await;
     let (_, events) = app
