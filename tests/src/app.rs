@@ -217,6 +217,15 @@ pub async fn spawn_app() -> TestApp {
     spawn(Options::default()).await
 }
 
+/// Starts a sandbox server with default settings on a fresh database of kind `db`.
+pub async fn spawn_on(db: crate::db::Db) -> TestApp {
+    spawn(Options {
+        database_url: crate::db::fresh_database(db).await,
+        ..Options::default()
+    })
+    .await
+}
+
 /// Starts a sandbox server with extra command-line flags (e.g. `["--frame-ancestors", "https://shop.example"]`).
 pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     spawn(Options {

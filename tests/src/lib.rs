@@ -14,7 +14,7 @@ pub mod receiver;
 pub mod shopper;
 pub mod wait;
 
-pub use app::{Options, TestApp, session_request, spawn, spawn_app, spawn_app_with};
+pub use app::{Options, TestApp, session_request, spawn, spawn_app, spawn_app_with, spawn_on};
 pub use db::{Db, fresh_database};
 
 use std::path::PathBuf;

@@ -4,9 +4,7 @@
 use std::time::Duration;
 
 use paybridge_tests::receiver::Receiver;
-use paybridge_tests::{
-    Db, Options, TestApp, fresh_database, on_both_databases, shopper, spawn, spawn_app, wait,
-};
+use paybridge_tests::{Db, TestApp, on_both_databases, shopper, spawn_app, spawn_on, wait};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -251,11 +249,7 @@ async fn a_forged_notification_is_refused_and_changes_nothing() {
 }
 
 async fn refunds_go_to_wechat_never_exceed_the_payment_and_complete(db: Db) {
-    let app = spawn(Options {
-        database_url: fresh_database(db).await,
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_on(db).await;
     let receiver = Receiver::registered(&app).await;
     let session = app.create_session(1000).await;
     let id = session["id"].as_str().unwrap();
@@ -385,11 +379,7 @@ async fn a_mini_program_logs_in_and_pays_with_request_payment() {
 }
 
 async fn when_one_attempt_is_paid_the_sessions_other_attempts_are_closed(db: Db) {
-    let app = spawn(Options {
-        database_url: fresh_database(db).await,
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_on(db).await;
     let session = app.create_session(2100).await;
     let id = session["id"].as_str().unwrap();
     let qr = shopper::pay(

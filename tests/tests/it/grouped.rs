@@ -11,21 +11,11 @@ use paybridge_server::domain::ids::PaymentId;
 use paybridge_server::payments::success::{self, Success};
 use paybridge_tests::notify::{transaction_success_of, unix_now};
 use paybridge_tests::shopper::{pay, pay_h5, pay_qr, scan};
-use paybridge_tests::{Db, Options, TestApp, fresh_database, on_both_databases, spawn, wait};
+use paybridge_tests::{Db, TestApp, on_both_databases, spawn_on, wait};
 use serde_json::{Value, json};
 
 /// 4003: the sandbox never notifies about these itself, so every success here is ours.
 const AMOUNT: i64 = 4003;
-
-async fn app_on(db: Db) -> Arc<TestApp> {
-    Arc::new(
-        spawn(Options {
-            database_url: fresh_database(db).await,
-            ..Options::default()
-        })
-        .await,
-    )
-}
 
 /// A new session with a QR attempt and an H5 attempt: (session id, QR action, H5 action).
 async fn session_with_two_attempts(app: &TestApp) -> (String, Value, Value) {
@@ -53,7 +43,7 @@ fn success(payment: &str) -> Success {
 }
 
 async fn one_group_ends_as_if_written_one_by_one(db: Db) {
-    let app = app_on(db).await;
+    let app = Arc::new(spawn_on(db).await);
     let (first_session, qr, h5) = session_with_two_attempts(&app).await;
     let (a, b) = (payment_of(&qr), payment_of(&h5));
     let second = app.create_session(AMOUNT).await;
@@ -111,7 +101,7 @@ async fn one_group_ends_as_if_written_one_by_one(db: Db) {
 }
 
 async fn concurrent_notifications_for_two_attempts_of_one_session_complete_it_once(db: Db) {
-    let app = app_on(db).await;
+    let app = Arc::new(spawn_on(db).await);
     let (id, qr, h5) = session_with_two_attempts(&app).await;
     let (a, b) = (payment_of(&qr), payment_of(&h5));
     // The shopper pays both at WeChat (the sandbox): the QR with one phone, the H5 cashier in

@@ -1,20 +1,10 @@
 //! The merchant API on SQLite and on Postgres: sessions, validation, auth, idempotency.
 
-use paybridge_tests::{
-    Db, Options, TestApp, fresh_database, on_both_databases, session_request, spawn,
-};
+use paybridge_tests::{Db, on_both_databases, session_request, spawn_on};
 use serde_json::{Value, json};
 
-async fn app_on(db: Db) -> TestApp {
-    spawn(Options {
-        database_url: fresh_database(db).await,
-        ..Options::default()
-    })
-    .await
-}
-
 async fn create_get_and_list_pages_through_every_session(db: Db) {
-    let app = app_on(db).await;
+    let app = spawn_on(db).await;
     let mut ids = Vec::new();
     for amount in [1, 2, 3, 4, 5] {
         let s = app.create_session(amount).await;
@@ -69,7 +59,7 @@ async fn create_get_and_list_pages_through_every_session(db: Db) {
 }
 
 async fn validation_errors_name_the_field(db: Db) {
-    let app = app_on(db).await;
+    let app = spawn_on(db).await;
     let cases: Vec<(Value, u16, &str, &str)> = vec![
         (
             json!({"currency": "cny", "description": "x", "success_url": "https://a.example/", "cancel_url": "https://a.example/"}),
@@ -199,7 +189,7 @@ async fn validation_errors_name_the_field(db: Db) {
 }
 
 async fn requests_without_a_valid_key_are_refused(db: Db) {
-    let app = app_on(db).await;
+    let app = spawn_on(db).await;
     let url = app.url("/v1/checkout_sessions");
     let res = app.client.get(url.clone()).send().await.unwrap();
     assert_eq!(res.status(), 401);
@@ -257,7 +247,7 @@ async fn requests_without_a_valid_key_are_refused(db: Db) {
 }
 
 async fn idempotency_keys_replay_conflict_and_execute_once(db: Db) {
-    let app = app_on(db).await;
+    let app = spawn_on(db).await;
     let body = session_request(700);
     let (s1, first) = app
         .api_post("/v1/checkout_sessions", &body, Some("order-700"))
@@ -310,7 +300,7 @@ async fn idempotency_keys_replay_conflict_and_execute_once(db: Db) {
 }
 
 async fn expiring_a_session_emits_one_event_and_is_idempotent(db: Db) {
-    let app = app_on(db).await;
+    let app = spawn_on(db).await;
     let s = app.create_session(100).await;
     let id = s["id"].as_str().unwrap();
     let (st1, e1) = app

@@ -8,9 +8,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use paybridge_tests::notify::{transaction_success, unix_now};
 use paybridge_tests::shopper::{pay_h5, pay_qr, scan};
-use paybridge_tests::{
-    Db, Options, TestApp, fresh_database, on_both_databases, spawn, spawn_app, wait,
-};
+use paybridge_tests::{Db, Options, TestApp, on_both_databases, spawn, spawn_app, spawn_on, wait};
 use serde_json::{Value, json};
 
 /// The attempt's out_trade_no and appid, through the merchant API.
@@ -33,13 +31,7 @@ async fn post_notification(app: &TestApp, headers: &[(String, String)], body: Ve
 }
 
 async fn fifty_concurrent_duplicate_notifications_make_one_transition_and_one_event(db: Db) {
-    let app = Arc::new(
-        spawn(Options {
-            database_url: fresh_database(db).await,
-            ..Options::default()
-        })
-        .await,
-    );
+    let app = Arc::new(spawn_on(db).await);
     // 4003: the sandbox itself never notifies, so every notification here is ours.
     let session = app.create_session(4003).await;
     let id = session["id"].as_str().unwrap().to_owned();

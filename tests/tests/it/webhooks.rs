@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use paybridge_tests::receiver::{Received, Receiver};
-use paybridge_tests::{Db, Options, TestApp, fresh_database, on_both_databases, spawn, wait};
+use paybridge_tests::{
+    Db, Options, TestApp, fresh_database, on_both_databases, spawn, spawn_on, wait,
+};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -69,11 +71,7 @@ async fn expire(app: &TestApp, amount: i64) -> String {
 }
 
 async fn webhooks_carry_a_signature_the_receiver_can_verify(db: Db) {
-    let app = spawn(Options {
-        database_url: fresh_database(db).await,
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_on(db).await;
     let receiver = Receiver::start(&[]).await;
     let secret = register(&app, &receiver).await;
     let session = expire(&app, 123).await;
@@ -93,11 +91,7 @@ async fn webhooks_carry_a_signature_the_receiver_can_verify(db: Db) {
 }
 
 async fn a_failing_receiver_is_retried_until_it_answers_2xx(db: Db) {
-    let app = spawn(Options {
-        database_url: fresh_database(db).await,
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_on(db).await;
     let receiver = Receiver::start(&[500, 503]).await;
     register(&app, &receiver).await;
     expire(&app, 124).await;
@@ -130,11 +124,7 @@ async fn a_failing_receiver_is_retried_until_it_answers_2xx(db: Db) {
 }
 
 async fn sessions_expire_on_their_own_without_traffic(db: Db) {
-    let app = spawn(Options {
-        database_url: fresh_database(db).await,
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_on(db).await;
     let receiver = Receiver::start(&[]).await;
     register(&app, &receiver).await;
     let s = app.create_session(125).await;
@@ -152,11 +142,7 @@ async fn sessions_expire_on_their_own_without_traffic(db: Db) {
 }
 
 async fn a_replayed_event_is_delivered_again(db: Db) {
-    let app = spawn(Options {
-        database_url: fresh_database(db).await,
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_on(db).await;
     let receiver = Receiver::start(&[]).await;
     register(&app, &receiver).await;
     expire(&app, 126).await;
