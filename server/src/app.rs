@@ -72,6 +72,12 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
         .merge(crate::demo::router(&state))
         .merge(assets::router(&state.config().dist_dir))
         .fallback(|| async { (StatusCode::NOT_FOUND, "Not found") })
+        // Innermost: a client going away (or the timeout below) must not stop a handler half
+        // way through its writes.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::api::detached::run_to_completion,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

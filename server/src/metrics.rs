@@ -19,6 +19,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     mismatches: prometheus::IntCounter,
+    unmatched: prometheus::IntCounter,
 }
 
 impl Metrics {
@@ -47,7 +48,12 @@ impl Metrics {
             "paybridge_provider_mismatches_total",
             "Authentic provider transactions that disagreed with our payment attempt (alert on any)",
         )?;
+        let unmatched = prometheus::IntCounter::new(
+            "paybridge_unmatched_payments_total",
+            "Authentic provider reports of trades no payment attempt has, recorded as unmatched payments (alert on any)",
+        )?;
         registry.register(Box::new(mismatches.clone()))?;
+        registry.register(Box::new(unmatched.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         Ok(Self {
@@ -55,12 +61,18 @@ impl Metrics {
             requests,
             latency,
             mismatches,
+            unmatched,
         })
     }
 
     /// Counts a provider transaction that disagreed with our records.
     pub fn provider_mismatch(&self) {
         self.mismatches.inc();
+    }
+
+    /// Counts a newly recorded unmatched payment.
+    pub fn unmatched_payment(&self) {
+        self.unmatched.inc();
     }
 
     /// The registry, for other modules' families.

@@ -13,6 +13,10 @@ use crate::state::AppState;
 use crate::store::Store;
 use crate::web::page::Page;
 
+/// How long a shutdown waits for handlers whose clients already left (a provider call takes
+/// at most about half of this, retries included).
+const DRAIN_DETACHED: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -165,6 +169,17 @@ impl Server {
         let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
+        // Handlers whose clients left before the answer are still finishing their writes.
+        state.detached().close();
+        if tokio::time::timeout(DRAIN_DETACHED, state.detached().wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                left = state.detached().len(),
+                "request handlers still running at shutdown; their attempts are left to the reconciler"
+            );
+        }
         jobs.stop().await;
         if let Some(notifier) = sandbox_notifier {
             notifier.stop().await;

@@ -24,6 +24,8 @@ struct Inner {
         crate::store::Batched<crate::payments::success::Success, crate::payments::success::Written>,
     metrics: Metrics,
     page: Page,
+    /// Request handlers running to completion in tasks of their own (see `api::detached`).
+    detached: tokio_util::task::TaskTracker,
     /// The simulator, installed at start in sandbox mode only.
     sandbox: std::sync::OnceLock<crate::sandbox::Sandbox>,
     /// WeChat Pay and OAuth clients (the sandbox's in sandbox mode).
@@ -55,6 +57,7 @@ impl AppState {
             store,
             metrics,
             page,
+            detached: tokio_util::task::TaskTracker::new(),
             sandbox: std::sync::OnceLock::new(),
             wechat: std::sync::OnceLock::new(),
             alipay: std::sync::OnceLock::new(),
@@ -127,6 +130,12 @@ impl AppState {
         success: crate::payments::success::Success,
     ) -> Result<crate::payments::success::Written, sqlx::Error> {
         self.0.successes.submit(success).await
+    }
+
+    /// The tasks request handlers run in; a graceful shutdown waits for them.
+    #[must_use]
+    pub fn detached(&self) -> &tokio_util::task::TaskTracker {
+        &self.0.detached
     }
 
     /// The database.

@@ -1,6 +1,7 @@
 //! HTTP handlers, by audience.
 
 pub mod client_ip;
+pub mod detached;
 pub mod health;
 pub mod merchant;
 pub mod openapi;

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::merchant::{events, payments, sessions, webhooks};
+use super::merchant::{events, payments, sessions, unmatched, webhooks};
 
 /// The error body every endpoint answers with (mirrors `paybridge_shared::ApiErrorBody`).
 #[derive(ToSchema)]
@@ -48,12 +48,13 @@ impl Modify for BearerAuth {
 /// The document.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "paybridge merchant API", description = "Checkout sessions, webhooks and events. Authenticate with `Authorization: Bearer sk_…`."),
+    info(title = "paybridge merchant API", description = "Checkout sessions, payments, refunds, webhooks, events and unmatched payments. Authenticate with `Authorization: Bearer sk_…`."),
     paths(
         sessions::create, sessions::get, sessions::list, sessions::expire,
         webhooks::create, webhooks::list, webhooks::delete,
         payments::get, payments::create_refund, payments::get_refund,
         events::list, events::get,
+        unmatched::list, unmatched::get,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),

@@ -32,6 +32,7 @@ id_kinds! {
     WebhookEndpointKind => "we_",
     DeliveryKind => "whd_",
     ApiKeyKind => "key_",
+    UnmatchedKind => "upay_",
 }
 
 /// Number of random bytes in an id (128 bits).
@@ -97,6 +98,8 @@ pub type RefundId = Id<RefundKind>;
 pub type EventId = Id<EventKind>;
 /// Id of a webhook endpoint.
 pub type WebhookEndpointId = Id<WebhookEndpointKind>;
+/// Id of an unmatched payment (a provider's trade no attempt of ours has).
+pub type UnmatchedId = Id<UnmatchedKind>;
 
 #[cfg(test)]
 mod tests {

@@ -2,12 +2,13 @@
 //! once whatever the duplicates and ordering: guarded transitions in one transaction with
 //! their events. A transaction that disagrees with our attempt completes nothing.
 
+use crate::api::merchant::objects::UnmatchedPaymentObject;
 use crate::domain::ids::PaymentId;
 use crate::domain::{Payment, PaymentStatus, SessionStatus, now_millis};
 use crate::providers::{PaymentProvider, ProviderError, Trade, TradeState};
 use crate::state::AppState;
 use crate::store::events::{self, EventType};
-use crate::store::payments;
+use crate::store::{payments, unmatched};
 
 /// What applying a transaction did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +19,7 @@ pub enum Applied {
     Ended,
     /// Nothing changed: a duplicate, or a state that is not final.
     Unchanged,
-    /// No attempt has this `out_trade_no`.
+    /// No attempt has this `out_trade_no`: recorded as an unmatched payment.
     UnknownOrder,
     /// The transaction disagrees with the attempt (merchant, app or amount); nothing changed.
     Mismatch,
@@ -38,7 +39,7 @@ pub async fn apply(
         .payment_by_out_trade_no(&t.out_trade_no)
         .await?
     else {
-        tracing::warn!(out_trade_no = %t.out_trade_no, "the provider reported a trade we never created");
+        record_unmatched(state, provider, t).await?;
         return Ok(Applied::UnknownOrder);
     };
     let currency_ok = t.currency.as_deref().is_none_or(|c| c == payment.currency);
@@ -121,6 +122,63 @@ async fn record_mismatch(
     tx.commit().await?;
     drop(slot);
     state.outbox_changed();
+    Ok(())
+}
+
+/// Records an authentic report of a trade no attempt has (DESIGN §9: never just acknowledged)
+/// and raises it as `payment.unmatched` — before the caller answers the provider, so a report
+/// that cannot be recorded is retried by the provider. Not refunded automatically: the trade
+/// may be another system's on the same merchant account (see the README).
+async fn record_unmatched(
+    state: &AppState,
+    provider: &dyn PaymentProvider,
+    t: &Trade,
+) -> Result<(), sqlx::Error> {
+    let status = match t.state {
+        TradeState::Paid => "paid",
+        TradeState::Pending => "pending",
+        TradeState::Closed => "closed",
+        TradeState::Failed => "failed",
+    };
+    let report = unmatched::Report {
+        method: provider.method().as_str(),
+        out_trade_no: &t.out_trade_no,
+        transaction_id: t.transaction_id.as_deref(),
+        amount: t.amount,
+        currency: t.currency.as_deref(),
+        app_id: &t.app_id,
+        merchant_id: t.merchant_id.as_deref(),
+        status,
+        provider_status: &t.detail,
+    };
+    let slot = state.store().write_slot().await;
+    let mut tx = state.store().begin().await?;
+    let (recorded, news) = unmatched::record(&mut tx, &report, now_millis()).await?;
+    if news {
+        let object = UnmatchedPaymentObject::new(&recorded);
+        events::emit(
+            &mut tx,
+            EventType::PaymentUnmatched,
+            &recorded.id,
+            object.to_value(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    drop(slot);
+    if news {
+        state.metrics().unmatched_payment();
+        state.outbox_changed();
+        tracing::error!(
+            unmatched = %recorded.id,
+            out_trade_no = %t.out_trade_no,
+            amount = t.amount,
+            status,
+            "ALERT: the provider reported a trade no payment attempt has; recorded as an unmatched payment"
+        );
+    } else {
+        tracing::warn!(unmatched = %recorded.id, reports = recorded.reports, "the provider repeated a report of an unmatched payment");
+    }
     Ok(())
 }
 
@@ -239,14 +297,20 @@ pub async fn check(state: &AppState, payment: &Payment) -> Result<Applied, sqlx:
         .store()
         .touch_payment(&payment.id, now_millis())
         .await?;
+    let abandoned = payment.status == PaymentStatus::Created
+        && now_millis() - payment.created_at > CREATED_GRACE_MS;
     match provider.query(&payment.out_trade_no).await {
-        Ok(t) => apply(state, provider, &t).await,
+        Ok(t) => {
+            let applied = apply(state, provider, &t).await?;
+            if applied == Applied::Unchanged && t.state == TradeState::Pending && abandoned {
+                return close_unseen(state, provider, payment).await;
+            }
+            Ok(applied)
+        }
         // An attempt stored but never accepted by the provider (we crashed or it refused before
-        // creating it) can never be paid: after a minute it is failed, not retried forever.
-        Err(ProviderError::NotFound)
-            if payment.status == PaymentStatus::Created
-                && now_millis() - payment.created_at > 60_000 =>
-        {
+        // creating it) can never be paid: after the grace period it is failed, not retried
+        // forever.
+        Err(ProviderError::NotFound) if abandoned => {
             end(
                 state,
                 &payment.id,
@@ -257,6 +321,37 @@ pub async fn check(state: &AppState, payment: &Payment) -> Result<Applied, sqlx:
         }
         Err(e) => {
             tracing::info!(payment = %payment.id, error = %e, "query of an unfinished attempt failed");
+            Ok(Applied::Unchanged)
+        }
+    }
+}
+
+/// How long an attempt may stay `created` — stored, its provider call not answered yet —
+/// before the reconciler resolves it. Longer than a provider call can take, retries included
+/// (three tries of at most 10 s), so a slow call in flight is never taken for an abandoned one.
+pub const CREATED_GRACE_MS: i64 = 60_000;
+
+/// Closes an attempt left `created` that the provider holds unpaid: whoever asked for it never
+/// got its next action (a crash between the provider's answer and our write), so nobody can be
+/// paying it, and closing it at the provider makes sure nobody will.
+async fn close_unseen(
+    state: &AppState,
+    provider: &dyn PaymentProvider,
+    payment: &Payment,
+) -> Result<Applied, sqlx::Error> {
+    match provider.close(&payment.out_trade_no).await {
+        Ok(()) | Err(ProviderError::NotFound) => {
+            end(
+                state,
+                &payment.id,
+                PaymentStatus::Canceled,
+                "never shown to the shopper; closed at the provider",
+            )
+            .await
+        }
+        // Paid meanwhile, or the provider is busy: the next round asks again.
+        Err(e) => {
+            tracing::info!(payment = %payment.id, error = %e, "could not close an abandoned attempt yet");
             Ok(Applied::Unchanged)
         }
     }

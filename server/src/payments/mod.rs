@@ -350,10 +350,19 @@ pub async fn start(
     match action {
         Ok(action) => {
             let stored = stored_action(&action);
-            state
+            let marked = state
                 .store()
                 .mark_payment_pending(&payment.id, &stored, now_millis())
                 .await?;
+            // Only when the provider took far longer than any call may (see
+            // `complete::CREATED_GRACE_MS`): the reconciler has closed the attempt meanwhile,
+            // and its action must not be handed out.
+            if !marked {
+                return Err(provider_error(
+                    method,
+                    &"the attempt was resolved while its order was being created",
+                ));
+            }
             tracing::info!(payment = %payment.id, channel = channel.as_str(), "payment attempt created at the provider");
             Ok(action)
         }

@@ -19,6 +19,9 @@ pub enum EventType {
     RefundFailed,
     /// An authentic provider report disagreed with a payment attempt (an alert; nothing changed).
     PaymentProviderMismatch,
+    /// An authentic provider report of a trade no attempt of ours has (an alert; recorded as an
+    /// unmatched payment).
+    PaymentUnmatched,
 }
 
 impl EventType {
@@ -31,6 +34,7 @@ impl EventType {
         Self::RefundSucceeded,
         Self::RefundFailed,
         Self::PaymentProviderMismatch,
+        Self::PaymentUnmatched,
     ];
 
     /// The wire name.
@@ -44,6 +48,7 @@ impl EventType {
             Self::RefundSucceeded => "refund.succeeded",
             Self::RefundFailed => "refund.failed",
             Self::PaymentProviderMismatch => "payment.provider_mismatch",
+            Self::PaymentUnmatched => "payment.unmatched",
         }
     }
 

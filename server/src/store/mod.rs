@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod payments;
 pub mod refunds;
 pub mod sessions;
+pub mod unmatched;
 pub mod webhooks;
 
 use std::time::Duration;
@@ -230,10 +231,19 @@ fn pool_options(kind: DbKind, max: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(5))
-        // A ping before each use guards against connections a network or server dropped; an
-        // SQLite file has neither, and the ping is one more round trip to the connection's
-        // worker thread for every statement.
-        .test_before_acquire(kind == DbKind::Postgres)
+        // `outside_transaction` asks Postgres before each use, which also proves the
+        // connection alive; an SQLite file has neither a network nor a server to drop it.
+        .test_before_acquire(false)
+        .before_acquire(move |conn, _meta| Box::pin(outside_transaction(kind, conn)))
+        .after_release(|conn, _meta| {
+            let idle = !sqlx::Connection::is_in_transaction(conn);
+            if !idle {
+                tracing::warn!(
+                    "a connection came back to the pool inside a transaction; closing it"
+                );
+            }
+            Box::pin(async move { Ok(idle) })
+        })
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if kind == DbKind::Sqlite {
@@ -246,6 +256,34 @@ fn pool_options(kind: DbKind, max: u32) -> AnyPoolOptions {
                 Ok(())
             })
         })
+}
+
+/// Whether a pooled connection may be handed out: never one inside a transaction, whose
+/// statements would join that transaction and be lost when it rolls back. sqlx counts the
+/// transactions it opened, but a `BEGIN` whose future was dropped after it was sent is
+/// counted nowhere while the server is inside it, so Postgres is asked too: outside a
+/// transaction block each statement is a transaction of its own, which starts when the
+/// statement does. A connection that is inside one is closed (the server then rolls back).
+async fn outside_transaction(
+    kind: DbKind,
+    conn: &mut sqlx::AnyConnection,
+) -> Result<bool, sqlx::Error> {
+    if sqlx::Connection::is_in_transaction(conn) {
+        tracing::warn!("a pooled connection was inside a transaction; closing it");
+        return Ok(false);
+    }
+    if kind == DbKind::Sqlite {
+        return Ok(true);
+    }
+    // A simple query (no parameters): one round trip, as the liveness ping it replaces.
+    let row = conn
+        .fetch_one("SELECT now() = statement_timestamp() AS idle")
+        .await?;
+    let idle: bool = sqlx::Row::try_get(&row, "idle")?;
+    if !idle {
+        tracing::warn!("a pooled Postgres connection was inside a transaction; closing it");
+    }
+    Ok(idle)
 }
 
 impl DbKind {

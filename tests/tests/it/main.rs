@@ -10,6 +10,7 @@ mod browser_devices;
 mod browser_embed;
 mod browser_flows;
 mod browser_focus;
+mod cancellation;
 mod config;
 mod demo;
 mod flows;

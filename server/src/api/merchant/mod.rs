@@ -7,6 +7,7 @@ pub mod json;
 pub mod objects;
 pub mod payments;
 pub mod sessions;
+pub mod unmatched;
 pub mod webhooks;
 
 use axum::Router;
@@ -33,6 +34,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/v1/payments/{id}", get(payments::get))
         .route("/v1/refunds", post(payments::create_refund))
         .route("/v1/refunds/{id}", get(payments::get_refund))
+        .route("/v1/unmatched_payments", get(unmatched::list))
+        .route("/v1/unmatched_payments/{id}", get(unmatched::get))
         .route("/v1/events", get(events::list))
         .route("/v1/events/{id}", get(events::get))
         .route("/v1/{*rest}", axum::routing::any(unknown))

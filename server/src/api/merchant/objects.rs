@@ -209,3 +209,58 @@ impl RefundObject {
 pub fn refund_value(r: &crate::store::refunds::Refund) -> serde_json::Value {
     serde_json::to_value(RefundObject::new(r)).unwrap_or_default()
 }
+
+/// `unmatched_payment`: an authentic provider report of a trade no payment attempt has.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UnmatchedPaymentObject {
+    pub id: String,
+    #[schema(value_type = String, example = "unmatched_payment")]
+    pub object: &'static str,
+    /// `wechat_pay` or `alipay`.
+    pub method: String,
+    pub out_trade_no: String,
+    pub provider_transaction_id: Option<String>,
+    /// Minor units, as the provider reported them.
+    pub amount: i64,
+    pub currency: Option<String>,
+    /// The appid (WeChat) or app_id (Alipay) the trade was made for.
+    pub app_id: String,
+    pub merchant_id: Option<String>,
+    /// `paid`, `pending`, `closed` or `failed`, from the latest report.
+    pub status: String,
+    /// The provider's own word (`SUCCESS`, `TRADE_SUCCESS` …).
+    pub provider_status: String,
+    /// Authentic reports received (providers repeat notifications).
+    pub reports: i64,
+    pub created: i64,
+    pub updated: i64,
+}
+
+impl UnmatchedPaymentObject {
+    /// The API form of `u`.
+    #[must_use]
+    pub fn new(u: &crate::store::unmatched::Unmatched) -> Self {
+        Self {
+            id: u.id.clone(),
+            object: "unmatched_payment",
+            method: u.method.clone(),
+            out_trade_no: u.out_trade_no.clone(),
+            provider_transaction_id: u.provider_transaction_id.clone(),
+            amount: u.amount,
+            currency: u.currency.as_deref().map(str::to_ascii_lowercase),
+            app_id: u.app_id.clone(),
+            merchant_id: u.merchant_id.clone(),
+            status: u.status.clone(),
+            provider_status: u.provider_status.clone(),
+            reports: u.reports,
+            created: u.created_at / 1000,
+            updated: u.updated_at / 1000,
+        }
+    }
+
+    /// As an event payload.
+    #[must_use]
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}

@@ -1,0 +1,61 @@
+//! `/v1/unmatched_payments`: what providers reported paid (or tried) that no attempt has. See
+//! the README's "Unmatched payments" for what a merchant does about one.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+
+use super::objects::{List, UnmatchedPaymentObject};
+use super::sessions::ListQuery;
+use crate::api::openapi::ErrorBody;
+use crate::domain::Invalid;
+use crate::domain::ids::UnmatchedId;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// `GET /v1/unmatched_payments`, newest first.
+#[utoipa::path(get, path = "/v1/unmatched_payments", tag = "unmatched_payments", params(ListQuery),
+    responses((status = 200, body = List<UnmatchedPaymentObject>), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<List<UnmatchedPaymentObject>>, AppError> {
+    let limit = q.limit()?;
+    let after =
+        match q.starting_after.as_deref() {
+            Some(raw) => Some(UnmatchedId::parse(raw).ok_or_else(|| {
+                Invalid::value("starting_after", "is not an unmatched payment id.")
+            })?),
+            None => None,
+        };
+    let rows = state
+        .store()
+        .list_unmatched(after.as_ref(), limit + 1)
+        .await?;
+    let objects = rows.iter().map(UnmatchedPaymentObject::new).collect();
+    Ok(Json(List::page(
+        objects,
+        usize::try_from(limit).unwrap_or(10),
+    )))
+}
+
+/// `GET /v1/unmatched_payments/{id}`
+#[utoipa::path(get, path = "/v1/unmatched_payments/{id}", tag = "unmatched_payments", params(("id" = String, Path)),
+    responses((status = 200, body = UnmatchedPaymentObject), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<UnmatchedPaymentObject>, AppError> {
+    let missing = || {
+        AppError::not_found(
+            "resource_missing",
+            format!("No such unmatched payment: {id:?}."),
+        )
+    };
+    let uid = UnmatchedId::parse(&id).ok_or_else(missing)?;
+    let u = state
+        .store()
+        .get_unmatched(&uid)
+        .await?
+        .ok_or_else(missing)?;
+    Ok(Json(UnmatchedPaymentObject::new(&u)))
+}

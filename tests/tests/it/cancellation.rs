@@ -1,0 +1,620 @@
+//! Requests cancelled by their clients lose nothing (a closed page, a proxy timing out): a few
+//! hundred concurrent pay requests and notifications, about half of them aborted by the client
+//! at a random moment — before, during or after the provider call — and then every order the
+//! sandbox holds has exactly one attempt in a state consistent with it, every acknowledged
+//! notification is reflected, and nothing is written twice. On both databases.
+//!
+//! The reconciler is held off (hour-long job poll) while the invariants are checked, so it
+//! cannot repair what a request lost; a restarted instance then lets it run and the final
+//! states must match the sandbox's.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use paybridge_server::domain::ids::SessionId;
+use paybridge_tests::notify::{transaction_success, unix_now};
+use paybridge_tests::{Db, Options, TestApp, fresh_database, spawn};
+use serde_json::{Value, json};
+use sqlx::Row;
+
+/// 4003: the sandbox never notifies about these itself, so every notification is the test's.
+const AMOUNT: i64 = 4003;
+/// Pay requests (one session each).
+const PAYS: usize = 300;
+/// Requests in flight at once.
+const IN_FLIGHT: usize = 48;
+/// How long in-flight work may take to settle after the last client went away.
+const SETTLE: Duration = Duration::from_secs(20);
+
+/// A small xorshift generator, seeded per run (printed, and `PAYBRIDGE_TEST_SEED` repeats one).
+struct Rng(AtomicU64);
+
+impl Rng {
+    fn new() -> Self {
+        let seed = std::env::var("PAYBRIDGE_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(1, |d| u64::try_from(d.as_nanos() % (1 << 63)).unwrap_or(1))
+                    | 1
+            });
+        eprintln!("cancellation test seed: PAYBRIDGE_TEST_SEED={seed}");
+        Self(AtomicU64::new(seed))
+    }
+
+    fn next(&self) -> u64 {
+        let mut x = self.0.load(Ordering::Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0.store(x, Ordering::Relaxed);
+        x
+    }
+
+    /// Half the time `None` (let it finish); else a client timeout uniform in `[0, 2·typical]`,
+    /// so aborts land before, during and after the provider call.
+    fn abort_after(&self, typical: Duration) -> Option<Duration> {
+        let r = self.next();
+        if r % 2 == 0 {
+            return None;
+        }
+        let max = u64::try_from(typical.as_micros() * 2)
+            .unwrap_or(u64::MAX)
+            .max(1);
+        Some(Duration::from_micros((r >> 1) % max))
+    }
+}
+
+/// What one request came to, from the client's side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outcome {
+    /// The client saw a 2xx answer (with the body's `payment`, for a pay).
+    Answered(Option<String>),
+    /// The client saw an error status.
+    Refused(u16),
+    /// The client went away first.
+    Aborted,
+}
+
+async fn send(req: reqwest::RequestBuilder, abort: Option<Duration>) -> Outcome {
+    let req = match abort {
+        Some(after) => req.timeout(after),
+        None => req,
+    };
+    let Ok(res) = req.send().await else {
+        return Outcome::Aborted;
+    };
+    let status = res.status();
+    let Ok(body) = res.bytes().await else {
+        return Outcome::Aborted;
+    };
+    if !status.is_success() {
+        return Outcome::Refused(status.as_u16());
+    }
+    let payment = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["payment"].as_str().map(str::to_owned));
+    Outcome::Answered(payment)
+}
+
+/// Runs `requests` with `IN_FLIGHT` at a time; outcomes in the same order.
+async fn fire(requests: Vec<(reqwest::RequestBuilder, Option<Duration>)>) -> Vec<Outcome> {
+    let gate = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|(req, abort)| {
+            let gate = gate.clone();
+            tokio::spawn(async move {
+                let _slot = gate.acquire_owned().await.unwrap();
+                send(req, abort).await
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+/// The median of `n` uncancelled runs of `request`: the scale of the random abort times.
+async fn typical<F: Fn(usize) -> reqwest::RequestBuilder>(n: usize, request: F) -> Duration {
+    let mut times = Vec::new();
+    for i in 0..n {
+        let start = Instant::now();
+        let outcome = send(request(i), None).await;
+        assert!(matches!(outcome, Outcome::Answered(_)), "{outcome:?}");
+        times.push(start.elapsed());
+    }
+    times.sort();
+    times[n / 2]
+}
+
+/// One real OAuth round trip through the sandbox's consent page; returns the openid.
+async fn openid(app: &TestApp) -> String {
+    let id = app.create_session(AMOUNT).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let action = paybridge_tests::shopper::pay(
+        app,
+        &id,
+        &json!({"method": "wechat_pay", "environment": "wechat"}),
+    )
+    .await;
+    let callback =
+        paybridge_tests::shopper::allow_oauth(app, action["url"].as_str().unwrap()).await;
+    let res = app.client.get(&callback).send().await.unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    app.state
+        .store()
+        .get_session(&SessionId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .and_then(|s| s.openid)
+        .expect("the callback stores the openid")
+}
+
+/// An attempt as stored.
+#[derive(Debug, Clone)]
+struct Attempt {
+    id: String,
+    session: String,
+    status: String,
+}
+
+/// Every attempt by `out_trade_no`, and every sandbox order (`out_trade_no` → trade state).
+async fn snapshot(app: &TestApp) -> (HashMap<String, Vec<Attempt>>, HashMap<String, String>) {
+    let pool = app.state.store().pool();
+    let mut attempts: HashMap<String, Vec<Attempt>> = HashMap::new();
+    for r in sqlx::query("SELECT id, session_id, status, out_trade_no FROM payments")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    {
+        attempts
+            .entry(r.get("out_trade_no"))
+            .or_default()
+            .push(Attempt {
+                id: r.get("id"),
+                session: r.get("session_id"),
+                status: r.get("status"),
+            });
+    }
+    let orders = sqlx::query("SELECT out_trade_no, trade_state FROM sandbox_orders")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get("out_trade_no"), r.get("trade_state")))
+        .collect();
+    (attempts, orders)
+}
+
+/// What is wrong with the attempts against the sandbox's orders: each order must have exactly
+/// one attempt, in the state `expected` gives for the order's trade state (`None`: any).
+fn violations(
+    attempts: &HashMap<String, Vec<Attempt>>,
+    orders: &HashMap<String, String>,
+    expected: impl Fn(&str, &str) -> Option<&'static [&'static str]>,
+) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for (trade, state) in orders {
+        match attempts.get(trade).map(Vec::as_slice) {
+            None | Some([]) => wrong.push(format!("order {trade} ({state}) has no attempt")),
+            Some([a]) => {
+                if let Some(allowed) = expected(trade, state)
+                    && !allowed.contains(&a.status.as_str())
+                {
+                    wrong.push(format!(
+                        "order {trade} is {state} at the sandbox but attempt {} is {}",
+                        a.id, a.status
+                    ));
+                }
+            }
+            Some(many) => wrong.push(format!("order {trade} has {} attempts", many.len())),
+        }
+    }
+    for (trade, list) in attempts {
+        for a in list {
+            if !orders.contains_key(trade) && a.status != "failed" {
+                wrong.push(format!(
+                    "attempt {} ({trade}) is {} without an order at the sandbox",
+                    a.id, a.status
+                ));
+            }
+        }
+    }
+    wrong
+}
+
+/// Polls until `check` finds nothing wrong, or fails the test with what is still wrong.
+async fn settled<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Vec<String>>,
+{
+    let start = Instant::now();
+    loop {
+        let wrong = check().await;
+        if wrong.is_empty() {
+            return;
+        }
+        if start.elapsed() > SETTLE {
+            let shown: Vec<_> = wrong.iter().take(8).collect();
+            panic!(
+                "{what}: {} violations after {SETTLE:?}, e.g. {shown:#?}",
+                wrong.len()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Events of `kind` per object id, paging through `/v1/events`.
+async fn events_per_object(app: &TestApp, kind: &str) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    let mut after: Option<String> = None;
+    loop {
+        let path = match &after {
+            Some(a) => format!("/v1/events?type={kind}&limit=100&starting_after={a}"),
+            None => format!("/v1/events?type={kind}&limit=100"),
+        };
+        let (status, page) = app.api_get(&path).await;
+        assert_eq!(status, 200, "{page}");
+        let data = page["data"].as_array().unwrap();
+        for e in data {
+            let object = e["data"]["object"]["id"].as_str().unwrap().to_owned();
+            *counts.entry(object).or_insert(0) += 1;
+        }
+        if page["has_more"] != true || data.is_empty() {
+            return counts;
+        }
+        after = data
+            .last()
+            .and_then(|e| e["id"].as_str())
+            .map(str::to_owned);
+    }
+}
+
+fn options(database_url: Option<String>, poll_ms: &str) -> Options {
+    Options {
+        args: vec![
+            "--job-poll-ms".into(),
+            poll_ms.into(),
+            "--shopper-rate-limit".into(),
+            "1000000".into(),
+        ],
+        database_url,
+        ..Options::default()
+    }
+}
+
+/// `POST /api/checkout/{session}/pay` from `environment`.
+fn pay_request(
+    app: &TestApp,
+    client: &reqwest::Client,
+    session: &str,
+    environment: &str,
+) -> reqwest::RequestBuilder {
+    client
+        .post(app.url(&format!("/api/checkout/{session}/pay")))
+        .json(&json!({"method": "wechat_pay", "environment": environment}))
+}
+
+fn notify_request(
+    app: &TestApp,
+    client: &reqwest::Client,
+    notification: &(Vec<(String, String)>, Vec<u8>),
+) -> reqwest::RequestBuilder {
+    let mut req = client
+        .post(app.url("/notify/wechat"))
+        .header("content-type", "application/json")
+        .body(notification.1.clone());
+    for (k, v) in &notification.0 {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    req
+}
+
+async fn cancelled_requests_lose_nothing(db: Db) {
+    let rng = Rng::new();
+    let database_url = fresh_database(db).await;
+    // The reconciler waits an hour: what the requests themselves wrote is what is checked.
+    let app = spawn(options(database_url.clone(), "3600000")).await;
+    let client = reqwest::Client::new();
+    let openid = openid(&app).await;
+
+    // Phase 1: pay requests from three environments, about half aborted at random moments.
+    let mut sessions = Vec::with_capacity(PAYS);
+    for _ in 0..PAYS {
+        sessions.push(
+            app.create_session(AMOUNT).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let environments = ["desktop", "mobile", "wechat"];
+    for (i, id) in sessions.iter().enumerate() {
+        if environments[i % 3] == "wechat" {
+            app.state
+                .store()
+                .set_session_openid(&SessionId::parse(id).unwrap(), &openid)
+                .await
+                .unwrap();
+        }
+    }
+    let scale = typical(6, |i| {
+        pay_request(&app, &client, &sessions[i], environments[i % 3])
+    })
+    .await;
+    let requests = sessions
+        .iter()
+        .enumerate()
+        .skip(6)
+        .map(|(i, id)| {
+            (
+                pay_request(&app, &client, id, environments[i % 3]),
+                rng.abort_after(scale),
+            )
+        })
+        .collect();
+    let outcomes = fire(requests).await;
+    let aborted = outcomes.iter().filter(|o| **o == Outcome::Aborted).count();
+    let refused: Vec<_> = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Refused(_)))
+        .collect();
+    eprintln!(
+        "pays: {} sent, {aborted} aborted by the client (scale {scale:?}), refused {refused:?}",
+        outcomes.len()
+    );
+    assert!(
+        aborted > PAYS / 5,
+        "too few aborts ({aborted}) to test anything"
+    );
+    assert!(
+        refused.is_empty(),
+        "uncancelled pays were refused: {refused:?}"
+    );
+    let answered: HashSet<String> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Outcome::Answered(p) => p.clone(),
+            _ => None,
+        })
+        .collect();
+    // Every order the sandbox holds has one attempt, pending (the provider has it, unpaid); an
+    // attempt the shopper was shown is among them.
+    settled("after the pays", || async {
+        let (attempts, orders) = snapshot(&app).await;
+        let mut wrong = violations(&attempts, &orders, |_, _| Some(&["pending"]));
+        let stored: HashSet<&str> = attempts.values().flatten().map(|a| a.id.as_str()).collect();
+        wrong.extend(
+            answered
+                .iter()
+                .filter(|p| !stored.contains(p.as_str()))
+                .map(|p| format!("the shopper was shown {p}, which is not stored")),
+        );
+        wrong
+    })
+    .await;
+
+    // Phase 2: half the orders are paid at the sandbox (as its pay sheets would: state, WeChat's
+    // transaction id, the payer); WeChat's notifications about them
+    // (a quarter sent twice) arrive concurrently, about half aborted by the client.
+    let (_, orders) = snapshot(&app).await;
+    let mut paid: Vec<String> = orders.keys().step_by(2).cloned().collect();
+    paid.sort();
+    for trade in &paid {
+        sqlx::query(
+            "UPDATE sandbox_orders SET trade_state = 'SUCCESS', trade_state_desc = '支付成功', \
+             transaction_id = $1, success_at = $2, updated_at = $2, \
+             payer_openid = COALESCE(payer_openid, 'o_cancellation_test') WHERE out_trade_no = $3",
+        )
+        .bind(format!("4200{trade}"))
+        .bind(unix_now() * 1000)
+        .bind(trade)
+        .execute(app.state.store().pool())
+        .await
+        .unwrap();
+    }
+    let appid = app.state.sandbox().unwrap().keys().appid.clone();
+    let now = unix_now();
+    let mut notified: Vec<String> = paid.clone();
+    notified.extend(paid.iter().step_by(4).cloned());
+    let notifications: Vec<_> = notified
+        .iter()
+        .map(|t| transaction_success(&app, t, &appid, AMOUNT, now))
+        .collect();
+    let scale = typical(1, |_| notify_request(&app, &client, &notifications[0])).await;
+    let requests = notifications
+        .iter()
+        .map(|n| (notify_request(&app, &client, n), rng.abort_after(scale)))
+        .collect();
+    let outcomes = fire(requests).await;
+    let acknowledged: HashSet<&String> = notified
+        .iter()
+        .zip(&outcomes)
+        .skip(1)
+        .filter(|(_, o)| matches!(o, Outcome::Answered(_)))
+        .map(|(t, _)| t)
+        .chain(std::iter::once(&notified[0]))
+        .collect();
+    let refused: Vec<_> = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Refused(_)))
+        .collect();
+    eprintln!(
+        "notifications: {} sent, {} acknowledged, {} aborted (scale {scale:?})",
+        outcomes.len(),
+        acknowledged.len(),
+        outcomes.iter().filter(|o| **o == Outcome::Aborted).count()
+    );
+    assert!(
+        refused.is_empty(),
+        "notifications were refused: {refused:?}"
+    );
+    let paid_set: HashSet<&String> = paid.iter().collect();
+    settled("after the notifications", || async {
+        let (now_attempts, now_orders) = snapshot(&app).await;
+        violations(&now_attempts, &now_orders, |trade, _| {
+            if acknowledged.contains(&trade.to_owned()) {
+                Some(&["succeeded"])
+            } else if paid_set.contains(&trade.to_owned()) {
+                // Aborted: recorded or not, WeChat would send it again.
+                Some(&["pending", "succeeded"])
+            } else {
+                Some(&["pending"])
+            }
+        })
+    })
+    .await;
+
+    // Nothing written twice: one payment.succeeded per succeeded attempt, one completion per
+    // session, and none for anything else.
+    let (after, _) = snapshot(&app).await;
+    let succeeded: Vec<&Attempt> = after
+        .values()
+        .flatten()
+        .filter(|a| a.status == "succeeded")
+        .collect();
+    let payment_events = events_per_object(&app, "payment.succeeded").await;
+    let session_events = events_per_object(&app, "checkout.session.completed").await;
+    assert_eq!(
+        payment_events.len(),
+        succeeded.len(),
+        "payment.succeeded objects"
+    );
+    assert_eq!(
+        session_events.len(),
+        succeeded.len(),
+        "checkout.session.completed objects"
+    );
+    for a in &succeeded {
+        assert_eq!(
+            payment_events.get(&a.id),
+            Some(&1),
+            "payment.succeeded for {}",
+            a.id
+        );
+        assert_eq!(
+            session_events.get(&a.session),
+            Some(&1),
+            "completion of {}",
+            a.session
+        );
+    }
+
+    // Phase 3: a restart with the reconciler running: every attempt ends as its order did.
+    let data_dir = app.data_dir.clone();
+    app.stop().await;
+    let app = spawn(Options {
+        data_dir: Some(data_dir),
+        ..options(database_url, "50")
+    })
+    .await;
+    settled("after reconciliation", || async {
+        let (now_attempts, now_orders) = snapshot(&app).await;
+        violations(&now_attempts, &now_orders, |_, state| match state {
+            "SUCCESS" => Some(&["succeeded"]),
+            "NOTPAY" => Some(&["pending"]),
+            _ => None,
+        })
+    })
+    .await;
+}
+
+/// The mechanism underneath, on the store alone: a `BEGIN` dropped at a random moment (as a
+/// cancelled request drops it) must never leave a pooled connection inside a transaction, where
+/// the next single statement would join it and be lost with it.
+async fn a_cancelled_begin_leaves_no_pooled_connection_in_a_transaction(db: Db) {
+    const ROUNDS: usize = 300;
+    let rng = Rng::new();
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(db)
+        .await
+        .unwrap_or_else(|| format!("sqlite://{}/begin.db", dir.path().display()));
+    let store = paybridge_server::store::Store::connect(&url).await.unwrap();
+    // How long a BEGIN takes here, to drop it before, while and after it reaches the database.
+    let mut times = Vec::new();
+    for _ in 0..21 {
+        let start = Instant::now();
+        let tx = store.begin().await.unwrap();
+        times.push(start.elapsed());
+        tx.rollback().await.unwrap();
+    }
+    times.sort();
+    let scale = times[10];
+    let mut dropped = 0;
+    for i in 0..ROUNDS {
+        let after = rng.abort_after(scale).unwrap_or(scale * 2);
+        if within(after, store.begin()).await.is_none() {
+            dropped += 1;
+        }
+        // A single statement on a pooled connection, committed when it returns.
+        assert!(
+            store
+                .use_token_once(&format!("round-{i}"), 0)
+                .await
+                .unwrap()
+        );
+    }
+    eprintln!("{dropped} of {ROUNDS} BEGINs dropped (scale {scale:?})");
+    assert!(
+        dropped > ROUNDS / 10,
+        "too few dropped BEGINs ({dropped}) to test anything"
+    );
+    // Every statement is visible from a connection of its own: none joined a stale transaction.
+    let other = paybridge_server::store::Store::connect(&url).await.unwrap();
+    let committed: i64 = sqlx::query("SELECT COUNT(*) AS n FROM used_tokens")
+        .fetch_one(other.pool())
+        .await
+        .unwrap()
+        .get("n");
+    assert_eq!(
+        committed,
+        i64::try_from(ROUNDS).unwrap(),
+        "statements committed"
+    );
+}
+
+/// `fut`'s output if it is ready within `limit`, else `None` (and `fut` is dropped). Polls
+/// between yields rather than with a timer, whose millisecond ticks are coarser than a `BEGIN`.
+async fn within<F: std::future::Future>(limit: Duration, fut: F) -> Option<F::Output> {
+    let deadline = Instant::now() + limit;
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        let polled = std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await;
+        if let std::task::Poll::Ready(out) = polled {
+            return Some(out);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+macro_rules! on_both {
+    ($($name:ident),*) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(paybridge_tests::Db::Sqlite).await; } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(paybridge_tests::Db::Postgres).await; } )*
+        }
+    };
+}
+
+on_both!(
+    cancelled_requests_lose_nothing,
+    a_cancelled_begin_leaves_no_pooled_connection_in_a_transaction
+);
