@@ -13,7 +13,7 @@ CREATE TABLE unmatched_payments (
     app_id TEXT NOT NULL,
     merchant_id TEXT,
     status TEXT NOT NULL,
-    provider_status TEXT NOT NULL,
+    provider_detail TEXT NOT NULL,
     reports BIGINT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,

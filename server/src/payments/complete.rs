@@ -149,7 +149,7 @@ async fn record_unmatched(
         app_id: &t.app_id,
         merchant_id: t.merchant_id.as_deref(),
         status,
-        provider_status: &t.detail,
+        provider_detail: &t.detail,
     };
     let slot = state.store().write_slot().await;
     let mut tx = state.store().begin().await?;

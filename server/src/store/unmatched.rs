@@ -8,7 +8,7 @@ use crate::domain::Millis;
 use crate::domain::ids::UnmatchedId;
 
 const COLUMNS: &str = "id, method, out_trade_no, provider_transaction_id, amount, currency, app_id, \
-                       merchant_id, status, provider_status, reports, created_at, updated_at";
+                       merchant_id, status, provider_detail, reports, created_at, updated_at";
 
 /// What the provider reported about a trade we do not know.
 #[derive(Debug, Clone)]
@@ -24,8 +24,8 @@ pub struct Report<'a> {
     pub merchant_id: Option<&'a str>,
     /// Ours: `paid`, `pending`, `closed` or `failed`.
     pub status: &'a str,
-    /// The provider's own word for it (`SUCCESS`, `TRADE_SUCCESS` …).
-    pub provider_status: &'a str,
+    /// The provider's own words for it (WeChat's `trade_state_desc`, Alipay's `trade_status`).
+    pub provider_detail: &'a str,
 }
 
 /// A stored unmatched payment.
@@ -40,7 +40,7 @@ pub struct Unmatched {
     pub app_id: String,
     pub merchant_id: Option<String>,
     pub status: String,
-    pub provider_status: String,
+    pub provider_detail: String,
     /// How many authentic reports of it arrived.
     pub reports: i64,
     pub created_at: Millis,
@@ -72,7 +72,7 @@ pub async fn record(
     .bind(report.app_id)
     .bind(report.merchant_id)
     .bind(report.status)
-    .bind(report.provider_status)
+    .bind(report.provider_detail)
     .bind(now)
     .fetch_optional(&mut **tx)
     .await?;
@@ -82,12 +82,12 @@ pub async fn record(
     // Known: a status change is news; the same status again is only counted. The guard makes
     // concurrent duplicates count once each and raise at most once.
     let changed = sqlx::query(&format!(
-        "UPDATE unmatched_payments SET status = $1, provider_status = $2, amount = $3, \
+        "UPDATE unmatched_payments SET status = $1, provider_detail = $2, amount = $3, \
          provider_transaction_id = COALESCE($4, provider_transaction_id), reports = reports + 1, updated_at = $5 \
          WHERE method = $6 AND out_trade_no = $7 AND status <> $1 RETURNING {COLUMNS}"
     ))
     .bind(report.status)
-    .bind(report.provider_status)
+    .bind(report.provider_detail)
     .bind(report.amount)
     .bind(report.transaction_id)
     .bind(now)
@@ -171,7 +171,7 @@ fn unmatched(r: &sqlx::any::AnyRow) -> Result<Unmatched, sqlx::Error> {
         app_id: r.try_get("app_id")?,
         merchant_id: r.try_get("merchant_id")?,
         status: r.try_get("status")?,
-        provider_status: r.try_get("provider_status")?,
+        provider_detail: r.try_get("provider_detail")?,
         reports: r.try_get("reports")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,

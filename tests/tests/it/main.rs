@@ -25,4 +25,5 @@ mod reconcile;
 mod sandbox;
 mod scenarios;
 mod screenshots;
+mod unmatched;
 mod webhooks;

@@ -228,8 +228,8 @@ pub struct UnmatchedPaymentObject {
     pub merchant_id: Option<String>,
     /// `paid`, `pending`, `closed` or `failed`, from the latest report.
     pub status: String,
-    /// The provider's own word (`SUCCESS`, `TRADE_SUCCESS` …).
-    pub provider_status: String,
+    /// The provider's own words for it (WeChat's `trade_state_desc`, Alipay's `trade_status`).
+    pub provider_detail: String,
     /// Authentic reports received (providers repeat notifications).
     pub reports: i64,
     pub created: i64,
@@ -251,7 +251,7 @@ impl UnmatchedPaymentObject {
             app_id: u.app_id.clone(),
             merchant_id: u.merchant_id.clone(),
             status: u.status.clone(),
-            provider_status: u.provider_status.clone(),
+            provider_detail: u.provider_detail.clone(),
             reports: u.reports,
             created: u.created_at / 1000,
             updated: u.updated_at / 1000,
