@@ -53,7 +53,7 @@ lint: tools
 bench: test-tools page
 	cargo bench -p paybridge-server
 	.ci/bench-sessions.sh
-	cargo bench -p paybridge-tests --bench payflows
+	.ci/with-postgres.sh cargo bench -p paybridge-tests --bench payflows
 	cargo bench -p paybridge-tests --bench page
 
 tools:

@@ -6,7 +6,6 @@
 // A benchmark should stop loudly on a broken set-up step, and its summary is its output.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,9 +13,11 @@ use std::time::{Duration, Instant};
 
 use paybridge_server::domain::ids::SessionId;
 use paybridge_server::providers::wechat::crypto::{PrivateKey, RsaBackend};
+use paybridge_tests::ledger::{pay_at_sandbox, snapshot};
 use paybridge_tests::notify::{transaction_success, unix_now};
-use paybridge_tests::{Options, TestApp, session_request, spawn};
+use paybridge_tests::{Db, Options, TestApp, fresh_database, session_request, spawn};
 use serde_json::{Value, json};
+use sqlx::Row;
 use url::Url;
 
 /// Requests in flight during every timed phase.
@@ -44,6 +45,8 @@ struct Stats {
     errors: Vec<String>,
     elapsed: Duration,
     latencies: Vec<Duration>,
+    /// Requests dropped in flight when the phase was cut.
+    cut: usize,
 }
 
 impl Stats {
@@ -68,11 +71,12 @@ impl Stats {
 
     fn print(&self) {
         eprintln!(
-            "    {}: {} sent, {} ok, {} errors in {:.2} s → {:.0}/s, p50 {:.1} ms, p99 {:.1} ms",
+            "    {}: {} sent, {} ok, {} errors, {} dropped in flight in {:.2} s → {:.0}/s, p50 {:.1} ms, p99 {:.1} ms",
             self.name,
             self.sent,
             self.ok,
             self.errors.len(),
+            self.cut,
             self.elapsed.as_secs_f64(),
             self.rate(),
             ms(self.percentile(0.50)),
@@ -93,9 +97,23 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1_000.0
 }
 
-/// Runs `call` once per item with `CONCURRENCY` requests in flight, until all are done or
-/// `PHASE_LIMIT` passes; each call returns what it produced or why it failed.
-async fn load<T, R, F, Fut>(name: &'static str, items: Vec<T>, call: F) -> (Stats, Vec<R>)
+/// How a timed phase ends.
+#[derive(Debug, Clone, Copy)]
+enum End {
+    /// When every item is done (or `PHASE_LIMIT` passes): nothing is left in flight.
+    Drain,
+    /// Once this many requests are answered: the ones still in flight are dropped by the
+    /// client, as when a load balancer cuts connections or shoppers close their pages.
+    Cut(usize),
+}
+
+/// What the workers of one phase collected: latencies, results, errors.
+type Collected<R> = std::sync::Mutex<(Vec<Duration>, Vec<R>, Vec<String>)>;
+
+/// Runs `call` once per item with `CONCURRENCY` requests in flight until the phase ends as
+/// `end` says (and at the latest after `PHASE_LIMIT`); each call returns what it produced or why
+/// it failed.
+async fn load<T, R, F, Fut>(name: &'static str, items: Vec<T>, end: End, call: F) -> (Stats, Vec<R>)
 where
     T: Clone + Send + Sync + 'static,
     R: Send + 'static,
@@ -104,48 +122,64 @@ where
 {
     let items = Arc::new(items);
     let next = Arc::new(AtomicUsize::new(0));
+    let collected: Arc<Collected<R>> = Arc::default();
+    let answered = Arc::new(tokio::sync::Notify::new());
+    let cut_at = match end {
+        End::Drain => usize::MAX,
+        End::Cut(n) => n,
+    };
     let start = Instant::now();
     let deadline = start + PHASE_LIMIT;
-    let workers: Vec<_> = (0..CONCURRENCY)
+    let mut workers: Vec<_> = (0..CONCURRENCY)
         .map(|_| {
             let (items, next, call) = (items.clone(), next.clone(), call.clone());
+            let (collected, answered) = (collected.clone(), answered.clone());
             tokio::spawn(async move {
-                let mut out = (Vec::new(), Vec::new(), Vec::new());
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= items.len() || Instant::now() >= deadline {
-                        return out;
+                        return;
                     }
                     let t = Instant::now();
                     let result = call(items[i].clone()).await;
-                    out.0.push(t.elapsed());
+                    let mut c = collected.lock().unwrap();
+                    c.0.push(t.elapsed());
                     match result {
-                        Ok(r) => out.1.push(r),
-                        Err(e) => out.2.push(e),
+                        Ok(r) => c.1.push(r),
+                        Err(e) => c.2.push(e),
+                    }
+                    if c.0.len() >= cut_at {
+                        answered.notify_one();
                     }
                 }
             })
         })
         .collect();
-    let mut stats = Stats {
-        name,
-        sent: 0,
-        ok: 0,
-        errors: Vec::new(),
-        elapsed: Duration::ZERO,
-        latencies: Vec::new(),
-    };
-    let mut results = Vec::new();
-    for w in workers {
-        let (lat, ok, err) = w.await.expect("load worker");
-        stats.latencies.extend(lat);
-        results.extend(ok);
-        stats.errors.extend(err);
+    let mut cut = 0;
+    tokio::select! {
+        _ = futures_util::future::join_all(workers.iter_mut()) => {}
+        () = answered.notified() => {
+            // Drop the requests in flight: their clients are gone.
+            let started = next.load(Ordering::Relaxed).min(items.len());
+            for w in &workers {
+                w.abort();
+            }
+            let _ = futures_util::future::join_all(workers).await;
+            cut = started - collected.lock().unwrap().0.len();
+        }
     }
-    stats.elapsed = start.elapsed();
-    stats.latencies.sort_unstable();
-    stats.sent = stats.latencies.len();
-    stats.ok = results.len();
+    let elapsed = start.elapsed();
+    let (mut latencies, results, errors) = std::mem::take(&mut *collected.lock().unwrap());
+    latencies.sort_unstable();
+    let stats = Stats {
+        name,
+        sent: latencies.len() + cut,
+        ok: results.len(),
+        errors,
+        elapsed,
+        latencies,
+        cut,
+    };
     (stats, results)
 }
 
@@ -178,7 +212,7 @@ async fn pay(
 /// Creates `n` sessions of `AMOUNT` fen through the merchant API (set-up, not reported).
 async fn sessions(app: &TestApp, n: usize) -> Vec<String> {
     let (client, base, key) = (app.client.clone(), app.base.clone(), app.api_key.clone());
-    let (stats, ids) = load("create sessions", vec![(); n], move |()| {
+    let (stats, ids) = load("create sessions", vec![(); n], End::Drain, move |()| {
         let (client, base, key) = (client.clone(), base.clone(), key.clone());
         async move {
             let res = client
@@ -263,32 +297,6 @@ fn shuffle<T>(items: &mut [T]) {
     }
 }
 
-/// Counts events of `kind` per object id, paging through `/v1/events`.
-async fn events_per_object(app: &TestApp, kind: &str) -> HashMap<String, usize> {
-    let mut counts = HashMap::new();
-    let mut after: Option<String> = None;
-    loop {
-        let path = match &after {
-            Some(a) => format!("/v1/events?type={kind}&limit=100&starting_after={a}"),
-            None => format!("/v1/events?type={kind}&limit=100"),
-        };
-        let (status, page) = app.api_get(&path).await;
-        assert_eq!(status, 200, "{page}");
-        let data = page["data"].as_array().unwrap();
-        for e in data {
-            let object = e["data"]["object"]["id"].as_str().unwrap().to_owned();
-            *counts.entry(object).or_insert(0) += 1;
-        }
-        if page["has_more"] != true || data.is_empty() {
-            return counts;
-        }
-        after = data
-            .last()
-            .and_then(|e| e["id"].as_str())
-            .map(str::to_owned);
-    }
-}
-
 /// SHA256withRSA signatures per second through `backend` with a fresh merchant-sized key, on one
 /// thread.
 fn sign_rate(backend: RsaBackend) -> f64 {
@@ -308,6 +316,13 @@ struct Verdict {
     complete: usize,
     payment_events_ok: bool,
     session_events_ok: bool,
+    /// Orders the sandbox (WeChat) holds.
+    orders: usize,
+    /// Of those, matched by exactly one attempt in the order's state.
+    orders_matched: usize,
+    left_created: usize,
+    /// Authentic reports of trades no attempt has.
+    unmatched: usize,
     detail: Vec<String>,
 }
 
@@ -316,16 +331,66 @@ impl Verdict {
         self.complete == self.notified
             && self.payment_events_ok
             && self.session_events_ok
+            && self.orders_matched == self.orders
+            && self.left_created == 0
+            && self.unmatched == 0
             && self.detail.is_empty()
     }
 }
 
+/// How long handlers whose clients were cut may take to finish.
+const SETTLE: Duration = Duration::from_secs(30);
+
+/// Orders the sandbox holds, those matched by exactly one attempt in the order's state
+/// (`SUCCESS` ↔ succeeded, `NOTPAY` ↔ pending), attempts left `created`, and examples of what
+/// does not match — once handlers still finishing for cut clients are done, or `SETTLE` passes.
+async fn orders_against_attempts(app: &TestApp) -> (usize, usize, usize, Vec<String>) {
+    let start = Instant::now();
+    loop {
+        let (attempts, orders) = snapshot(app).await;
+        let mut wrong = Vec::new();
+        for (trade, state) in &orders {
+            let want = if state == "SUCCESS" {
+                "succeeded"
+            } else {
+                "pending"
+            };
+            match attempts.get(trade).map(Vec::as_slice) {
+                Some([a]) if a.status == want => {}
+                other => wrong.push(format!("order {trade} ({state}): attempts {other:?}")),
+            }
+        }
+        let created = attempts
+            .values()
+            .flatten()
+            .filter(|a| a.status == "created")
+            .count();
+        if (wrong.is_empty() && created == 0) || start.elapsed() > SETTLE {
+            wrong.truncate(5);
+            return (
+                orders.len(),
+                orders.len() - wrong.len().min(orders.len()),
+                created,
+                wrong,
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Every notified session is complete, with exactly one `payment.succeeded` per attempt and one
-/// `checkout.session.completed` per session.
+/// `checkout.session.completed` per session; every order the sandbox holds is matched by one
+/// attempt in its state; no authentic report went unmatched.
 async fn verify_exactly_once(app: &TestApp, targets: &[(String, String)]) -> Verdict {
+    let (orders, orders_matched, left_created, mut detail) = orders_against_attempts(app).await;
+    let unmatched: i64 = sqlx::query("SELECT COUNT(*) AS n FROM unmatched_payments")
+        .fetch_one(app.state.store().pool())
+        .await
+        .unwrap()
+        .get("n");
     let (client, base, key) = (app.client.clone(), app.base.clone(), app.api_key.clone());
     let ids: Vec<String> = targets.iter().map(|(s, _)| s.clone()).collect();
-    let (stats, statuses) = load("read sessions", ids, move |id: String| {
+    let (stats, statuses) = load("read sessions", ids, End::Drain, move |id: String| {
         let (client, base, key) = (client.clone(), base.clone(), key.clone());
         async move {
             let body: Value = client
@@ -341,10 +406,10 @@ async fn verify_exactly_once(app: &TestApp, targets: &[(String, String)]) -> Ver
         }
     })
     .await;
-    let mut detail: Vec<String> = stats.errors.iter().take(3).cloned().collect();
+    detail.extend(stats.errors.iter().take(3).cloned());
     let complete = statuses.iter().filter(|c| **c).count();
-    let payments = events_per_object(app, "payment.succeeded").await;
-    let sessions = events_per_object(app, "checkout.session.completed").await;
+    let payments = app.events_per_object("payment.succeeded").await;
+    let sessions = app.events_per_object("checkout.session.completed").await;
     let mut payment_events_ok = payments.len() == targets.len();
     let mut session_events_ok = sessions.len() == targets.len();
     for (session, payment) in targets {
@@ -368,6 +433,10 @@ async fn verify_exactly_once(app: &TestApp, targets: &[(String, String)]) -> Ver
         complete,
         payment_events_ok,
         session_events_ok,
+        orders,
+        orders_matched,
+        left_created,
+        unmatched: usize::try_from(unmatched).unwrap_or(usize::MAX),
         detail,
     }
 }
@@ -391,6 +460,260 @@ fn phase_line(stats: &Stats, goal: f64) -> String {
         stats.errors.len()
     );
     line(stats.name, &value, Some(goal), stats.rate())
+}
+
+/// What the timed phases on one database measured.
+struct Run {
+    db: &'static str,
+    native: Stats,
+    jsapi: Stats,
+    notify: Stats,
+    unique: usize,
+    duplicates: usize,
+    verdict: Verdict,
+}
+
+/// Where a phase stops: SQLite's drain (the numbers compare with earlier runs); Postgres's are
+/// cut with requests in flight once 90% of their requests are answered.
+fn end_of(db: Db, items: usize) -> End {
+    match db {
+        Db::Sqlite => End::Drain,
+        Db::Postgres => End::Cut(items * 9 / 10),
+    }
+}
+
+/// The timed phases on a fresh server on `db`, then the exactly-once check.
+async fn phases(db: Db) -> Run {
+    let name = match db {
+        Db::Sqlite => "SQLite",
+        Db::Postgres => "Postgres",
+    };
+    eprintln!("==> {name}");
+    let app = spawn(Options {
+        // Production job timing: the tests' 50 ms poll would have the reconciler query every
+        // unpaid attempt at WeChat (the sandbox) twice a second during the load.
+        args: vec![
+            "--shopper-rate-limit".into(),
+            "1000000".into(),
+            "--job-poll-ms".into(),
+            "1000".into(),
+        ],
+        database_url: fresh_database(db).await,
+        ..Options::default()
+    })
+    .await;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .unwrap();
+
+    eprintln!("==> Native pay: {NATIVE_PAYS} sessions (set-up), then timed pays");
+    let ids = sessions(&app, NATIVE_PAYS).await;
+    let (c, b) = (client.clone(), app.base.clone());
+    let (native, native_payments) = load(
+        "Native pay",
+        ids.clone(),
+        end_of(db, NATIVE_PAYS),
+        move |id: String| {
+            let (c, b) = (c.clone(), b.clone());
+            async move {
+                let payment = pay(c, b, id.clone(), "desktop", "qr").await?;
+                Ok((id, payment))
+            }
+        },
+    )
+    .await;
+    native.print();
+
+    eprintln!(
+        "==> JSAPI pay: one OAuth round trip, {JSAPI_PAYS} sessions with its openid (set-up), then timed pays"
+    );
+    let openid = oauth_openid(&app).await;
+    let ids = sessions(&app, JSAPI_PAYS).await;
+    for id in &ids {
+        app.state
+            .store()
+            .set_session_openid(&SessionId::parse(id).unwrap(), &openid)
+            .await
+            .unwrap();
+    }
+    let (c, b) = (client.clone(), app.base.clone());
+    let (jsapi, _) = load(
+        "JSAPI pay",
+        ids,
+        end_of(db, JSAPI_PAYS),
+        move |id: String| pay(c.clone(), b.clone(), id, "wechat", "jsapi"),
+    )
+    .await;
+    jsapi.print();
+
+    eprintln!(
+        "==> notifications: {} attempts from the Native phase, +25% exact duplicates, shuffled",
+        native_payments.len()
+    );
+    let (c, b, k) = (client.clone(), app.base.clone(), app.api_key.clone());
+    let (_, trade_nos) = load(
+        "read attempts",
+        native_payments.iter().map(|(_, p)| p.clone()).collect(),
+        End::Drain,
+        move |p: String| {
+            let (c, b, k) = (c.clone(), b.clone(), k.clone());
+            async move {
+                let body: Value = c
+                    .get(b.join(&format!("/v1/payments/{p}")).unwrap())
+                    .bearer_auth(k)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .json()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                body["out_trade_no"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| body.to_string())
+            }
+        },
+    )
+    .await;
+    assert_eq!(
+        trade_nos.len(),
+        native_payments.len(),
+        "reading attempts failed"
+    );
+    // The shoppers pay at WeChat (the sandbox's 4003 orders notify nobody): its orders say so,
+    // and the notifications below are WeChat's.
+    pay_at_sandbox(&app, &trade_nos).await;
+    let timestamp = unix_now();
+    let app = Arc::new(app);
+    let trade_nos = Arc::new(trade_nos);
+    // Signing thousands of notifications is CPU work: spread it over the cores.
+    let halves: Vec<_> = (0..2)
+        .map(|half| {
+            let (app, trade_nos) = (app.clone(), trade_nos.clone());
+            tokio::task::spawn_blocking(move || {
+                trade_nos
+                    .iter()
+                    .skip(half)
+                    .step_by(2)
+                    .map(|t| notification(&app, t, timestamp))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut unique = Vec::new();
+    for h in halves {
+        unique.extend(h.await.unwrap());
+    }
+    let mut requests = unique.clone();
+    requests.extend(unique.iter().step_by(4).cloned());
+    shuffle(&mut requests);
+    let duplicates = requests.len() - unique.len();
+    let (c, a) = (client.clone(), app.clone());
+    let (notify, acknowledged) = load(
+        "notifications",
+        requests.clone(),
+        end_of(db, requests.len()),
+        move |n: Notification| post_notification(a.clone(), c.clone(), n),
+    )
+    .await;
+    notify.print();
+    if notify.cut > 0 {
+        // WeChat sends again what was not acknowledged; untimed.
+        let acknowledged: std::collections::HashSet<*const u8> =
+            acknowledged.iter().map(|n| n.1.as_ptr()).collect();
+        let again: Vec<Notification> = unique
+            .iter()
+            .filter(|n| !acknowledged.contains(&n.1.as_ptr()))
+            .cloned()
+            .collect();
+        eprintln!(
+            "==> WeChat retries {} notifications not acknowledged",
+            again.len()
+        );
+        let (c, a) = (client.clone(), app.clone());
+        let (retried, _) = load("retries", again, End::Drain, move |n: Notification| {
+            post_notification(a.clone(), c.clone(), n)
+        })
+        .await;
+        assert!(
+            retried.errors.is_empty(),
+            "retries failed: {:?}",
+            retried.errors.first()
+        );
+    }
+
+    eprintln!("==> exactly-once check");
+    let verdict = verify_exactly_once(&app, &native_payments).await;
+    Run {
+        db: name,
+        native,
+        jsapi,
+        notify,
+        unique: unique.len(),
+        duplicates,
+        verdict,
+    }
+}
+
+/// `POST /notify/wechat` with `n`; returns it when acknowledged.
+async fn post_notification(
+    app: Arc<TestApp>,
+    c: reqwest::Client,
+    n: Notification,
+) -> Result<Notification, String> {
+    let req = app.wechat_notification_request(&c, &n.0, n.1.clone());
+    let status = req.send().await.map_err(|e| e.to_string())?.status();
+    if status.is_success() {
+        Ok(n)
+    } else {
+        Err(format!("{status}"))
+    }
+}
+
+fn report(run: &Run) -> Vec<String> {
+    let v = &run.verdict;
+    let mut out = vec![
+        format!(
+            "  {} — 64 requests in flight{}",
+            run.db,
+            if run.notify.cut > 0 {
+                "; every phase cut with requests in flight at 90% answered"
+            } else {
+                ""
+            }
+        ),
+        phase_line(&run.native, NATIVE_GOAL),
+        phase_line(&run.jsapi, JSAPI_GOAL),
+        phase_line(&run.notify, NOTIFY_GOAL),
+        format!(
+            "  {:<28} {} unique + {} duplicates ({:.0}% of requests), {} dropped in flight",
+            "",
+            run.unique,
+            run.duplicates,
+            100.0 * count_f64(run.duplicates) / count_f64(run.notify.sent.max(1)),
+            run.notify.cut,
+        ),
+        format!(
+            "  {:<28} {}/{} sessions complete, one payment.succeeded each: {}, one checkout.session.completed each: {}",
+            "exactly-once", v.complete, v.notified, v.payment_events_ok, v.session_events_ok,
+        ),
+        format!(
+            "  {:<28} {} provider orders, {} matched by exactly one attempt in the provider's state, {} attempts left created, {} unmatched (\"never created\") reports  {}",
+            "orders",
+            v.orders,
+            v.orders_matched,
+            v.left_created,
+            v.unmatched,
+            if v.ok() { "PASS" } else { "FAIL" }
+        ),
+    ];
+    out.extend(
+        v.detail
+            .iter()
+            .map(|d| format!("  exactly-once violation: {d}")),
+    );
+    out
 }
 
 #[tokio::main]
@@ -417,176 +740,35 @@ async fn main() {
             0.0,
         ));
     }
-
-    // spawn() polls jobs every 50 ms (test speed, not overridable by a second flag), so the
-    // reconciler re-queries unpaid attempts older than 0.5 s, one at a time, during the load.
-    let app = spawn(Options {
-        // Production job timing: the tests' 50 ms poll would have the reconciler query every
-        // unpaid attempt at WeChat (the sandbox) twice a second during the load.
-        args: vec![
-            "--shopper-rate-limit".into(),
-            "1000000".into(),
-            "--job-poll-ms".into(),
-            "1000".into(),
-        ],
-        ..Options::default()
-    })
-    .await;
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(CONCURRENCY)
-        .build()
-        .unwrap();
-
-    eprintln!("==> Native pay: {NATIVE_PAYS} sessions (set-up), then timed pays");
-    let ids = sessions(&app, NATIVE_PAYS).await;
-    let (c, b) = (client.clone(), app.base.clone());
-    let (native, native_payments) = load("Native pay", ids.clone(), move |id: String| {
-        let (c, b) = (c.clone(), b.clone());
-        async move {
-            let payment = pay(c, b, id.clone(), "desktop", "qr").await?;
-            Ok((id, payment))
-        }
-    })
-    .await;
-    native.print();
-
-    eprintln!(
-        "==> JSAPI pay: one OAuth round trip, {JSAPI_PAYS} sessions with its openid (set-up), then timed pays"
-    );
-    let openid = oauth_openid(&app).await;
-    let ids = sessions(&app, JSAPI_PAYS).await;
-    for id in &ids {
-        app.state
-            .store()
-            .set_session_openid(&SessionId::parse(id).unwrap(), &openid)
-            .await
-            .unwrap();
+    let mut runs = vec![phases(Db::Sqlite).await];
+    // Postgres when a cluster is at hand (`make bench` starts a throw-away one).
+    if std::env::var_os("PAYBRIDGE_TEST_POSTGRES_URL").is_some() {
+        runs.push(phases(Db::Postgres).await);
+    } else {
+        eprintln!(
+            "==> Postgres skipped: PAYBRIDGE_TEST_POSTGRES_URL is not set (run through `make bench`)"
+        );
     }
-    let (c, b) = (client.clone(), app.base.clone());
-    let (jsapi, _) = load("JSAPI pay", ids, move |id: String| {
-        pay(c.clone(), b.clone(), id, "wechat", "jsapi")
-    })
-    .await;
-    jsapi.print();
-
-    eprintln!(
-        "==> notifications: {} attempts from the Native phase, +25% exact duplicates, shuffled",
-        native_payments.len()
-    );
-    let (c, b, k) = (client.clone(), app.base.clone(), app.api_key.clone());
-    let (_, trade_nos) = load(
-        "read attempts",
-        native_payments.iter().map(|(_, p)| p.clone()).collect(),
-        move |p: String| {
-            let (c, b, k) = (c.clone(), b.clone(), k.clone());
-            async move {
-                let body: Value = c
-                    .get(b.join(&format!("/v1/payments/{p}")).unwrap())
-                    .bearer_auth(k)
-                    .send()
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .json()
-                    .await
-                    .map_err(|e| e.to_string())?;
-                body["out_trade_no"]
-                    .as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| body.to_string())
-            }
-        },
-    )
-    .await;
-    assert_eq!(
-        trade_nos.len(),
-        native_payments.len(),
-        "reading attempts failed"
-    );
-    let timestamp = unix_now();
-    let app = Arc::new(app);
-    let trade_nos = Arc::new(trade_nos);
-    // Signing thousands of notifications is CPU work: spread it over the cores.
-    let halves: Vec<_> = (0..2)
-        .map(|half| {
-            let (app, trade_nos) = (app.clone(), trade_nos.clone());
-            tokio::task::spawn_blocking(move || {
-                trade_nos
-                    .iter()
-                    .skip(half)
-                    .step_by(2)
-                    .map(|t| notification(&app, t, timestamp))
-                    .collect::<Vec<_>>()
-            })
-        })
-        .collect();
-    let mut unique = Vec::new();
-    for h in halves {
-        unique.extend(h.await.unwrap());
-    }
-    let mut requests = unique.clone();
-    requests.extend(unique.iter().step_by(4).cloned());
-    shuffle(&mut requests);
-    let duplicates = requests.len() - unique.len();
-    let (c, b) = (client.clone(), app.base.clone());
-    let (notify, _) = load("notifications", requests, move |n: Notification| {
-        let (c, b) = (c.clone(), b.clone());
-        async move {
-            let mut req = c
-                .post(b.join("/notify/wechat").unwrap())
-                .header("content-type", "application/json")
-                .body(n.1.clone());
-            for (k, v) in &n.0 {
-                req = req.header(k.as_str(), v.as_str());
-            }
-            let status = req.send().await.map_err(|e| e.to_string())?.status();
-            if status.is_success() {
-                Ok(())
-            } else {
-                Err(format!("{status}"))
-            }
-        }
-    })
-    .await;
-    notify.print();
-
-    eprintln!("==> exactly-once check");
-    let verdict = verify_exactly_once(&app, &native_payments).await;
 
     let mut out = vec![
         String::new(),
-        "payflows — in-process server, sandbox, SQLite, 127.0.0.1, 64 requests in flight".into(),
+        "payflows — in-process server, sandbox, 127.0.0.1".into(),
     ];
     out.append(&mut sign_lines);
-    out.extend([
-        phase_line(&native, NATIVE_GOAL),
-        phase_line(&jsapi, JSAPI_GOAL),
-        phase_line(&notify, NOTIFY_GOAL),
-        format!(
-            "  {:<28} {} unique + {} duplicates ({:.0}% of requests)",
-            "",
-            unique.len(),
-            duplicates,
-            100.0 * count_f64(duplicates) / count_f64(notify.sent.max(1))
-        ),
-        format!(
-            "  {:<28} {}/{} sessions complete, one payment.succeeded each: {}, one checkout.session.completed each: {}  {}",
-            "exactly-once",
-            verdict.complete,
-            verdict.notified,
-            verdict.payment_events_ok,
-            verdict.session_events_ok,
-            if verdict.ok() { "PASS" } else { "FAIL" }
-        ),
-        format!(
-            "  total bench time {:.0} s",
-            started.elapsed().as_secs_f64()
-        ),
-    ]);
-    println!("{}", out.join("\n"));
-    for d in &verdict.detail {
-        println!("  exactly-once violation: {d}");
+    for run in &runs {
+        out.extend(report(run));
     }
-    if !verdict.ok() || notify.sent != unique.len() + duplicates || !notify.errors.is_empty() {
+    out.push(format!(
+        "  total bench time {:.0} s",
+        started.elapsed().as_secs_f64()
+    ));
+    println!("{}", out.join("\n"));
+    let failed = runs.iter().any(|r| {
+        !r.verdict.ok()
+            || !r.notify.errors.is_empty()
+            || (r.notify.cut == 0 && r.notify.sent != r.unique + r.duplicates)
+    });
+    if failed {
         eprintln!("payflows: exactly-once violated or notifications rejected");
         std::process::exit(1);
     }

@@ -82,6 +82,67 @@ impl TestApp {
         })
     }
 
+    /// Events of type `kind` per object id, paging through all of `/v1/events`.
+    pub async fn events_per_object(&self, kind: &str) -> std::collections::HashMap<String, usize> {
+        let mut counts = std::collections::HashMap::new();
+        let mut after: Option<String> = None;
+        loop {
+            let path = match &after {
+                Some(a) => format!("/v1/events?type={kind}&limit=100&starting_after={a}"),
+                None => format!("/v1/events?type={kind}&limit=100"),
+            };
+            let (status, page) = self.api_get(&path).await;
+            assert_eq!(status, 200, "{page}");
+            let data = page["data"].as_array().expect("a list");
+            for e in data {
+                let object = e["data"]["object"]["id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                *counts.entry(object).or_insert(0) += 1;
+            }
+            if page["has_more"] != true || data.is_empty() {
+                return counts;
+            }
+            after = data
+                .last()
+                .and_then(|e| e["id"].as_str())
+                .map(str::to_owned);
+        }
+    }
+
+    /// `POST /notify/wechat` with a notification's headers and body → the status.
+    pub async fn post_wechat_notification(
+        &self,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+    ) -> u16 {
+        self.wechat_notification_request(&self.client, headers, body)
+            .send()
+            .await
+            .expect("server answers")
+            .status()
+            .as_u16()
+    }
+
+    /// The `POST /notify/wechat` request for a notification, on `client`.
+    #[must_use]
+    pub fn wechat_notification_request(
+        &self,
+        client: &reqwest::Client,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+    ) -> reqwest::RequestBuilder {
+        let mut req = client
+            .post(self.url("/notify/wechat"))
+            .header("content-type", "application/json")
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        req
+    }
+
     /// Authenticated `POST` of JSON, with an optional Idempotency-Key → (status, JSON).
     pub async fn api_post(
         &self,

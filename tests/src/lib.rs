@@ -8,6 +8,7 @@ pub mod app;
 pub mod binary;
 pub mod browser;
 pub mod db;
+pub mod ledger;
 pub mod live;
 pub mod notify;
 pub mod receiver;

@@ -303,7 +303,16 @@ pub async fn check(state: &AppState, payment: &Payment) -> Result<Applied, sqlx:
         Ok(t) => {
             let applied = apply(state, provider, &t).await?;
             if applied == Applied::Unchanged && t.state == TradeState::Pending && abandoned {
-                return close_unseen(state, provider, payment).await;
+                // Whoever asked for it never got its next action (a crash between the
+                // provider's answer and our pending mark): nobody can be paying it, and
+                // closing it makes sure nobody will.
+                return close_at_provider(
+                    state,
+                    provider,
+                    payment,
+                    "never shown to the shopper; closed at the provider",
+                )
+                .await;
             }
             Ok(applied)
         }
@@ -331,27 +340,22 @@ pub async fn check(state: &AppState, payment: &Payment) -> Result<Applied, sqlx:
 /// (three tries of at most 10 s), so a slow call in flight is never taken for an abandoned one.
 pub const CREATED_GRACE_MS: i64 = 60_000;
 
-/// Closes an attempt left `created` that the provider holds unpaid: whoever asked for it never
-/// got its next action (a crash between the provider's answer and our write), so nobody can be
-/// paying it, and closing it at the provider makes sure nobody will.
-async fn close_unseen(
+/// Closes an unpaid attempt's order at the provider, so it can no longer be paid, and records
+/// the attempt canceled with `reason`; a trade the provider never heard of (an Alipay QR code
+/// nobody scanned) cannot be paid either. When the provider refuses (paid meanwhile, or busy),
+/// nothing changes and the next round asks again.
+async fn close_at_provider(
     state: &AppState,
     provider: &dyn PaymentProvider,
     payment: &Payment,
+    reason: &str,
 ) -> Result<Applied, sqlx::Error> {
     match provider.close(&payment.out_trade_no).await {
         Ok(()) | Err(ProviderError::NotFound) => {
-            end(
-                state,
-                &payment.id,
-                PaymentStatus::Canceled,
-                "never shown to the shopper; closed at the provider",
-            )
-            .await
+            end(state, &payment.id, PaymentStatus::Canceled, reason).await
         }
-        // Paid meanwhile, or the provider is busy: the next round asks again.
         Err(e) => {
-            tracing::info!(payment = %payment.id, error = %e, "could not close an abandoned attempt yet");
+            tracing::info!(payment = %payment.id, error = %e, reason, "could not close the attempt at the provider yet");
             Ok(Applied::Unchanged)
         }
     }
@@ -370,20 +374,5 @@ pub async fn reconcile(state: &AppState, payment: &Payment) -> Result<Applied, s
     let Some(provider) = state.provider(payment.channel.method()) else {
         return Ok(applied);
     };
-    // A trade the provider never heard of (an Alipay QR nobody scanned) cannot be paid either.
-    match provider.close(&payment.out_trade_no).await {
-        Ok(()) | Err(ProviderError::NotFound) => {
-            end(
-                state,
-                &payment.id,
-                PaymentStatus::Canceled,
-                "expired unpaid",
-            )
-            .await
-        }
-        Err(e) => {
-            tracing::info!(payment = %payment.id, error = %e, "could not close an expired attempt yet");
-            Ok(Applied::Unchanged)
-        }
-    }
+    close_at_provider(state, provider, payment, "expired unpaid").await
 }

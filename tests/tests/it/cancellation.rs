@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use paybridge_server::domain::ids::SessionId;
+use paybridge_tests::ledger::{Attempt, pay_at_sandbox, snapshot};
 use paybridge_tests::notify::{transaction_success, unix_now};
 use paybridge_tests::{Db, Options, TestApp, fresh_database, spawn};
 use serde_json::{Value, json};
@@ -159,42 +160,6 @@ async fn openid(app: &TestApp) -> String {
         .expect("the callback stores the openid")
 }
 
-/// An attempt as stored.
-#[derive(Debug, Clone)]
-struct Attempt {
-    id: String,
-    session: String,
-    status: String,
-}
-
-/// Every attempt by `out_trade_no`, and every sandbox order (`out_trade_no` → trade state).
-async fn snapshot(app: &TestApp) -> (HashMap<String, Vec<Attempt>>, HashMap<String, String>) {
-    let pool = app.state.store().pool();
-    let mut attempts: HashMap<String, Vec<Attempt>> = HashMap::new();
-    for r in sqlx::query("SELECT id, session_id, status, out_trade_no FROM payments")
-        .fetch_all(pool)
-        .await
-        .unwrap()
-    {
-        attempts
-            .entry(r.get("out_trade_no"))
-            .or_default()
-            .push(Attempt {
-                id: r.get("id"),
-                session: r.get("session_id"),
-                status: r.get("status"),
-            });
-    }
-    let orders = sqlx::query("SELECT out_trade_no, trade_state FROM sandbox_orders")
-        .fetch_all(pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get("out_trade_no"), r.get("trade_state")))
-        .collect();
-    (attempts, orders)
-}
-
 /// What is wrong with the attempts against the sandbox's orders: each order must have exactly
 /// one attempt, in the state `expected` gives for the order's trade state (`None`: any).
 fn violations(
@@ -255,32 +220,6 @@ where
     }
 }
 
-/// Events of `kind` per object id, paging through `/v1/events`.
-async fn events_per_object(app: &TestApp, kind: &str) -> HashMap<String, usize> {
-    let mut counts = HashMap::new();
-    let mut after: Option<String> = None;
-    loop {
-        let path = match &after {
-            Some(a) => format!("/v1/events?type={kind}&limit=100&starting_after={a}"),
-            None => format!("/v1/events?type={kind}&limit=100"),
-        };
-        let (status, page) = app.api_get(&path).await;
-        assert_eq!(status, 200, "{page}");
-        let data = page["data"].as_array().unwrap();
-        for e in data {
-            let object = e["data"]["object"]["id"].as_str().unwrap().to_owned();
-            *counts.entry(object).or_insert(0) += 1;
-        }
-        if page["has_more"] != true || data.is_empty() {
-            return counts;
-        }
-        after = data
-            .last()
-            .and_then(|e| e["id"].as_str())
-            .map(str::to_owned);
-    }
-}
-
 fn options(database_url: Option<String>, poll_ms: &str) -> Options {
     Options {
         args: vec![
@@ -304,21 +243,6 @@ fn pay_request(
     client
         .post(app.url(&format!("/api/checkout/{session}/pay")))
         .json(&json!({"method": "wechat_pay", "environment": environment}))
-}
-
-fn notify_request(
-    app: &TestApp,
-    client: &reqwest::Client,
-    notification: &(Vec<(String, String)>, Vec<u8>),
-) -> reqwest::RequestBuilder {
-    let mut req = client
-        .post(app.url("/notify/wechat"))
-        .header("content-type", "application/json")
-        .body(notification.1.clone());
-    for (k, v) in &notification.0 {
-        req = req.header(k.as_str(), v.as_str());
-    }
-    req
 }
 
 async fn cancelled_requests_lose_nothing(db: Db) {
@@ -411,19 +335,7 @@ async fn cancelled_requests_lose_nothing(db: Db) {
     let (_, orders) = snapshot(&app).await;
     let mut paid: Vec<String> = orders.keys().step_by(2).cloned().collect();
     paid.sort();
-    for trade in &paid {
-        sqlx::query(
-            "UPDATE sandbox_orders SET trade_state = 'SUCCESS', trade_state_desc = '支付成功', \
-             transaction_id = $1, success_at = $2, updated_at = $2, \
-             payer_openid = COALESCE(payer_openid, 'o_cancellation_test') WHERE out_trade_no = $3",
-        )
-        .bind(format!("4200{trade}"))
-        .bind(unix_now() * 1000)
-        .bind(trade)
-        .execute(app.state.store().pool())
-        .await
-        .unwrap();
-    }
+    pay_at_sandbox(&app, &paid).await;
     let appid = app.state.sandbox().unwrap().keys().appid.clone();
     let now = unix_now();
     let mut notified: Vec<String> = paid.clone();
@@ -432,10 +344,18 @@ async fn cancelled_requests_lose_nothing(db: Db) {
         .iter()
         .map(|t| transaction_success(&app, t, &appid, AMOUNT, now))
         .collect();
-    let scale = typical(1, |_| notify_request(&app, &client, &notifications[0])).await;
+    let scale = typical(1, |_| {
+        app.wechat_notification_request(&client, &notifications[0].0, notifications[0].1.clone())
+    })
+    .await;
     let requests = notifications
         .iter()
-        .map(|n| (notify_request(&app, &client, n), rng.abort_after(scale)))
+        .map(|n| {
+            (
+                app.wechat_notification_request(&client, &n.0, n.1.clone()),
+                rng.abort_after(scale),
+            )
+        })
         .collect();
     let outcomes = fire(requests).await;
     let acknowledged: HashSet<&String> = notified
@@ -484,8 +404,8 @@ async fn cancelled_requests_lose_nothing(db: Db) {
         .flatten()
         .filter(|a| a.status == "succeeded")
         .collect();
-    let payment_events = events_per_object(&app, "payment.succeeded").await;
-    let session_events = events_per_object(&app, "checkout.session.completed").await;
+    let payment_events = app.events_per_object("payment.succeeded").await;
+    let session_events = app.events_per_object("checkout.session.completed").await;
     assert_eq!(
         payment_events.len(),
         succeeded.len(),

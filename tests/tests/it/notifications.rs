@@ -18,18 +18,6 @@ async fn attempt(app: &TestApp, payment: &str) -> Value {
     p
 }
 
-async fn post_notification(app: &TestApp, headers: &[(String, String)], body: Vec<u8>) -> u16 {
-    let mut req = app
-        .client
-        .post(app.url("/notify/wechat"))
-        .header("content-type", "application/json")
-        .body(body);
-    for (k, v) in headers {
-        req = req.header(k.as_str(), v.as_str());
-    }
-    req.send().await.unwrap().status().as_u16()
-}
-
 async fn fifty_concurrent_duplicate_notifications_make_one_transition_and_one_event(db: Db) {
     let app = Arc::new(spawn_on(db).await);
     // 4003: the sandbox itself never notifies, so every notification here is ours.
@@ -45,7 +33,7 @@ async fn fifty_concurrent_duplicate_notifications_make_one_transition_and_one_ev
     for _ in 0..50 {
         let (app, headers, body) = (app.clone(), headers.clone(), body.clone());
         tasks.push(tokio::spawn(async move {
-            post_notification(&app, &headers, body).await
+            app.post_wechat_notification(&headers, body).await
         }));
     }
     for t in tasks {
@@ -71,18 +59,18 @@ async fn stale_tampered_and_disagreeing_notifications_change_nothing() {
 
     // Replayed: a real notification, but signed six minutes ago.
     let (h, b) = transaction_success(&app, out_trade_no, &appid, 4003, unix_now() - 360);
-    assert_eq!(post_notification(&app, &h, b).await, 401);
+    assert_eq!(app.post_wechat_notification(&h, b).await, 401);
     // Tampered: one byte of the signed body changed.
     let (h, mut b) = transaction_success(&app, out_trade_no, &appid, 4003, unix_now());
     let last = b.len() - 2;
     b[last] ^= 1;
-    assert_eq!(post_notification(&app, &h, b).await, 401);
+    assert_eq!(app.post_wechat_notification(&h, b).await, 401);
     // Authentic but disagreeing: another amount, another appid. Accepted (WeChat must stop
     // retrying), recorded as an alert, and nothing completes.
     let (h, b) = transaction_success(&app, out_trade_no, &appid, 1, unix_now());
-    assert_eq!(post_notification(&app, &h, b).await, 204);
+    assert_eq!(app.post_wechat_notification(&h, b).await, 204);
     let (h, b) = transaction_success(&app, out_trade_no, "wx00000000000000ff", 4003, unix_now());
-    assert_eq!(post_notification(&app, &h, b).await, 204);
+    assert_eq!(app.post_wechat_notification(&h, b).await, 204);
 
     let (_, s) = app.api_get(&format!("/v1/checkout_sessions/{id}")).await;
     assert_eq!(s["status"], "open");

@@ -23,6 +23,8 @@ async fn the_openapi_document_describes_every_merchant_endpoint() {
         ("/v1/refunds/{id}", "get"),
         ("/v1/events", "get"),
         ("/v1/events/{id}", "get"),
+        ("/v1/unmatched_payments", "get"),
+        ("/v1/unmatched_payments/{id}", "get"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),

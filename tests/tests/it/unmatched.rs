@@ -9,18 +9,6 @@ use paybridge_tests::shopper::pay_qr;
 use paybridge_tests::{Db, TestApp, on_both_databases, spawn_on, wait};
 use serde_json::Value;
 
-async fn post_wechat(app: &TestApp, headers: &[(String, String)], body: Vec<u8>) -> u16 {
-    let mut req = app
-        .client
-        .post(app.url("/notify/wechat"))
-        .header("content-type", "application/json")
-        .body(body);
-    for (k, v) in headers {
-        req = req.header(k.as_str(), v.as_str());
-    }
-    req.send().await.unwrap().status().as_u16()
-}
-
 async fn post_alipay(app: &TestApp, form: String) -> (u16, String) {
     let res = app
         .client
@@ -56,11 +44,14 @@ async fn an_authentic_report_of_an_unknown_trade_is_recorded_and_raised(db: Db) 
     let mut tampered = body.clone();
     let last = tampered.len() - 3;
     tampered[last] ^= 1;
-    assert_eq!(post_wechat(&app, &headers, tampered).await, 401);
+    assert_eq!(app.post_wechat_notification(&headers, tampered).await, 401);
     assert!(unmatched(&app).await.is_empty());
 
     // The authentic one is answered only once it is recorded, and raised once.
-    assert_eq!(post_wechat(&app, &headers, body.clone()).await, 204);
+    assert_eq!(
+        app.post_wechat_notification(&headers, body.clone()).await,
+        204
+    );
     let list = unmatched(&app).await;
     assert_eq!(list.len(), 1, "{list:?}");
     let u = &list[0];
@@ -83,7 +74,7 @@ async fn an_authentic_report_of_an_unknown_trade_is_recorded_and_raised(db: Db) 
     );
 
     // WeChat repeats it: counted on the same record, not raised again.
-    assert_eq!(post_wechat(&app, &headers, body).await, 204);
+    assert_eq!(app.post_wechat_notification(&headers, body).await, 204);
     let (status, again) = app.api_get(&format!("/v1/unmatched_payments/{id}")).await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["reports"], 2);
@@ -128,7 +119,7 @@ async fn an_authentic_report_of_an_unknown_trade_is_recorded_and_raised(db: Db) 
         .await
         .unwrap();
     let (headers, body) = transaction_success(&app, "1e1e1e1e1e1e1e1e", &appid, 990, unix_now());
-    assert_eq!(post_wechat(&app, &headers, body).await, 500);
+    assert_eq!(app.post_wechat_notification(&headers, body).await, 500);
 }
 
 /// A crash between WeChat's answer and our pending mark leaves an attempt `created` whose order
