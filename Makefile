@@ -18,6 +18,7 @@ run: tools page
 
 ## test: install tools, build everything, run unit, integration and browser tests
 test: test-tools page
+	.ci/self-contained.py
 	cargo build -p paybridge-server --bin paybridge
 	.ci/with-postgres.sh cargo nextest run --workspace --no-fail-fast
 	$(MAKE) --no-print-directory test-wasm

@@ -20,7 +20,7 @@ use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 
 const KEY: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/vectors/keys/wechatpay-go.test_private_key.pem"
+    "/tests/vectors/keys/wechatpay-go.test_private_key.pem"
 ));
 const NOW: i64 = 1_700_000_000;
 

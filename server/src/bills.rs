@@ -214,7 +214,7 @@ mod tests {
     fn the_published_sample_bill_parses_with_exact_amounts() {
         let bytes = std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/vectors/samples/bill_ALL.csv"
+            "/tests/vectors/samples/bill_ALL.csv"
         ))
         .unwrap();
         let rows = parse_bill(&bytes).unwrap();

@@ -4,8 +4,8 @@ use std::sync::OnceLock;
 
 use super::crypto::{PrivateKey, RsaBackend};
 
-/// The vectors folder beside the repository.
-pub const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors");
+/// The vectors folder, inside the repository (`server/tests/vectors/`, sources in its README).
+pub const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors");
 
 pub fn read(rel: &str) -> String {
     std::fs::read_to_string(format!("{VECTORS}/{rel}"))
