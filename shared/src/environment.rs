@@ -170,6 +170,17 @@ const MOBILE_TOKENS: &[&str] = &[
     "Opera Mini",
     "Kindle",
     "Silk/",
+    // Feature phones and older mobile systems, whose browsers say neither `Mobi` nor a phone OS
+    // above: Symbian (`SymbianOS`, `SymbOS`, Nokia's `Series60`/`Series40`), KaiOS, and Java ME
+    // handsets (`MIDP`, `CLDC`, `J2ME`).
+    "Symbian",
+    "SymbOS",
+    "Series60",
+    "Series40",
+    "KAIOS",
+    "MIDP",
+    "CLDC",
+    "J2ME",
 ];
 
 /// Whether the UA (or, for iPadOS's desktop-class UA, the touch hint) says phone or tablet.
@@ -311,6 +322,36 @@ mod tests {
         );
         let ipad = "Mozilla/5.0 (iPad; CPU OS 12_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/12.1 Mobile/15E148 Safari/604.1";
         assert_eq!(detect(ipad, &Hints::default()), Environment::Mobile);
+    }
+
+    #[test]
+    fn feature_phones_and_older_mobile_systems_are_phones() {
+        // Real-world User-Agents, one or more per family.
+        let phones = [
+            // Symbian / S60 (Nokia's browser, and a UC Browser build)
+            "Mozilla/5.0 (SymbianOS/9.4; Series60/5.0 NokiaN97-1/12.0.024; Profile/MIDP-2.1 Configuration/CLDC-1.1; en-us) AppleWebKit/525 (KHTML, like Gecko) BrowserNG/7.1.18124",
+            "NokiaC5-00/061.005 (SymbianOS/9.3; U; Series60/3.2 Mozilla/5.0; Profile/MIDP-2.1 Configuration/CLDC-1.1) AppleWebKit/525 (KHTML, like Gecko) Version/3.0 Safari/525 3gpp-gba",
+            // Nokia Series 40
+            "Nokia2700c-2/2.0 (09.95) Profile/MIDP-2.1 Configuration/CLDC-1.1",
+            "Mozilla/5.0 (Series40; NokiaX2-02/10.90; Profile/MIDP-2.1 Configuration/CLDC-1.1) Gecko/20100401 S40OviBrowser/1.0.2.26.11",
+            // BlackBerry OS 5 and 7
+            "BlackBerry9700/5.0.0.862 Profile/MIDP-2.1 Configuration/CLDC-1.1 VendorID/331 UNTRUSTED/1.0 3gpp-gba",
+            "Mozilla/5.0 (BlackBerry; U; BlackBerry 9900; en) AppleWebKit/534.11+ (KHTML, like Gecko) Version/7.1.0.346 Mobile Safari/534.11+",
+            // KaiOS (JioPhone, Nokia 8110 4G)
+            "Mozilla/5.0 (Mobile; LYF/F300B/LYF-F300B-001-01-15-130718-i;Android; rv:48.0) Gecko/48.0 Firefox/48.0 KAIOS/2.5",
+            "Mozilla/5.0 (Mobile; Nokia_8110_4G; rv:48.0) Gecko/48.0 Firefox/48.0 KAIOS/2.5",
+            // Windows Phone 8 and 10
+            "Mozilla/5.0 (compatible; MSIE 10.0; Windows Phone 8.0; Trident/6.0; IEMobile/10.0; ARM; Touch; NOKIA; Lumia 920)",
+            "Mozilla/5.0 (Windows Phone 10.0; Android 6.0.1; Microsoft; Lumia 950) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/52.0.2743.116 Mobile Safari/537.36 Edge/15.15063",
+            // Opera Mini on Java ME and on Android
+            "Opera/9.80 (J2ME/MIDP; Opera Mini/9.80 (S60; SymbOS; Opera Mobi/23.348; U; en) Presto/2.5.25 Version/10.54",
+            "Opera/9.80 (Android; Opera Mini/36.2.2254/119.132; U; id) Presto/2.12.423 Version/12.16",
+            // A Java ME feature phone's own browser
+            "SAMSUNG-GT-E2252/E2252DDLA1 Profile/MIDP-2.0 Configuration/CLDC-1.1 UNTRUSTED/1.0",
+        ];
+        for ua in phones {
+            assert_eq!(detect(ua, &Hints::default()), Environment::Mobile, "{ua}");
+        }
     }
 
     #[test]

@@ -203,7 +203,8 @@ pub fn format_time_expire(at: OffsetDateTime) -> String {
     at.to_offset(offset!(+8)).format(&fmt).unwrap_or_default()
 }
 
-/// Percent-encodes one path segment so the signed path is the one sent.
+/// Percent-encodes per RFC 3986 — everything but the unreserved `A–Z a–z 0–9 - . _ ~` — for a
+/// path segment (so the signed path is the one sent) or a query value (`redirect_url`).
 pub(crate) fn segment(s: &str) -> String {
     const UNRESERVED_KEPT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
         .remove(b'-')

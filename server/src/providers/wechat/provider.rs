@@ -99,12 +99,8 @@ impl WechatClients {
                     },
                 };
                 let r = self.pay.create_h5_order(&h5).await?;
-                let back = percent_encoding::utf8_percent_encode(
-                    order.return_url,
-                    percent_encoding::NON_ALPHANUMERIC,
-                );
                 Ok(OrderCreated::Redirect {
-                    url: format!("{}&redirect_url={back}", r.h5_url),
+                    url: h5_with_return(&r.h5_url, order.return_url),
                 })
             }
             Channel::Jsapi | Channel::MiniProgram => {
@@ -207,5 +203,29 @@ impl PaymentProvider for WechatClients {
                 NotificationEvent::Unknown { event_type, .. } => Notice::Ignored(event_type),
             })
         })
+    }
+}
+
+/// WeChat's `h5_url` with `&redirect_url=` the shopper's way back, encoded per RFC 3986 as WeChat
+/// documents: reserved characters percent-encoded, unreserved ones (`- . _ ~`) left as they are.
+fn h5_with_return(h5_url: &str, return_url: &str) -> String {
+    format!(
+        "{h5_url}&redirect_url={}",
+        super::orders::segment(return_url)
+    )
+}
+
+#[cfg(test)]
+mod h5_tests {
+    #[test]
+    fn the_return_url_is_encoded_per_rfc_3986() {
+        assert_eq!(
+            super::h5_with_return(
+                "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx1&package=1",
+                "https://pay.example.com/pay/cs_1?return=h5&x=a~b.c-d_e f/é"
+            ),
+            "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx1&package=1\
+             &redirect_url=https%3A%2F%2Fpay.example.com%2Fpay%2Fcs_1%3Freturn%3Dh5%26x%3Da~b.c-d_e%20f%2F%C3%A9"
+        );
     }
 }
