@@ -103,9 +103,33 @@ impl CreateSession {
 
 /// The session's API object.
 #[must_use]
-pub fn object(state: &AppState, s: &CheckoutSession) -> SessionObject {
-    let base = state.public_url();
-    SessionObject::new(s, &base)
+pub fn new_object(state: &AppState, s: &CheckoutSession) -> SessionObject {
+    SessionObject::new(s, &state.public_url())
+}
+
+/// The API form of `s` with the payment it leads to.
+///
+/// # Errors
+/// On a database error.
+pub async fn object(state: &AppState, s: &CheckoutSession) -> Result<SessionObject, sqlx::Error> {
+    let mut all = objects(state, std::slice::from_ref(s)).await?.into_iter();
+    Ok(all.next().unwrap_or_else(|| new_object(state, s)))
+}
+
+/// The API forms of `sessions`, in order, each with the payment it leads to (one query).
+///
+/// # Errors
+/// On a database error.
+pub async fn objects(
+    state: &AppState,
+    sessions: &[CheckoutSession],
+) -> Result<Vec<SessionObject>, sqlx::Error> {
+    let ids: Vec<&SessionId> = sessions.iter().map(|s| &s.id).collect();
+    let summaries = state.store().payment_summaries(&ids).await?;
+    Ok(sessions
+        .iter()
+        .map(|s| new_object(state, s).with_payment(summaries.get(s.id.as_str())))
+        .collect())
 }
 
 /// Reads a session, expiring it first if its time has passed (so no reader ever sees an
@@ -160,7 +184,7 @@ pub async fn expire(
             &mut tx,
             EventType::SessionExpired,
             s.id.as_str(),
-            object(state, s).to_value(),
+            object(state, s).await?.to_value(),
         )
         .await?;
     }
@@ -169,7 +193,40 @@ pub async fn expire(
     if changed.is_some() {
         state.outbox_changed();
         state.session_changed(id.as_str()).await;
+        close_open_attempts(state, id).await;
         return Ok(changed);
     }
     state.store().get_session(id).await
+}
+
+/// Closes an expired session's open attempts at their providers, so nobody can pay a checkout
+/// the merchant (or the clock) has given up on. One paid in the meantime refuses to close and
+/// completes from its notification; the session being expired, it is then refunded.
+async fn close_open_attempts(state: &AppState, id: &SessionId) {
+    use crate::domain::PaymentStatus;
+    let attempts = match state.store().payments_of_session(id).await {
+        Ok(attempts) => attempts,
+        Err(e) => {
+            tracing::warn!(session = %id, error = %e, "cannot list an expired session's attempts; the reconciler closes them when they expire");
+            return;
+        }
+    };
+    for p in attempts
+        .iter()
+        .filter(|p| matches!(p.status, PaymentStatus::Created | PaymentStatus::Pending))
+    {
+        let Some(provider) = state.provider(p.channel.method()) else {
+            continue;
+        };
+        if let Err(e) = crate::payments::complete::close_at_provider(
+            state,
+            provider,
+            p,
+            "the checkout session expired",
+        )
+        .await
+        {
+            tracing::warn!(payment = %p.id, error = %e, "cannot record a closed attempt");
+        }
+    }
 }

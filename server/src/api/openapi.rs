@@ -52,7 +52,7 @@ impl Modify for BearerAuth {
     paths(
         sessions::create, sessions::get, sessions::list, sessions::expire,
         webhooks::create, webhooks::list, webhooks::delete,
-        payments::get, payments::create_refund, payments::get_refund,
+        payments::list, payments::get, payments::create_refund, payments::list_refunds, payments::get_refund,
         events::list, events::get,
         unmatched::list, unmatched::get,
     ),

@@ -224,7 +224,12 @@ async fn succeed(
     Ok(Applied::Succeeded)
 }
 
-async fn end(
+/// Ends an unfinished attempt unpaid (`to` is failed or canceled) with `reason`, with
+/// `payment.failed` for a failure; a duplicate changes nothing.
+///
+/// # Errors
+/// On a database error.
+pub(crate) async fn end(
     state: &AppState,
     id: &PaymentId,
     to: PaymentStatus,
@@ -344,7 +349,10 @@ pub const CREATED_GRACE_MS: i64 = 60_000;
 /// the attempt canceled with `reason`; a trade the provider never heard of (an Alipay QR code
 /// nobody scanned) cannot be paid either. When the provider refuses (paid meanwhile, or busy),
 /// nothing changes and the next round asks again.
-async fn close_at_provider(
+///
+/// # Errors
+/// On a database error.
+pub(crate) async fn close_at_provider(
     state: &AppState,
     provider: &dyn PaymentProvider,
     payment: &Payment,

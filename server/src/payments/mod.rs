@@ -367,17 +367,10 @@ pub async fn start(
             Ok(action)
         }
         Err(e) => {
+            // A refusal (the appid not bound to the mchid, say) fails the attempt with the
+            // provider's code and message, and tells the merchant in `payment.failed`.
             if !e.retryable() && !matches!(e, ProviderError::NotFound) {
-                let mut tx = state.store().begin().await?;
-                crate::store::payments::finish(
-                    &mut tx,
-                    &payment.id,
-                    PaymentStatus::Failed,
-                    &e.to_string(),
-                    now_millis(),
-                )
-                .await?;
-                tx.commit().await?;
+                complete::end(state, &payment.id, PaymentStatus::Failed, &e.to_string()).await?;
             }
             Err(provider_error(method, &e))
         }

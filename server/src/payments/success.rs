@@ -10,6 +10,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::domain::ids::PaymentId;
+use crate::domain::status::State;
 use crate::domain::{CheckoutSession, Payment, now_millis};
 use crate::store::events::{self, EventType};
 use crate::store::{Tx, WriteGroup, payments, sessions};
@@ -81,7 +82,13 @@ async fn write(
             emitted.push((
                 EventType::SessionCompleted,
                 s.id.as_str(),
-                crate::api::merchant::objects::SessionObject::new(s, public_url).to_value(),
+                crate::api::merchant::objects::SessionObject::new(s, public_url)
+                    .with_payment(Some(&crate::store::payments::PaymentSummary {
+                        payment: p.id.to_string(),
+                        status: p.status.as_str().to_owned(),
+                        amount_refunded: 0,
+                    }))
+                    .to_value(),
             ));
         }
     }

@@ -233,7 +233,8 @@ pub async fn apply_scenario(
         | Scenario::Declined
         | Scenario::PaymentError
         | Scenario::NoNotification
-        | Scenario::TripleOutOfOrder => {}
+        | Scenario::TripleOutOfOrder
+        | Scenario::Refused => {}
     }
     Ok(())
 }
@@ -248,7 +249,9 @@ pub async fn create(
     let input: CreateIn = parse_body(body)?;
     check_body_mchid(&input.mchid, verified)?;
     let keys = sandbox.keys();
-    if !keys.knows_appid(&input.appid) {
+    if !keys.knows_appid(&input.appid)
+        || Scenario::for_amount(input.amount.total) == Scenario::Refused
+    {
         return Err(ApiError::invalid("appid和mch_id不匹配").with_code("APPID_MCHID_NOT_MATCH"));
     }
     if !valid_out_trade_no(&input.out_trade_no) {

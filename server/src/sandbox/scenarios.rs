@@ -22,16 +22,20 @@ pub enum Scenario {
     Slow,
     /// The first create and the first query of the order answer 500 `SYSTEM_ERROR`.
     FailFirst,
+    /// WeChat Pay refuses to create the order: 400 `APPID_MCHID_NOT_MATCH`, as when the
+    /// merchant's appid is not bound to its mchid.
+    Refused,
 }
 
 /// Amount → scenario; every other amount is [`Scenario::Success`].
-pub const TABLE: [(i64, Scenario); 6] = [
+pub const TABLE: [(i64, Scenario); 7] = [
     (4001, Scenario::Declined),
     (4002, Scenario::PaymentError),
     (4003, Scenario::NoNotification),
     (4004, Scenario::TripleOutOfOrder),
     (4005, Scenario::Slow),
     (4006, Scenario::FailFirst),
+    (4007, Scenario::Refused),
 ];
 
 /// How long a [`Scenario::Slow`] call takes.
@@ -60,6 +64,9 @@ impl Scenario {
             }
             Self::Slow => "every API call about the order takes 2 s",
             Self::FailFirst => "the first create and first query answer 500 SYSTEM_ERROR",
+            Self::Refused => {
+                "WeChat Pay refuses the order: 400 APPID_MCHID_NOT_MATCH (the attempt fails)"
+            }
         }
     }
 }

@@ -71,7 +71,8 @@ pub async fn pay(
         | Scenario::NoNotification
         | Scenario::TripleOutOfOrder
         | Scenario::Slow
-        | Scenario::FailFirst => {}
+        | Scenario::FailFirst
+        | Scenario::Refused => {}
     }
     let transaction_id = format!("4200{}{}", util::compact_time(now), util::digits(10));
     let mut tx = sandbox.store().begin().await?;
@@ -113,7 +114,8 @@ pub async fn pay(
         | Scenario::Declined
         | Scenario::PaymentError
         | Scenario::Slow
-        | Scenario::FailFirst => vec![now],
+        | Scenario::FailFirst
+        | Scenario::Refused => vec![now],
     };
     if !due.is_empty() {
         let outgoing = Outgoing {

@@ -100,6 +100,35 @@ impl Store {
         row.as_ref().map(payment).transpose()
     }
 
+    /// Attempts, newest first, of `session` only when given, after `starting_after` when given.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn list_payments(
+        &self,
+        session: Option<&SessionId>,
+        starting_after: Option<&PaymentId>,
+        limit: i64,
+    ) -> Result<Vec<Payment>, sqlx::Error> {
+        let columns: String = COLUMNS
+            .split(", ")
+            .map(|c| format!("p.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = sqlx::query(&format!(
+            "SELECT {columns} FROM payments p WHERE ($1 IS NULL OR p.session_id = $1) AND ($2 IS NULL OR EXISTS \
+             (SELECT 1 FROM payments a WHERE a.id = $2 AND \
+             (p.created_at < a.created_at OR (p.created_at = a.created_at AND p.id < a.id)))) \
+             ORDER BY p.created_at DESC, p.id DESC LIMIT $3"
+        ))
+        .bind(session.map(SessionId::as_str))
+        .bind(starting_after.map(PaymentId::as_str))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(payment).collect()
+    }
+
     /// A session's attempts, newest first.
     ///
     /// # Errors
@@ -115,6 +144,49 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(payment).collect()
+    }
+
+    /// The payment each of `sessions` leads to — the attempt that paid it, else its latest —
+    /// with the sum of that payment's succeeded refunds; by session id, absent for a session
+    /// without attempts. One query for a whole page of sessions.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn payment_summaries(
+        &self,
+        sessions: &[&SessionId],
+    ) -> Result<std::collections::HashMap<String, PaymentSummary>, sqlx::Error> {
+        let mut out = std::collections::HashMap::new();
+        if sessions.is_empty() {
+            return Ok(out);
+        }
+        let list: Vec<String> = (1..=sessions.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT p.session_id, p.id, p.status, CAST(COALESCE((SELECT SUM(r.amount) FROM refunds r \
+             WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0) AS BIGINT) AS refunded \
+             FROM payments p WHERE p.session_id IN ({}) \
+             ORDER BY p.session_id, CASE WHEN p.status = 'succeeded' THEN 0 ELSE 1 END, p.created_at DESC, p.id DESC",
+            list.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for s in sessions {
+            query = query.bind(s.as_str());
+        }
+        for r in query.fetch_all(self.pool()).await? {
+            let session: String = r.try_get("session_id")?;
+            if out.contains_key(&session) {
+                continue;
+            }
+            out.insert(
+                session,
+                PaymentSummary {
+                    payment: r.try_get("id")?,
+                    status: r.try_get("status")?,
+                    amount_refunded: r.try_get("refunded")?,
+                },
+            );
+        }
+        Ok(out)
     }
 
     /// Unfinished attempts last checked before `before`, oldest check first.
@@ -195,6 +267,16 @@ impl Store {
             .await?;
         Ok(done.rows_affected() == 1)
     }
+}
+
+/// The payment a checkout session leads to (see [`Store::payment_summaries`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentSummary {
+    /// `pay_…`
+    pub payment: String,
+    pub status: String,
+    /// Minor units refunded (succeeded refunds).
+    pub amount_refunded: i64,
 }
 
 /// Ends an unfinished attempt unpaid — `to` is failed or canceled — in `tx`, with why;

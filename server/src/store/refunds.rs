@@ -97,6 +97,30 @@ impl Store {
         Ok(refund)
     }
 
+    /// Refunds, newest first, of `payment` only when given, after `starting_after` when given.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn list_refunds(
+        &self,
+        payment: Option<&PaymentId>,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Refund>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM refunds f WHERE ($1 IS NULL OR f.payment_id = $1) AND ($2 IS NULL OR EXISTS \
+             (SELECT 1 FROM refunds a WHERE a.id = $2 AND \
+             (f.created_at < a.created_at OR (f.created_at = a.created_at AND f.id < a.id)))) \
+             ORDER BY f.created_at DESC, f.id DESC LIMIT $3"
+        ))
+        .bind(payment.map(PaymentId::as_str))
+        .bind(starting_after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(refund).collect()
+    }
+
     /// One refund by id.
     ///
     /// # Errors

@@ -262,15 +262,46 @@ async fn refunds_go_to_wechat_never_exceed_the_payment_and_complete(db: Db) {
     scan_and_pay(&app, action["code_url"].as_str().unwrap()).await;
     wait_complete(&app, id).await;
     let payment = action["payment"].as_str().unwrap();
+    // The session leads to its payment, in the API and in the completion event.
+    let (_, s) = app.api_get(&format!("/v1/checkout_sessions/{id}")).await;
+    assert_eq!(
+        (&s["payment"], &s["payment_status"], &s["amount_refunded"]),
+        (&json!(payment), &json!("succeeded"), &json!(0)),
+        "{s}"
+    );
+    let (_, completed) = app
+        .api_get("/v1/events?type=checkout.session.completed")
+        .await;
+    let event = completed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["data"]["object"]["id"] == id)
+        .unwrap();
+    assert_eq!(event["data"]["object"]["payment"], payment);
+    assert_eq!(event["data"]["object"]["payment_status"], "succeeded");
 
+    // A refund named by its checkout session refunds the session's payment.
     let (status, first) = app
         .api_post(
             "/v1/refunds",
-            &json!({"payment": payment, "amount": 600}),
+            &json!({"checkout_session": id, "amount": 600}),
             Some("refund-1"),
         )
         .await;
     assert_eq!(status, 200, "{first}");
+    assert_eq!(first["payment"], payment);
+    let (status, both) = app
+        .api_post(
+            "/v1/refunds",
+            &json!({"checkout_session": id, "payment": payment}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, &both["error"]["param"]),
+        (422, &json!("checkout_session"))
+    );
     let (status, err) = app
         .api_post(
             "/v1/refunds",
@@ -291,6 +322,34 @@ async fn refunds_go_to_wechat_never_exceed_the_payment_and_complete(db: Db) {
         let (_, r) = app.api_get(&format!("/v1/refunds/{rid}")).await;
         assert_eq!(r["status"], "succeeded");
     }
+    let (_, s) = app.api_get(&format!("/v1/checkout_sessions/{id}")).await;
+    assert_eq!(s["amount_refunded"], 1000, "{s}");
+
+    // Lists: the session's attempts, and the payment's refunds a page at a time, newest first.
+    let (status, attempts) = app
+        .api_get(&format!("/v1/payments?checkout_session={id}"))
+        .await;
+    assert_eq!(status, 200, "{attempts}");
+    assert_eq!(attempts["data"].as_array().unwrap().len(), 1, "{attempts}");
+    assert_eq!(attempts["data"][0]["id"], payment);
+    let (_, page) = app
+        .api_get(&format!("/v1/refunds?payment={payment}&limit=1"))
+        .await;
+    assert_eq!(page["has_more"], true, "{page}");
+    assert_eq!(page["data"][0]["id"], second["id"]);
+    let (_, rest) = app
+        .api_get(&format!(
+            "/v1/refunds?payment={payment}&limit=1&starting_after={}",
+            second["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(rest["has_more"], false, "{rest}");
+    assert_eq!(rest["data"][0]["id"], first["id"]);
+    let (status, bad) = app.api_get("/v1/payments?checkout_session=nope").await;
+    assert_eq!(
+        (status, &bad["error"]["param"]),
+        (422, &json!("checkout_session"))
+    );
     let (status, _) = app
         .api_post(
             "/v1/refunds",

@@ -338,7 +338,41 @@ async fn expiring_a_session_emits_one_event_and_is_idempotent(db: Db) {
     assert_eq!(status, 404);
 }
 
+/// The merchant gives up on a checkout whose shopper has a QR code on screen: the order is
+/// closed at WeChat, so scanning it later cannot take the money.
+async fn expiring_a_session_closes_its_open_attempts_at_the_provider(db: Db) {
+    let app = spawn_on(db).await;
+    let s = app.create_session(100).await;
+    let id = s["id"].as_str().unwrap();
+    let qr = paybridge_tests::shopper::pay_qr(&app, id).await;
+    let payment = qr["payment"].as_str().unwrap();
+    let (status, _) = app
+        .api_post(
+            &format!("/v1/checkout_sessions/{id}/expire"),
+            &json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, p) = app.api_get(&format!("/v1/payments/{payment}")).await;
+    assert_eq!(p["status"], "canceled", "{p}");
+    assert_eq!(p["failure_reason"], "the checkout session expired");
+    let state: String =
+        sqlx::query_scalar("SELECT trade_state FROM sandbox_orders WHERE out_trade_no = $1")
+            .bind(p["out_trade_no"].as_str().unwrap())
+            .fetch_one(app.state.store().pool())
+            .await
+            .unwrap();
+    assert_eq!(state, "CLOSED");
+    // The shopper scans anyway: WeChat refuses to take the money.
+    let page = paybridge_tests::shopper::scan(&app, qr["code_url"].as_str().unwrap(), "pay").await;
+    assert!(page.contains("已关闭"), "{page}");
+    let (_, p) = app.api_get(&format!("/v1/payments/{payment}")).await;
+    assert_eq!(p["status"], "canceled");
+}
+
 on_both_databases!(
+    expiring_a_session_closes_its_open_attempts_at_the_provider,
     create_get_and_list_pages_through_every_session,
     validation_errors_name_the_field,
     requests_without_a_valid_key_are_refused,

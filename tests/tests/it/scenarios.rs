@@ -83,3 +83,29 @@ async fn triplicated_out_of_order_notifications_complete_once() {
         .count();
     assert_eq!(n, 1);
 }
+
+#[tokio::test]
+async fn a_refused_order_fails_the_attempt_and_payment_failed_carries_the_providers_code() {
+    let app = spawn_app().await;
+    let s = app.create_session(4007).await;
+    let id = s["id"].as_str().unwrap();
+    let res = app
+        .client
+        .post(app.url(&format!("/api/checkout/{id}/pay")))
+        .json(&serde_json::json!({"method": "wechat_pay", "environment": "desktop"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 502);
+    let (_, events) = app.api_get("/v1/events?type=payment.failed").await;
+    let failed = &events["data"][0]["data"]["object"];
+    assert_eq!(failed["checkout_session"], id, "{events}");
+    assert_eq!(failed["status"], "failed");
+    let reason = failed["failure_reason"].as_str().unwrap();
+    assert!(reason.contains("APPID_MCHID_NOT_MATCH"), "{reason}");
+    let payment = failed["id"].as_str().unwrap();
+    assert_eq!(app.events_about("payment.failed", payment).await, 1);
+    // The session stays open: the merchant fixes the binding, the shopper tries again.
+    let (_, session) = app.api_get(&format!("/v1/checkout_sessions/{id}")).await;
+    assert_eq!(session["status"], "open");
+}

@@ -31,8 +31,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(webhooks::create).get(webhooks::list),
         )
         .route("/v1/webhook_endpoints/{id}", delete(webhooks::delete))
+        .route("/v1/payments", get(payments::list))
         .route("/v1/payments/{id}", get(payments::get))
-        .route("/v1/refunds", post(payments::create_refund))
+        .route(
+            "/v1/refunds",
+            post(payments::create_refund).get(payments::list_refunds),
+        )
         .route("/v1/refunds/{id}", get(payments::get_refund))
         .route("/v1/unmatched_payments", get(unmatched::list))
         .route("/v1/unmatched_payments/{id}", get(unmatched::get))

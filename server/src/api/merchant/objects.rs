@@ -34,9 +34,30 @@ pub struct SessionObject {
     pub expires_at: i64,
     pub completed_at: Option<i64>,
     pub expired_at: Option<i64>,
+    /// The payment that completed the session, else its latest attempt (`pay_…`); null before
+    /// the first attempt.
+    pub payment: Option<String>,
+    /// That payment's status: `created`, `pending`, `succeeded`, `failed` or `canceled`.
+    pub payment_status: Option<String>,
+    /// Minor units refunded of that payment so far (succeeded refunds).
+    pub amount_refunded: i64,
 }
 
 impl SessionObject {
+    /// With the payment the session leads to.
+    #[must_use]
+    pub fn with_payment(
+        mut self,
+        summary: Option<&crate::store::payments::PaymentSummary>,
+    ) -> Self {
+        if let Some(p) = summary {
+            self.payment = Some(p.payment.clone());
+            self.payment_status = Some(p.status.clone());
+            self.amount_refunded = p.amount_refunded;
+        }
+        self
+    }
+
     /// The API form of `s`, with its URL under `public_url`.
     #[must_use]
     pub fn new(s: &CheckoutSession, public_url: &Url) -> Self {
@@ -61,6 +82,9 @@ impl SessionObject {
             expires_at: s.expires_at / 1000,
             completed_at: s.completed_at.map(|t| t / 1000),
             expired_at: s.expired_at.map(|t| t / 1000),
+            payment: None,
+            payment_status: None,
+            amount_refunded: 0,
         }
     }
 

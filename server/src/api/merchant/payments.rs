@@ -1,14 +1,14 @@
 //! `/v1/payments/{id}` and `/v1/refunds`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 
 use super::json::Body;
-use super::objects::{PaymentObject, RefundObject};
+use super::objects::{List, PaymentObject, RefundObject};
 use crate::api::openapi::ErrorBody;
 use crate::domain::Invalid;
-use crate::domain::ids::PaymentId;
+use crate::domain::ids::{PaymentId, SessionId};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::refunds::RefundError;
@@ -30,8 +30,10 @@ pub async fn get(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRefund {
-    /// The succeeded payment (`pay_…`).
-    pub payment: String,
+    /// The succeeded payment (`pay_…`); or give `checkout_session` instead.
+    pub payment: Option<String>,
+    /// The checkout session (`cs_…`) whose succeeded payment to refund, instead of `payment`.
+    pub checkout_session: Option<String>,
     /// Fen; the whole unrefunded remainder of the payment when absent.
     pub amount: Option<i64>,
     /// Shown to the shopper by WeChat (≤ 80 characters).
@@ -45,13 +47,9 @@ pub async fn create_refund(
     State(state): State<AppState>,
     Body(req): Body<CreateRefund>,
 ) -> Result<Json<RefundObject>, AppError> {
-    let pid = PaymentId::parse(&req.payment)
-        .ok_or_else(|| Invalid::value("payment", "is not a payment id."))?;
+    let pid = refunded_payment(&state, &req).await?;
     let payment = state.store().get_payment(&pid).await?.ok_or_else(|| {
-        AppError::not_found(
-            "resource_missing",
-            format!("No such payment: {}.", req.payment),
-        )
+        AppError::not_found("resource_missing", format!("No such payment: {pid}."))
     })?;
     if let Some(reason) = &req.reason
         && reason.chars().count() > 80
@@ -76,6 +74,39 @@ pub async fn create_refund(
     }
 }
 
+/// The payment a refund request names: `payment` itself, or the succeeded payment of
+/// `checkout_session` — exactly one of the two.
+async fn refunded_payment(state: &AppState, req: &CreateRefund) -> Result<PaymentId, AppError> {
+    match (&req.payment, &req.checkout_session) {
+        (Some(payment), None) => PaymentId::parse(payment)
+            .ok_or_else(|| Invalid::value("payment", "is not a payment id.").into()),
+        (None, Some(session)) => {
+            let id = SessionId::parse(session).ok_or_else(|| {
+                Invalid::value("checkout_session", "is not a checkout session id.")
+            })?;
+            let summaries = state.store().payment_summaries(&[&id]).await?;
+            match summaries.get(id.as_str()) {
+                Some(s) if s.status == "succeeded" => PaymentId::parse(&s.payment)
+                    .ok_or_else(|| AppError::internal("a stored payment id does not parse")),
+                _ if state.store().get_session(&id).await?.is_none() => Err(AppError::not_found(
+                    "resource_missing",
+                    format!("No such checkout session: {session}."),
+                )),
+                _ => Err(AppError::conflict(
+                    "payment_not_succeeded",
+                    "The checkout session has no succeeded payment to refund.",
+                )),
+            }
+        }
+        (Some(_), Some(_)) => Err(Invalid::value(
+            "checkout_session",
+            "give either payment or checkout_session, not both.",
+        )
+        .into()),
+        (None, None) => Err(Invalid::value("payment", "is required (or checkout_session).").into()),
+    }
+}
+
 /// `GET /v1/refunds/{id}`
 #[utoipa::path(get, path = "/v1/refunds/{id}", tag = "refunds", params(("id" = String, Path)),
     responses((status = 200, body = RefundObject), (status = 404, body = ErrorBody)))]
@@ -87,4 +118,100 @@ pub async fn get_refund(
         AppError::not_found("resource_missing", format!("No such refund: {id:?}."))
     })?;
     Ok(Json(RefundObject::new(&r)))
+}
+
+/// Query of `GET /v1/payments`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentListQuery {
+    /// Only this checkout session's attempts (`cs_…`).
+    pub checkout_session: Option<String>,
+    /// 1–100, default 10.
+    pub limit: Option<i64>,
+    /// The last id of the previous page.
+    pub starting_after: Option<String>,
+}
+
+/// `GET /v1/payments`, newest first.
+#[utoipa::path(get, path = "/v1/payments", tag = "payments", params(PaymentListQuery),
+    responses((status = 200, body = List<PaymentObject>), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<PaymentListQuery>,
+) -> Result<Json<List<PaymentObject>>, AppError> {
+    let limit = page_size(q.limit)?;
+    let session = q
+        .checkout_session
+        .as_deref()
+        .map(|s| {
+            SessionId::parse(s)
+                .ok_or_else(|| Invalid::value("checkout_session", "is not a checkout session id."))
+        })
+        .transpose()?;
+    let after = q
+        .starting_after
+        .as_deref()
+        .map(|s| {
+            PaymentId::parse(s)
+                .ok_or_else(|| Invalid::value("starting_after", "is not a payment id."))
+        })
+        .transpose()?;
+    let rows = state
+        .store()
+        .list_payments(session.as_ref(), after.as_ref(), limit + 1)
+        .await?;
+    let objects = rows.iter().map(PaymentObject::new).collect();
+    Ok(Json(List::page(
+        objects,
+        usize::try_from(limit).unwrap_or(10),
+    )))
+}
+
+/// Query of `GET /v1/refunds`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RefundListQuery {
+    /// Only this payment's refunds (`pay_…`).
+    pub payment: Option<String>,
+    /// 1–100, default 10.
+    pub limit: Option<i64>,
+    /// The last id of the previous page.
+    pub starting_after: Option<String>,
+}
+
+/// `GET /v1/refunds`, newest first.
+#[utoipa::path(get, path = "/v1/refunds", tag = "refunds", params(RefundListQuery),
+    responses((status = 200, body = List<RefundObject>), (status = 422, body = ErrorBody)))]
+pub async fn list_refunds(
+    State(state): State<AppState>,
+    Query(q): Query<RefundListQuery>,
+) -> Result<Json<List<RefundObject>>, AppError> {
+    let limit = page_size(q.limit)?;
+    let payment = q
+        .payment
+        .as_deref()
+        .map(|s| {
+            PaymentId::parse(s).ok_or_else(|| Invalid::value("payment", "is not a payment id."))
+        })
+        .transpose()?;
+    let rows = state
+        .store()
+        .list_refunds(payment.as_ref(), q.starting_after.as_deref(), limit + 1)
+        .await?;
+    let objects = rows.iter().map(RefundObject::new).collect();
+    Ok(Json(List::page(
+        objects,
+        usize::try_from(limit).unwrap_or(10),
+    )))
+}
+
+/// 1–100, default 10.
+fn page_size(limit: Option<i64>) -> Result<i64, AppError> {
+    match limit {
+        None => Ok(10),
+        Some(n) if (1..=100).contains(&n) => Ok(n),
+        Some(_) => Err(Invalid::value("limit", "must be between 1 and 100.").into()),
+    }
 }

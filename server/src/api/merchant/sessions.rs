@@ -35,7 +35,8 @@ pub async fn create(
     let new = req.validate(config.max_amount, &config.redirect_origins)?;
     let session = state.store().insert_session(&new, now_millis()).await?;
     tracing::info!(session = %session.id, amount = session.amount, "checkout session created");
-    Ok(Json(checkout::object(&state, &session)))
+    // A new session has no payment yet.
+    Ok(Json(checkout::new_object(&state, &session)))
 }
 
 /// `GET /v1/checkout_sessions/{id}`
@@ -52,7 +53,7 @@ pub async fn get(
             format!("No such checkout session: {id}."),
         )
     })?;
-    Ok(Json(checkout::object(&state, &session)))
+    Ok(Json(checkout::object(&state, &session).await?))
 }
 
 /// Query of list endpoints.
@@ -99,7 +100,7 @@ pub async fn list(
         .store()
         .list_sessions(after.as_ref(), limit + 1)
         .await?;
-    let objects = rows.iter().map(|s| checkout::object(&state, s)).collect();
+    let objects = checkout::objects(&state, &rows).await?;
     Ok(Json(List::page(
         objects,
         usize::try_from(limit).unwrap_or(10),
@@ -127,5 +128,5 @@ pub async fn expire(
             "This checkout session is already paid and cannot be expired.",
         ));
     }
-    Ok(Json(checkout::object(&state, &session)))
+    Ok(Json(checkout::object(&state, &session).await?))
 }
