@@ -87,7 +87,8 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
     }
     Ok(router
         .layer(
-            // Outermost first: request id → trace span → body limit → timeout → compression.
+            // Outermost first: request id → trace span → JSON errors → body limit → timeout →
+            // compression.
             ServiceBuilder::new()
                 .layer(SetSensitiveRequestHeadersLayer::new([
                     axum::http::header::AUTHORIZATION,
@@ -99,6 +100,8 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
                 ))
                 .layer(PropagateRequestIdLayer::new(x_request_id))
                 .layer(TraceLayer::new_for_http().make_span_with(telemetry::make_span))
+                // Outside the limit and the timeout, whose refusals are plain text.
+                .layer(middleware::from_fn(crate::api::rejections::as_json))
                 .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,

@@ -3,8 +3,10 @@
 pub mod client_ip;
 pub mod detached;
 pub mod health;
+pub mod json;
 pub mod merchant;
 pub mod openapi;
 pub mod pay;
 pub mod rate_limit;
+pub mod rejections;
 pub mod shopper;

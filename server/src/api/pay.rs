@@ -2,6 +2,8 @@
 //! login, and WeChat Pay notifications.
 
 use axum::Json;
+
+use crate::api::json::Body;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -33,7 +35,7 @@ pub async fn pay(
     Path(id): Path<String>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    Json(req): Json<PayRequest>,
+    Body(req): Body<PayRequest>,
 ) -> Result<Json<NextAction>, AppError> {
     let id = session_id(&id)?;
     let method = PaymentMethod::parse("method", &req.method)?;
@@ -237,7 +239,7 @@ pub struct MiniProgramLogin {
 pub async fn miniprogram_login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    Json(req): Json<MiniProgramLogin>,
+    Body(req): Body<MiniProgramLogin>,
 ) -> Result<Json<NextAction>, AppError> {
     let id = session_id(&req.cs)?;
     let session = crate::checkout::get(&state, &id)

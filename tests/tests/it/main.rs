@@ -22,6 +22,7 @@ mod openapi;
 mod page;
 mod process;
 mod reconcile;
+mod rejections;
 mod sandbox;
 mod scenarios;
 mod screenshots;

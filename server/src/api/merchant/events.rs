@@ -1,7 +1,9 @@
 //! `/v1/events`: the durable event log webhooks are built from.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::api::json::Query;
 use serde::Deserialize;
 use serde_json::Value;
 

@@ -55,11 +55,18 @@ async fn run(state: &AppState, req: Request, next: Next) -> Result<Response, Res
         .map(|k| k.id.clone())
         .unwrap_or_default();
     let (parts, body) = req.into_parts();
-    let bytes = to_bytes(body, BODY_LIMIT_BYTES).await.map_err(|_| {
-        AppError::bad_request(
-            "body_unreadable",
-            "The request body could not be read (it may exceed 64 KiB).",
-        )
+    let bytes = to_bytes(body, BODY_LIMIT_BYTES).await.map_err(|e| {
+        // A body over the limit comes back as a length-limit error somewhere in its sources.
+        let too_large =
+            std::iter::successors(Some(&e as &(dyn std::error::Error + 'static)), |e| {
+                e.source()
+            })
+            .any(|e| e.is::<http_body_util::LengthLimitError>());
+        crate::api::json::unreadable(if too_large {
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            axum::http::StatusCode::BAD_REQUEST
+        })
         .into_response()
     })?;
     let mut hasher = Sha256::new();

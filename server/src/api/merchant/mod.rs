@@ -3,7 +3,6 @@
 pub mod auth;
 pub mod events;
 pub mod idempotency;
-pub mod json;
 pub mod objects;
 pub mod payments;
 pub mod sessions;

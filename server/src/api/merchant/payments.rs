@@ -1,11 +1,13 @@
 //! `/v1/payments/{id}` and `/v1/refunds`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::api::json::Query;
 use serde::Deserialize;
 
-use super::json::Body;
 use super::objects::{List, PaymentObject, RefundObject};
+use crate::api::json::Body;
 use crate::api::openapi::ErrorBody;
 use crate::domain::Invalid;
 use crate::domain::ids::{PaymentId, SessionId};

@@ -1,11 +1,13 @@
 //! `/v1/checkout_sessions`: create, get, list, expire.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::api::json::Query;
 use serde::Deserialize;
 
-use super::json::Body;
 use super::objects::{List, SessionObject};
+use crate::api::json::Body;
 use crate::api::openapi::ErrorBody;
 use crate::checkout::{self, CreateSession};
 use crate::domain::SessionStatus;

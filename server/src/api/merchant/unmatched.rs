@@ -2,7 +2,9 @@
 //! the README's "Unmatched payments" for what a merchant does about one.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::api::json::Query;
 
 use super::objects::{List, UnmatchedPaymentObject};
 use super::sessions::ListQuery;

@@ -5,8 +5,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use super::json::Body;
 use super::objects::{EndpointObject, List};
+use crate::api::json::Body;
 use crate::api::openapi::ErrorBody;
 use crate::domain::{Invalid, RedirectUrl};
 use crate::error::AppError;

@@ -1,0 +1,135 @@
+//! Extractors whose errors are the API's JSON envelope and name the offending field (`param`),
+//! so a developer sees `amount` rather than "invalid type at line 1 column 12": a JSON body
+//! (`Body`) and a query string (`Query`), for the merchant API and the shopper API alike.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use paybridge_shared::ErrorType;
+use serde::de::DeserializeOwned;
+
+use crate::domain::Invalid;
+use crate::error::AppError;
+
+/// A parsed JSON body.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json"));
+        if !is_json {
+            return Err(AppError::Public {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                kind: ErrorType::InvalidRequest,
+                code: "content_type_unsupported",
+                message: "Send a JSON body with `Content-Type: application/json`.".into(),
+                param: None,
+            });
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| unreadable(e.status()))?;
+        parse(&bytes).map(Body)
+    }
+}
+
+/// The error for a body that could not be read: too large (413), or cut off (400).
+#[must_use]
+pub fn unreadable(status: StatusCode) -> AppError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return AppError::Public {
+            status,
+            kind: ErrorType::InvalidRequest,
+            code: "body_too_large",
+            message: format!(
+                "The request body exceeds {} KiB.",
+                crate::app::BODY_LIMIT_BYTES / 1024
+            ),
+            param: None,
+        };
+    }
+    AppError::bad_request("body_unreadable", "The request body could not be read.")
+}
+
+/// A parsed query string.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(Query)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let text = e.into_inner().to_string();
+                let quoted = text.split('`').nth(1).map(str::to_owned);
+                if text.starts_with("unknown field") {
+                    let field = quoted.unwrap_or(path);
+                    return Invalid {
+                        message: format!("`{field}` is not a known parameter."),
+                        param: field,
+                        code: "parameter_unknown",
+                    }
+                    .into();
+                }
+                if text.starts_with("missing field") {
+                    return Invalid::missing(quoted.unwrap_or_default()).into();
+                }
+                Invalid::value(path, format!("is not valid here: {text}.")).into()
+            })
+    }
+}
+
+/// Parses `bytes` as `T`, turning serde's complaint into a field-naming error.
+///
+/// # Errors
+/// 400 for malformed JSON, 422 naming the field for a missing, unknown or mistyped one.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return AppError::bad_request(
+                "invalid_json",
+                format!("The body is not valid JSON: {inner}"),
+            );
+        }
+        let text = inner.to_string();
+        let quoted = text.split('`').nth(1).map(str::to_owned);
+        let parent = if path == "." {
+            String::new()
+        } else {
+            format!("{path}.")
+        };
+        if text.starts_with("missing field") {
+            return Invalid::missing(format!("{parent}{}", quoted.unwrap_or_default())).into();
+        }
+        if text.starts_with("unknown field") {
+            // The path already ends at the unknown field.
+            let field = if path == "." {
+                quoted.unwrap_or_default()
+            } else {
+                path
+            };
+            return Invalid {
+                message: format!("`{field}` is not a known parameter."),
+                param: field,
+                code: "parameter_unknown",
+            }
+            .into();
+        }
+        let message = text.split(" at line").next().unwrap_or(&text).to_owned();
+        Invalid::value(path, format!("has the wrong type: {message}.")).into()
+    })
+}

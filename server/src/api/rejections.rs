@@ -1,0 +1,70 @@
+//! Framework rejections as the API's JSON envelope. Handlers and the API's extractors
+//! (`api::json`) already answer `{"error":{"type","code","message","param"?}}`; what is left is
+//! what answers before them — the router (a method a route does not serve), the body-size
+//! limit and the request timeout — with plain text or nothing. On the JSON APIs (`/v1/…` and
+//! `/api/…`) those become the envelope too; pages and provider callbacks keep their own forms.
+
+use axum::extract::Request;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use paybridge_shared::ErrorType;
+
+use crate::error::AppError;
+
+/// Middleware: rewrites a JSON API's error answer that is not JSON into the envelope.
+pub async fn as_json(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let json_api = path == "/v1" || path.starts_with("/v1/") || path.starts_with("/api/");
+    let res = next.run(req).await;
+    let status = res.status();
+    let refused = status.is_client_error() || status == StatusCode::REQUEST_TIMEOUT;
+    if !json_api || !refused || is_json(res.headers()) {
+        return res;
+    }
+    let (kind, code, message) = match status {
+        StatusCode::NOT_FOUND => (ErrorType::NotFound, "route_not_found", "No such API endpoint.".to_owned()),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            ErrorType::InvalidRequest,
+            "method_not_allowed",
+            "This endpoint does not accept this HTTP method (see the Allow header).".to_owned(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            ErrorType::InvalidRequest,
+            "body_too_large",
+            format!("The request body exceeds {} KiB.", crate::app::BODY_LIMIT_BYTES / 1024),
+        ),
+        StatusCode::REQUEST_TIMEOUT => (
+            ErrorType::Api,
+            "request_timeout",
+            "The request took too long to answer; it may still complete. Retry with the same Idempotency-Key.".to_owned(),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            ErrorType::InvalidRequest,
+            "content_type_unsupported",
+            "Send a JSON body with `Content-Type: application/json`.".to_owned(),
+        ),
+        _ => (ErrorType::InvalidRequest, "invalid_request", "The request could not be read.".to_owned()),
+    };
+    let mut out = AppError::Public {
+        status,
+        kind,
+        code,
+        message,
+        param: None,
+    }
+    .into_response();
+    for name in [header::ALLOW, header::RETRY_AFTER] {
+        if let Some(value) = res.headers().get(&name) {
+            out.headers_mut().insert(name, value.clone());
+        }
+    }
+    out
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"))
+}
