@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::config::{Config, EventsCommand, KeysCommand, Mode};
+use crate::config::{Config, DatabaseConfig, EventsCommand, KeysCommand, Mode};
 use crate::store::Store;
 
 async fn open(config: &mut Config) -> Result<Store, String> {
@@ -26,8 +26,14 @@ fn seconds(ms: i64) -> String {
 
 /// Runs a `keys` subcommand, printing to stdout.
 #[allow(clippy::print_stdout)]
-pub async fn keys(mut config: Config, cmd: KeysCommand) -> ExitCode {
-    let store = match open(&mut config).await {
+pub async fn keys(config: DatabaseConfig, cmd: KeysCommand) -> ExitCode {
+    let opened = match std::fs::create_dir_all(&config.data_dir) {
+        Ok(()) => Store::connect(config.database_url.expose())
+            .await
+            .map_err(|e| format!("cannot open the database: {e}")),
+        Err(e) => Err(format!("cannot prepare the data directory: {e}")),
+    };
+    let store = match opened {
         Ok(s) => s,
         Err(e) => {
             eprintln!("paybridge: {e}");

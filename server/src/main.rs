@@ -3,17 +3,36 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use paybridge_server::config::{Cli, Command, EventsCommand, KeysCommand};
+use paybridge_server::config::{Cli, Command, EventsCommand};
 use paybridge_server::{Server, server::shutdown_signal, telemetry};
 
 enum Admin {
-    Keys(KeysCommand),
     Events(EventsCommand),
     Reconcile(String),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Keys(cmd)) = cli.command.clone() {
+        // Keys need only the database: an operator creates one before configuring WeChat.
+        let config = match cli.settings.validate_database() {
+            Ok(config) => config,
+            Err(problems) => {
+                eprintln!("{problems}");
+                return ExitCode::from(2);
+            }
+        };
+        return match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt.block_on(paybridge_server::admin::keys(config, cmd)),
+            Err(e) => {
+                eprintln!("paybridge: cannot start the async runtime: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match cli.settings.validate() {
         Ok(config) => config,
         Err(problems) => {
@@ -22,7 +41,6 @@ fn main() -> ExitCode {
         }
     };
     let admin = match cli.command.clone() {
-        Some(Command::Keys(cmd)) => Some(Admin::Keys(cmd)),
         Some(Command::Events(cmd)) => Some(Admin::Events(cmd)),
         Some(Command::Reconcile { date }) => Some(Admin::Reconcile(date)),
         _ => None,
@@ -48,7 +66,6 @@ fn main() -> ExitCode {
     if let Some(admin) = admin {
         return runtime.block_on(async move {
             match admin {
-                Admin::Keys(cmd) => paybridge_server::admin::keys(config, cmd).await,
                 Admin::Events(cmd) => paybridge_server::admin::events(config, cmd).await,
                 Admin::Reconcile(date) => paybridge_server::admin::reconcile(config, &date).await,
             }

@@ -139,6 +139,23 @@ impl Settings {
     pub fn validate(&self) -> Result<Config, Problems> {
         validate::validate(self)
     }
+
+    /// Checks only what opening the database needs (the mode, the data dir, the database URL):
+    /// enough for `paybridge keys`, which an operator runs before configuring WeChat.
+    ///
+    /// # Errors
+    /// [`Problems`] naming each malformed value.
+    pub fn validate_database(&self) -> Result<DatabaseConfig, Problems> {
+        validate::validate_database(self)
+    }
+}
+
+/// What opening the database needs.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub mode: Mode,
+    pub data_dir: std::path::PathBuf,
+    pub database_url: Secret<String>,
 }
 
 impl Config {

@@ -8,8 +8,8 @@ use ipnet::IpNet;
 use url::{Host, Url};
 
 use super::{
-    AlipayConfig, Config, JobsConfig, LogFormat, MiniProgramConfig, Mode, PayPublicKey, Problems,
-    Settings, WechatConfig, WechatEndpoints,
+    AlipayConfig, Config, DatabaseConfig, JobsConfig, LogFormat, MiniProgramConfig, Mode,
+    PayPublicKey, Problems, Settings, WechatConfig, WechatEndpoints,
 };
 use crate::secret::Secret;
 
@@ -23,10 +23,8 @@ fn given(v: Option<&String>) -> Option<&str> {
     v.map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 
-pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
-    let mut p = Problems::default();
-
-    let mode = match s.mode.trim() {
+fn mode(s: &Settings, p: &mut Problems) -> Mode {
+    match s.mode.trim() {
         "sandbox" => Mode::Sandbox,
         "live" => Mode::Live,
         other => {
@@ -36,21 +34,11 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
             );
             Mode::Sandbox
         }
-    };
-    let listen = s.listen.trim().parse::<SocketAddr>().unwrap_or_else(|_| {
-        p.push(
-            "PAYBRIDGE_LISTEN",
-            format!("{:?} is not an address like 127.0.0.1:8080", s.listen),
-        );
-        SocketAddr::from(([127, 0, 0, 1], 8080))
-    });
-    let public_url = given(s.public_url.as_ref()).and_then(|raw| public_url(raw, mode, &mut p));
-    if mode == Mode::Live && public_url.is_none() && given(s.public_url.as_ref()).is_none() {
-        p.push(
-            "PAYBRIDGE_PUBLIC_URL",
-            "required in live mode: the https URL shoppers and WeChat reach",
-        );
     }
+}
+
+/// The data dir and the database URL (the data dir's SQLite file unless one is given).
+fn database(s: &Settings, p: &mut Problems) -> (PathBuf, String) {
     let data_dir = PathBuf::from(s.data_dir.trim());
     if s.data_dir.trim().is_empty() {
         p.push("PAYBRIDGE_DATA_DIR", "must not be empty");
@@ -79,6 +67,44 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
         }
         None => format!("sqlite://{}", data_dir.join("paybridge.db").display()),
     };
+    (data_dir, database_url)
+}
+
+/// Only what opening the database needs (for `paybridge keys`): the mode, the data dir and
+/// the database URL.
+pub(super) fn validate_database(s: &Settings) -> Result<DatabaseConfig, Problems> {
+    let mut p = Problems::default();
+    let mode = mode(s, &mut p);
+    let (data_dir, database_url) = database(s, &mut p);
+    if !p.is_empty() {
+        return Err(p);
+    }
+    Ok(DatabaseConfig {
+        mode,
+        data_dir,
+        database_url: Secret::new(database_url),
+    })
+}
+
+pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
+    let mut p = Problems::default();
+
+    let mode = mode(s, &mut p);
+    let listen = s.listen.trim().parse::<SocketAddr>().unwrap_or_else(|_| {
+        p.push(
+            "PAYBRIDGE_LISTEN",
+            format!("{:?} is not an address like 127.0.0.1:8080", s.listen),
+        );
+        SocketAddr::from(([127, 0, 0, 1], 8080))
+    });
+    let public_url = given(s.public_url.as_ref()).and_then(|raw| public_url(raw, mode, &mut p));
+    if mode == Mode::Live && public_url.is_none() && given(s.public_url.as_ref()).is_none() {
+        p.push(
+            "PAYBRIDGE_PUBLIC_URL",
+            "required in live mode: the https URL shoppers and WeChat reach",
+        );
+    }
+    let (data_dir, database_url) = database(s, &mut p);
     let trusted_proxies = list(s.trusted_proxies.as_ref())
         .filter_map(|item| {
             let parsed = item

@@ -77,3 +77,40 @@ fn help_lists_the_settings_and_their_env_vars() {
         assert!(help.contains(name), "{name} missing from --help");
     }
 }
+
+#[test]
+fn keys_need_only_the_database_settings_even_in_live_mode() {
+    let data = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(paybridge_bin())
+            .env_clear()
+            .env("PAYBRIDGE_DATA_DIR", data.path())
+            .env("PAYBRIDGE_MODE", "live")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // No public URL, no secret key, no WeChat: the server would refuse to start, the keys work.
+    let created = run(&["keys", "create"]);
+    let out = String::from_utf8_lossy(&created.stdout).into_owned();
+    assert!(
+        created.status.success(),
+        "{out} {}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let (id, secret) = out.trim().split_once('\t').unwrap();
+    assert!(secret.starts_with("sk_live_"), "{out}");
+    let listed = run(&["keys", "list"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains(id));
+    assert!(run(&["keys", "revoke", id]).status.success());
+    // A malformed database setting is still refused, by name.
+    let bad = Command::new(paybridge_bin())
+        .env_clear()
+        .env("PAYBRIDGE_DATA_DIR", data.path())
+        .env("PAYBRIDGE_DATABASE_URL", "mysql://nope")
+        .args(["keys", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("PAYBRIDGE_DATABASE_URL"));
+}
