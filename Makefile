@@ -5,6 +5,8 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 TOOLS_DIR ?= $(HOME)/.cache/paybridge-tools
 export PATH := $(HOME)/.cargo/bin:$(TOOLS_DIR)/node_modules/.bin:$(PATH)
+# The Python with Stripe's library (.ci/tools.sh test), for the webhook-signature test.
+export PAYBRIDGE_TEST_PYTHON := $(TOOLS_DIR)/py/bin/python
 # Trunk must not reach the internet: every tool it uses is installed by .ci/tools.sh.
 export TRUNK_SKIP_VERSION_CHECK := true
 export TRUNK_OFFLINE := true

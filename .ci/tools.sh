@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132.0.0
 ESBUILD_VERSION=0.25.12
+# Stripe's Python library: a test checks that it accepts paybridge's webhook signatures.
+STRIPE_PY_VERSION=16.1.0
 TOOLS_DIR="${PAYBRIDGE_TOOLS_DIR:-$HOME/.cache/paybridge-tools}"
 CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
 export PATH="$CARGO_BIN:$TOOLS_DIR/node_modules/.bin:$PATH"
@@ -65,6 +67,12 @@ test_tools() {
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     say "installing Chromium and chromedriver (once, ~1-2 min)"
     apt_install chromium chromium-driver
+  fi
+  if [ "$("$TOOLS_DIR/py/bin/python" -c 'import stripe; print(stripe.VERSION)' 2>/dev/null)" != "$STRIPE_PY_VERSION" ]; then
+    say "installing Stripe's Python library $STRIPE_PY_VERSION from PyPI (once, ~10 s)"
+    mkdir -p "$TOOLS_DIR"
+    python3 -m venv "$TOOLS_DIR/py"
+    "$TOOLS_DIR/py/bin/pip" install --quiet --disable-pip-version-check "stripe==$STRIPE_PY_VERSION"
   fi
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     say "installing PostgreSQL for the tests (once, ~1 min)"

@@ -103,6 +103,40 @@ mod tests {
     }
 
     #[test]
+    fn the_scheme_is_stripes_several_v1_entries_and_a_tolerance_window() {
+        let body = b"{\"id\":\"evt_1\"}";
+        let t = 1_700_000_000;
+        let good = compute("whsec_new", t, body);
+        let old = compute("whsec_old", t, body);
+        // During a secret's rotation a header may carry several v1 entries (and other schemes,
+        // like Stripe's v0, which are ignored): any v1 that matches is enough.
+        let rotated = format!("t={t},v1={old},v0=ignored,v1={good}");
+        assert_eq!(verify("whsec_new", &rotated, body, t, 300), Ok(()));
+        assert_eq!(verify("whsec_old", &rotated, body, t, 300), Ok(()));
+        assert_eq!(
+            verify("whsec_other", &rotated, body, t, 300),
+            Err(VerifyError::Mismatch)
+        );
+        // The tolerance is inclusive on both sides of now, in seconds.
+        let h = header("whsec_new", t, body);
+        assert_eq!(verify("whsec_new", &h, body, t + 300, 300), Ok(()));
+        assert_eq!(verify("whsec_new", &h, body, t - 300, 300), Ok(()));
+        assert_eq!(
+            verify("whsec_new", &h, body, t + 301, 300),
+            Err(VerifyError::Stale)
+        );
+        assert_eq!(
+            verify("whsec_new", &h, body, t - 301, 300),
+            Err(VerifyError::Stale)
+        );
+        // The header is exactly `t=<unix seconds>,v1=<64 lowercase hex>`, as Stripe's.
+        let (ts, sig) = h.split_once(",v1=").unwrap();
+        assert_eq!(ts, format!("t={t}"));
+        assert_eq!(sig.len(), 64);
+        assert!(sig.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+    }
+
+    #[test]
     fn the_mac_matches_an_independent_computation() {
         // python3 -c "import hmac,hashlib;print(hmac.new(b'whsec_k',b'10.{}',hashlib.sha256).hexdigest())"
         assert_eq!(

@@ -70,6 +70,52 @@ async fn expire(app: &TestApp, amount: i64) -> String {
     id
 }
 
+/// Verifies a real delivery with Stripe's own Python library (`stripe.WebhookSignature`, pinned
+/// and installed by `.ci/tools.sh test`): merchants can check `Paybridge-Signature` with code
+/// they already have. Exit status 0 when the library accepts it.
+fn stripe_library_accepts(secret: &str, r: &Received, tolerance: u64) -> bool {
+    let python = std::env::var("PAYBRIDGE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = "import sys, stripe\n\
+        payload = sys.stdin.buffer.read().decode('utf-8')\n\
+        try:\n    stripe.WebhookSignature.verify_header(payload, sys.argv[1], sys.argv[2], int(sys.argv[3]))\n\
+        except stripe.SignatureVerificationError as e:\n    print(e); sys.exit(1)\n";
+    let mut child = std::process::Command::new(&python)
+        .args([
+            "-c",
+            script,
+            r.headers["paybridge-signature"].to_str().unwrap(),
+            secret,
+            &tolerance.to_string(),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{python}: {e} (run through `make test`, which installs it)"));
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &r.body).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("ModuleNotFoundError"),
+        "Stripe's Python library is missing: run through `make test` ({stderr})"
+    );
+    out.status.success()
+}
+
+#[tokio::test]
+async fn stripes_own_verifier_accepts_paybridge_signatures() {
+    let app = paybridge_tests::spawn_app().await;
+    let receiver = Receiver::start(&[]).await;
+    let secret = register(&app, &receiver).await;
+    expire(&app, 124).await;
+    let got = receiver.wait_for(1, Duration::from_secs(20)).await;
+    assert!(stripe_library_accepts(&secret, &got[0], 300));
+    assert!(!stripe_library_accepts("whsec_someone_else", &got[0], 300));
+    let mut tampered = got[0].clone();
+    tampered.body = format!("{} ", String::from_utf8_lossy(&tampered.body)).into();
+    assert!(!stripe_library_accepts(&secret, &tampered, 300));
+}
+
 async fn webhooks_carry_a_signature_the_receiver_can_verify(db: Db) {
     let app = spawn_on(db).await;
     let receiver = Receiver::start(&[]).await;
