@@ -33,6 +33,9 @@ pub enum Reason {
     /// The attempt failed at WeChat (e.g. the bank refused) as the status API reports it.
     PaymentFailed,
     OauthDenied,
+    /// WeChat sign-in did not complete (its link was used or expired, or WeChat did not
+    /// confirm it); trying again starts a fresh one.
+    OauthIncomplete,
     NoBridge,
     NoMiniProgram,
 }
@@ -243,8 +246,12 @@ impl Ctx {
         if bridge::query_param("return").is_some() {
             return self.confirm();
         }
-        if bridge::query_param("oauth").as_deref() == Some("denied") {
-            return self.set(Phase::Failed(Reason::OauthDenied));
+        match bridge::query_param("oauth").as_deref() {
+            Some("denied") => return self.set(Phase::Failed(Reason::OauthDenied)),
+            Some("used" | "expired" | "failed") => {
+                return self.set(Phase::Failed(Reason::OauthIncomplete));
+            }
+            _ => {}
         }
         let chose = bridge::take_intent(id) || bridge::query_param("go").as_deref() == Some("1");
         // A desktop shows WeChat Pay's QR code at once; Alipay lets the shopper choose between

@@ -316,6 +316,7 @@ fn reason_message(t: &'static Text, reason: &Reason) -> String {
         Reason::Declined(Some(desc)) => [t.failed_body, " (", desc, ")"].concat(),
         Reason::Declined(None) | Reason::PaymentFailed => t.failed_body.to_owned(),
         Reason::OauthDenied => t.oauth_denied.to_owned(),
+        Reason::OauthIncomplete => t.oauth_incomplete.to_owned(),
         Reason::NoBridge => t.no_bridge.to_owned(),
         Reason::NoMiniProgram => t.no_mini_program.to_owned(),
     }

@@ -187,44 +187,67 @@ pub async fn oauth_callback(
         .map(|s| s.expose().clone())
         .unwrap_or_default();
     let now = now_millis();
-    let session = oauth_state::verify(&secret, &q.state, now)
-        .and_then(|s| SessionId::parse(&s))
-        .ok_or_else(|| {
-            AppError::bad_request(
-                "oauth_state_invalid",
-                "This sign-in link is invalid or has expired. Please open the checkout again.",
-            )
-        })?;
+    // Every outcome but a forged state lands on the checkout page, which explains it and
+    // offers to try again: a shopper never sees a raw error.
+    let back = |session: &SessionId, outcome: &str| {
+        Ok(Redirect::to(&format!("/pay/{session}?oauth={outcome}")).into_response())
+    };
+    let session = match oauth_state::check(&secret, &q.state, now) {
+        oauth_state::Checked::Valid(s) => SessionId::parse(&s),
+        oauth_state::Checked::Expired(s) => {
+            if let Some(session) = SessionId::parse(&s) {
+                return back(&session, "expired");
+            }
+            None
+        }
+        oauth_state::Checked::Forged => None,
+    };
+    let Some(session) = session else {
+        return Ok(invalid_sign_in_link());
+    };
     if !state
         .store()
         .use_token_once(&oauth_state::fingerprint(&q.state), now)
         .await?
     {
-        return Err(AppError::bad_request(
-            "oauth_state_used",
-            "This sign-in link was already used. Please open the checkout again.",
-        ));
+        return back(&session, "used");
     }
     let Some(code) = q.code.filter(|c| !c.is_empty() && c.len() <= 128) else {
         // The shopper refused; back to the page, which offers a QR code instead.
-        return Ok(Redirect::to(&format!("/pay/{session}?oauth=denied")).into_response());
+        return back(&session, "denied");
     };
     let wechat = state
         .wechat()
         .ok_or_else(|| AppError::internal("WeChat clients missing"))?;
-    let token = wechat.oauth.exchange_code(&code).await.map_err(|e| {
-        tracing::warn!(error = %e, "OAuth code exchange failed");
-        AppError::bad_request(
-            "oauth_failed",
-            "WeChat sign-in failed. Please open the checkout again.",
-        )
-    })?;
+    let token = match wechat.oauth.exchange_code(&code).await {
+        Ok(token) => token,
+        Err(e) => {
+            tracing::warn!(error = %e, "OAuth code exchange failed");
+            return back(&session, "failed");
+        }
+    };
     state
         .store()
         .set_session_openid(&session, &token.openid)
         .await?;
     // A full page load of /pay/{id} (iOS checks the pay directory against the first URL).
     Ok(Redirect::to(&format!("/pay/{session}")).into_response())
+}
+
+/// A state we did not issue names no checkout to return to: a short page says what to do.
+fn invalid_sign_in_link() -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>登录链接无效 · Sign-in link not valid</title>\
+         <p>此微信登录链接无效。请重新打开商家给你的支付链接。</p>\
+         <p>This WeChat sign-in link is not valid. Please open the checkout link from the shop again.</p></html>",
+    )
+        .into_response()
 }
 
 /// Body of `POST /api/miniprogram/login`.

@@ -39,18 +39,45 @@ pub fn issue(secret: &str, session: &str, now: Millis) -> String {
 /// The session a valid, unexpired token is bound to.
 #[must_use]
 pub fn verify(secret: &str, token: &str, now: Millis) -> Option<String> {
-    if token.len() > 256 {
-        return None;
+    match check(secret, token, now) {
+        Checked::Valid(session) => Some(session),
+        Checked::Expired(_) | Checked::Forged => None,
     }
-    let (payload, sig) = token.rsplit_once('.')?;
-    let sig = URL_SAFE_NO_PAD.decode(sig).ok()?;
-    if !bool::from(sig.ct_eq(&mac(secret, payload))) {
-        return None;
+}
+
+/// What a returned token is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked {
+    /// Ours and fresh: bound to this session.
+    Valid(String),
+    /// Ours, for this session, but past its lifetime (the shopper took too long).
+    Expired(String),
+    /// Not one we issued (or mangled): nothing in it can be trusted.
+    Forged,
+}
+
+/// Checks a returned token's signature, then its lifetime.
+#[must_use]
+pub fn check(secret: &str, token: &str, now: Millis) -> Checked {
+    let authentic = || {
+        if token.len() > 256 {
+            return None;
+        }
+        let (payload, sig) = token.rsplit_once('.')?;
+        let sig = URL_SAFE_NO_PAD.decode(sig).ok()?;
+        if !bool::from(sig.ct_eq(&mac(secret, payload))) {
+            return None;
+        }
+        let mut parts = payload.split('.');
+        let session = parts.next()?.to_owned();
+        let expires: Millis = parts.next()?.parse().ok()?;
+        Some((session, expires))
+    };
+    match authentic() {
+        Some((session, expires)) if now < expires => Checked::Valid(session),
+        Some((session, _)) => Checked::Expired(session),
+        None => Checked::Forged,
     }
-    let mut parts = payload.split('.');
-    let session = parts.next()?;
-    let expires: Millis = parts.next()?.parse().ok()?;
-    (now < expires).then(|| session.to_owned())
 }
 
 /// What the database remembers of a used token.
@@ -75,5 +102,18 @@ mod tests {
         assert_eq!(verify(&"x".repeat(32), &t, 2_000), None, "other secret");
         let tampered = t.replacen("cs_1", "cs_2", 1);
         assert_eq!(verify(&"k".repeat(32), &tampered, 2_000), None, "tampered");
+    }
+
+    #[test]
+    fn an_expired_state_still_names_its_session_a_forged_one_nothing() {
+        let key = "k".repeat(32);
+        let t = issue(&key, "cs_1", 1_000);
+        assert_eq!(check(&key, &t, 2_000), Checked::Valid("cs_1".into()));
+        assert_eq!(
+            check(&key, &t, 1_000 + LIFETIME_MS),
+            Checked::Expired("cs_1".into())
+        );
+        assert_eq!(check(&"x".repeat(32), &t, 2_000), Checked::Forged);
+        assert_eq!(check(&key, "cs_1.9999999999999.n.sig", 2_000), Checked::Forged);
     }
 }

@@ -324,3 +324,36 @@ async fn browser_a_mini_program_web_view_hands_over_to_the_native_pay_page() {
     lands_on_success(&browser, &success).await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn browser_a_reused_sign_in_link_lands_on_the_page_with_a_retry_that_pays() {
+    let app = spawn_app().await;
+    let (id, success) = session(&app, 1300).await;
+    // One WeChat sign-in, as the shopper's WeChat would follow it.
+    let action = paybridge_tests::shopper::pay(
+        &app,
+        &id,
+        &json!({"method": "wechat_pay", "environment": "wechat"}),
+    )
+    .await;
+    let authorize = action["url"].as_str().unwrap();
+    assert!(authorize.contains("connect_redirect=1"), "{authorize}");
+    let callback = paybridge_tests::shopper::allow_oauth(&app, authorize).await;
+    let browser = Browser::start(Some(WECHAT)).await;
+    browser.client.goto(&callback).await.unwrap();
+    lands_on(&browser, "the checkout page", |u| {
+        u.path() == format!("/pay/{id}")
+    })
+    .await;
+    // The same link again (a back button, a forwarded link): the page explains, never JSON.
+    browser.client.goto(&callback).await.unwrap();
+    let reason = shows(&browser, "[data-state=failed] #reason").await;
+    assert!(reason.contains("did not complete"), "{reason}");
+    let url = browser.client.current_url().await.unwrap();
+    assert_eq!(url.query(), Some("oauth=used"));
+    // Trying again pays: the first sign-in's openid is on the session.
+    click(&browser, "#retry").await;
+    click(&browser, "#wxpay-sandbox-pay").await;
+    lands_on_success(&browser, &success).await;
+    browser.close().await;
+}

@@ -479,3 +479,64 @@ on_both_databases!(
     when_one_attempt_is_paid_the_sessions_other_attempts_are_closed,
     refunds_go_to_wechat_never_exceed_the_payment_and_complete
 );
+
+/// The OAuth state of a fresh WeChat sign-in for a new session: (session id, state).
+async fn sign_in_state(app: &paybridge_tests::TestApp) -> (String, String) {
+    let id = app.create_session(1400).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let action = shopper::pay(
+        app,
+        &id,
+        &json!({"method": "wechat_pay", "environment": "wechat"}),
+    )
+    .await;
+    let authorize = url::Url::parse(action["url"].as_str().unwrap()).unwrap();
+    let state = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    (id, state)
+}
+
+#[tokio::test]
+async fn every_sign_in_outcome_lands_on_the_checkout_page_never_on_raw_json() {
+    let app = spawn_app().await;
+    let callback = |query: String| {
+        let app = &app;
+        async move {
+            let res = app.get(&format!("/oauth/wechat/callback?{query}")).await;
+            let status = res.status().as_u16();
+            let location = res
+                .headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (status, location, res.text().await.unwrap())
+        }
+    };
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    // A code WeChat does not recognise: the exchange fails.
+    let (id, state) = sign_in_state(&app).await;
+    let (status, location, _) = callback(format!("code=made-up&state={}", enc(&state))).await;
+    assert_eq!(
+        (status, location),
+        (303, Some(format!("/pay/{id}?oauth=failed")))
+    );
+    // The same state again: used.
+    let (_, location, _) = callback(format!("code=made-up&state={}", enc(&state))).await;
+    assert_eq!(location, Some(format!("/pay/{id}?oauth=used")));
+    // Consent refused: no code.
+    let (id, state) = sign_in_state(&app).await;
+    let (_, location, _) = callback(format!("state={}", enc(&state))).await;
+    assert_eq!(location, Some(format!("/pay/{id}?oauth=denied")));
+    // A state we never issued names no checkout: a short page, not JSON.
+    let (status, location, body) = callback("code=x&state=forged.123.abc.def".into()).await;
+    assert_eq!((status, location), (400, None));
+    assert!(
+        body.contains("not valid") && body.starts_with("<!doctype html>"),
+        "{body}"
+    );
+}

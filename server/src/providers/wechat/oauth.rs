@@ -96,7 +96,10 @@ impl WechatOAuthClient {
             .append_pair("redirect_uri", redirect_uri)
             .append_pair("response_type", "code")
             .append_pair("scope", "snsapi_base")
-            .append_pair("state", state);
+            .append_pair("state", state)
+            // WeChat's documented guard against its client following the redirect twice (the
+            // second return would carry a used code).
+            .append_pair("connect_redirect", "1");
         url.set_fragment(Some("wechat_redirect"));
         url.into()
     }
@@ -203,7 +206,7 @@ mod tests {
             url,
             "https://open.example.test/connect/oauth2/authorize?appid=wx0123456789abcdef\
              &redirect_uri=https%3A%2F%2Fpay.example.com%2Foauth%2Fwechat%2Fcallback%3Fx%3D1\
-             &response_type=code&scope=snsapi_base&state=st%26ate#wechat_redirect"
+             &response_type=code&scope=snsapi_base&state=st%26ate&connect_redirect=1#wechat_redirect"
         );
     }
 
