@@ -90,6 +90,9 @@ fn checkout_view_from(o: &JsValue) -> Result<CheckoutView, ApiError> {
                     .collect()
             })
             .unwrap_or_default(),
+        // Only an http(s) URL: the page navigates to it.
+        cancel_url: text(o, "cancel_url")
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
     })
 }
 

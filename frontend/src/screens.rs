@@ -46,6 +46,7 @@ pub fn page(ctx: Ctx) -> impl IntoView {
             </section>
             {move || qr_instead(ctx)}
             {move || other_method(ctx)}
+            {move || back_to_merchant(ctx)}
         </main>
     }
 }
@@ -142,6 +143,37 @@ enum Act {
     QrPay,
     Watch,
     Switch,
+}
+
+/// "Back to {merchant}" on the screens where paying stopped (cancelled, failed, expired): the
+/// shopper is never stranded. It leads to the session's `cancel_url`; a framed page tells its
+/// parent instead (`{type: "paybridge.checkout", status: "canceled"}`).
+fn back_to_merchant(ctx: Ctx) -> Option<AnyView> {
+    let stopped = matches!(
+        ctx.phase.get(),
+        Phase::Failed(_) | Phase::Cancelled | Phase::Expired
+    );
+    let view = ctx.view.get()?;
+    view.cancel_url.as_ref()?;
+    let label = [ctx.t().back_to, view.merchant_name.as_str()].concat();
+    stopped.then(|| {
+        view! {
+            <button type="button" id="back-to-merchant" class="link" on:click=move |_| go_back(ctx)>
+                {label}
+            </button>
+        }
+        .into_any()
+    })
+}
+
+fn go_back(ctx: Ctx) {
+    if bridge::framed() {
+        bridge::post_to_parent(&ctx.id.get_value(), "canceled");
+        return;
+    }
+    if let Some(url) = ctx.view.get_untracked().and_then(|v| v.cancel_url) {
+        bridge::navigate_top(&url);
+    }
 }
 
 /// Every button in a phase: one view type for all of them. The summary's pay button also

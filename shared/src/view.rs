@@ -34,4 +34,8 @@ pub struct CheckoutView {
     /// `alipay`), limited to what this server has configured.
     #[serde(default)]
     pub payment_methods: Vec<String>,
+    /// Where "Back to the shop" leads when the shopper gives up (the session's `cancel_url`,
+    /// validated when the merchant created it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_url: Option<String>,
 }

@@ -44,6 +44,7 @@ pub async fn checkout_view(
         // `auto` leaves the choice to the shopper's browser.
         locale: (s.locale != "auto").then_some(s.locale),
         payment_methods,
+        cancel_url: Some(s.cancel_url),
     }))
 }
 

@@ -114,6 +114,9 @@ mod tests {
             Checked::Expired("cs_1".into())
         );
         assert_eq!(check(&"x".repeat(32), &t, 2_000), Checked::Forged);
-        assert_eq!(check(&key, "cs_1.9999999999999.n.sig", 2_000), Checked::Forged);
+        assert_eq!(
+            check(&key, "cs_1.9999999999999.n.sig", 2_000),
+            Checked::Forged
+        );
     }
 }

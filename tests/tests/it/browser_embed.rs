@@ -187,3 +187,26 @@ async fn browser_an_embedded_checkout_in_wechat_moves_the_top_window_for_oauth_a
     lands_on_success(&browser, &success).await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn browser_an_embedded_checkout_that_failed_hands_back_to_its_parent() {
+    let shop = Shop::start().await;
+    let app = app_framed_by(&shop).await;
+    // 4002: the bank refuses the payment.
+    let (id, _) = session(&app, 4002).await;
+    let browser = Browser::start(Some(DESKTOP)).await;
+    open_framed(&browser, &shop, &app, &id).await;
+    let code_url = code_url_of_scan_link(&browser).await;
+    scan_and_pay(&app, &code_url).await;
+    shows(&browser, "[data-state=failed]").await;
+    click(&browser, "#back-to-merchant").await;
+    to_top(&browser).await;
+    let message = first_message(&browser).await;
+    assert_eq!(
+        message["data"],
+        json!({"type": "paybridge.checkout", "checkout_id": id, "status": "canceled"})
+    );
+    let url = browser.client.current_url().await.unwrap();
+    assert_eq!(url.path(), "/shop", "the shop page stays");
+    browser.close().await;
+}

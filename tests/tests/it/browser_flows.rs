@@ -357,3 +357,23 @@ async fn browser_a_reused_sign_in_link_lands_on_the_page_with_a_retry_that_pays(
     lands_on_success(&browser, &success).await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn browser_a_cancelled_payment_offers_the_way_back_to_the_merchants_cancel_url() {
+    let app = spawn_app().await;
+    let cancel = app.url("/healthz?cancelled=1");
+    let mut body = session_request(1250);
+    body["cancel_url"] = json!(cancel.as_str());
+    let (status, s) = app.api_post("/v1/checkout_sessions", &body, None).await;
+    assert_eq!(status, 200, "{s}");
+    let id = s["id"].as_str().unwrap();
+    let browser = open(&app, WECHAT, id).await;
+    sign_in_to_the_pay_sheet(&browser).await;
+    click(&browser, "#wxpay-sandbox-cancel").await;
+    shows(&browser, "[data-state=cancelled]").await;
+    let label = shows(&browser, "#back-to-merchant").await;
+    assert!(label.starts_with("Back to "), "{label}");
+    click(&browser, "#back-to-merchant").await;
+    lands_on(&browser, "the merchant's cancel URL", |u| *u == cancel).await;
+    browser.close().await;
+}
