@@ -90,15 +90,40 @@ fn check_authorize(sandbox: &Sandbox, q: &AuthorizeQuery) -> Result<url::Url, &'
     Ok(redirect)
 }
 
-/// `GET /sandbox/wechat/connect/oauth2/authorize`: the consent page.
+/// The simulated WeChat user a silent (`snsapi_base`) sign-in is for, as the consent page's
+/// default user: the same shopper, the same openid, every time.
+const SILENT_USER: &str = "shopper";
+
+/// `GET /sandbox/wechat/connect/oauth2/authorize`: as WeChat, silent for `snsapi_base` (straight
+/// back with a code, 302) and a consent page only for `snsapi_userinfo`.
 pub async fn authorize_page(
     State(sandbox): State<Sandbox>,
     Query(q): Query<AuthorizeQuery>,
 ) -> Response {
-    if let Err(why) = check_authorize(&sandbox, &q) {
-        return pages::message(&sandbox, "授权失败", why);
+    let mut redirect = match check_authorize(&sandbox, &q) {
+        Ok(url) => url,
+        Err(why) => return pages::message(&sandbox, "授权失败", why),
+    };
+    if q.scope != "snsapi_base" {
+        return pages::consent(&sandbox, &q.appid, &q.redirect_uri, &q.scope, &q.state);
     }
-    pages::consent(&sandbox, &q.appid, &q.redirect_uri, &q.scope, &q.state)
+    match issue_code(&sandbox, "oauth", &q.appid, SILENT_USER, &q.scope).await {
+        Ok(code) => {
+            redirect
+                .query_pairs_mut()
+                .append_pair("code", &code)
+                .append_pair("state", &q.state);
+            (
+                axum::http::StatusCode::FOUND,
+                [(axum::http::header::LOCATION, redirect.to_string())],
+            )
+                .into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "sandbox cannot issue an OAuth code");
+            pages::message(&sandbox, "授权失败", "系统繁忙")
+        }
+    }
 }
 
 /// The consent form.

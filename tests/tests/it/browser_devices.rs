@@ -63,7 +63,7 @@ async fn browser_a_laptop_plays_the_wechat_browser_through_oauth_to_the_pay_shee
     // A desktop would show the QR code at once; as WeChat the page offers to pay and signs in.
     shows(&browser, "[data-state=summary]").await;
     click(&browser, "#pay").await;
-    click(&browser, "#allow").await;
+    // The sign-in is silent (snsapi_base), as in WeChat.
     // Back on /pay/{id} without the hint, the tab still plays WeChat: the pay sheet.
     shows(&browser, "#wxpay-sandbox-amount").await;
     let url = browser.client.current_url().await.unwrap();

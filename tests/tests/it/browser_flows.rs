@@ -102,10 +102,10 @@ pub(crate) async fn scan_and_pay(app: &TestApp, code_url: &str) {
     paybridge_tests::shopper::scan(app, code_url, "pay").await;
 }
 
-/// WeChat browser: tap Pay, allow the OAuth consent, and wait for the sandbox's pay sheet.
+/// WeChat browser: tap Pay, sign in (silently), and wait for the sandbox's pay sheet.
 pub(crate) async fn sign_in_to_the_pay_sheet(browser: &Browser) {
     click(browser, "#pay").await;
-    click(browser, "#allow").await;
+    // snsapi_base sign-in is silent, as in WeChat: no consent page.
     shows(browser, "#wxpay-sandbox-amount").await;
 }
 

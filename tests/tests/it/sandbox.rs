@@ -577,7 +577,17 @@ async fn oauth_codes_are_single_use_and_openids_are_stable() {
     let (app, clients) = sandbox_app(&[]).await;
     let callback = app.url("/oauth/wechat/callback").to_string();
     let authorize = clients.oauth.authorize_url(&callback, "st4te");
-    let consent = app.client.get(&authorize).send().await.unwrap();
+    // snsapi_base is silent, as in WeChat: straight back with a code (302), no consent page.
+    let silent = app.client.get(&authorize).send().await.unwrap();
+    assert_eq!(silent.status(), 302);
+    let back = url::Url::parse(silent.headers()["location"].to_str().unwrap()).unwrap();
+    assert!(back.as_str().starts_with(&callback), "{back}");
+    let q: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
+    assert_eq!(q["state"], "st4te");
+    let silent_token = clients.oauth.exchange_code(&q["code"]).await.unwrap();
+    // snsapi_userinfo asks: a consent page.
+    let userinfo = authorize.replace("snsapi_base", "snsapi_userinfo");
+    let consent = app.client.get(&userinfo).send().await.unwrap();
     assert_eq!(consent.status(), 200);
     assert!(consent.text().await.unwrap().contains("approve"));
 
@@ -610,6 +620,19 @@ async fn oauth_codes_are_single_use_and_openids_are_stable() {
     };
     let code = code_for("alice").await;
     let token = clients.oauth.exchange_code(&code).await.unwrap();
+    assert_ne!(
+        silent_token.openid, token.openid,
+        "the silent sign-in is another user's"
+    );
+    let shopper = clients
+        .oauth
+        .exchange_code(&code_for("shopper").await)
+        .await
+        .unwrap();
+    assert_eq!(
+        silent_token.openid, shopper.openid,
+        "the silent user is the consent page's default"
+    );
     let err = clients.oauth.exchange_code(&code).await.unwrap_err();
     assert!(
         matches!(
