@@ -22,6 +22,7 @@ run: tools page
 test: test-tools page
 	.ci/self-contained.py
 	cargo build -p paybridge-server --bin paybridge
+	.ci/fuzz-api.sh
 	.ci/with-postgres.sh cargo nextest run --workspace --no-fail-fast
 	$(MAKE) --no-print-directory test-wasm
 

@@ -12,6 +12,8 @@ BINARYEN_VERSION=132.0.0
 ESBUILD_VERSION=0.25.12
 # Stripe's Python library: a test checks that it accepts paybridge's webhook signatures.
 STRIPE_PY_VERSION=16.1.0
+# The API fuzzer make test runs (.ci/fuzz-api.sh).
+SCHEMATHESIS_VERSION=4.32.5
 TOOLS_DIR="${PAYBRIDGE_TOOLS_DIR:-$HOME/.cache/paybridge-tools}"
 CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
 export PATH="$CARGO_BIN:$TOOLS_DIR/node_modules/.bin:$PATH"
@@ -73,6 +75,12 @@ test_tools() {
     mkdir -p "$TOOLS_DIR"
     python3 -m venv "$TOOLS_DIR/py"
     "$TOOLS_DIR/py/bin/pip" install --quiet --disable-pip-version-check "stripe==$STRIPE_PY_VERSION"
+  fi
+  if [ "$("$TOOLS_DIR/py/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $SCHEMATHESIS_VERSION" ]; then
+    say "installing schemathesis $SCHEMATHESIS_VERSION from PyPI (once, ~30 s)"
+    mkdir -p "$TOOLS_DIR"
+    [ -x "$TOOLS_DIR/py/bin/pip" ] || python3 -m venv "$TOOLS_DIR/py"
+    "$TOOLS_DIR/py/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
   fi
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     say "installing PostgreSQL for the tests (once, ~1 min)"

@@ -20,19 +20,78 @@ use crate::store::sessions;
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSession {
-    /// Minor units (fen).
+    /// Minor units (fen), at most `PAYBRIDGE_MAX_AMOUNT` (100000000 by default).
+    #[schema(minimum = 1, maximum = 100_000_000)]
+    #[serde(deserialize_with = "crate::domain::whole::whole_number")]
     pub amount: i64,
+    /// `cny`.
+    #[schema(pattern = r"^[cC][nN][yY]$")]
     pub currency: String,
+    /// Shown to the shopper and to WeChat: 1–127 characters (after trimming), no control
+    /// characters.
+    #[schema(
+        min_length = 1,
+        max_length = 127,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub description: String,
+    /// 1–64 printable ASCII characters.
+    #[schema(pattern = r"^[\x21-\x7e]{1,64}$")]
     pub merchant_reference: Option<String>,
+    /// https (http only for localhost), within `PAYBRIDGE_REDIRECT_ORIGINS` when set.
+    #[schema(schema_with = crate::domain::redirect::url_schema)]
     pub success_url: String,
+    /// https (http only for localhost), within `PAYBRIDGE_REDIRECT_ORIGINS` when set.
+    #[schema(schema_with = crate::domain::redirect::url_schema)]
     pub cancel_url: String,
     /// Seconds until the session expires (300–86400, default 1800).
+    #[schema(minimum = 300, maximum = 86_400)]
+    #[serde(default, deserialize_with = "crate::domain::whole::whole_number_opt")]
     pub expires_in: Option<i64>,
+    /// At most 20 keys of 1–40 characters; values of at most 500 characters.
+    #[schema(schema_with = metadata_schema)]
     pub metadata: Option<BTreeMap<String, String>>,
+    /// `wechat_pay` and/or `alipay`, in the order the page offers them (default `["wechat_pay"]`).
+    #[schema(schema_with = payment_methods_schema)]
     pub payment_methods: Option<Vec<String>>,
     /// `auto`, `zh-CN` or `en`.
+    #[schema(pattern = r"^(auto|zh-CN|zh|en)$")]
     pub locale: Option<String>,
+}
+
+fn metadata_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let text = |min, max| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(min)
+            .max_length(Some(max))
+    };
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::Object,
+            Type::Null,
+        ]))
+        .max_properties(Some(20))
+        .property_names(Some(text(Some(1), 40).build()))
+        .additional_properties(Some(text(None, 500)))
+        .build()
+}
+
+fn payment_methods_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::Array,
+            Type::Null,
+        ]))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["wechat_pay", "alipay"])),
+        )
+        .min_items(Some(1))
+        .build()
 }
 
 impl CreateSession {
@@ -176,6 +235,14 @@ pub async fn expire(
     if only_if_due && paid_at_the_last_look(state, id).await? {
         return state.store().get_session(id).await;
     }
+    // Read before the write: holding SQLite's writer slot and a connection while waiting for
+    // another connection can starve the pool (webhook workers hold connections waiting for the
+    // slot).
+    let summary = state
+        .store()
+        .payment_summaries(&[id])
+        .await?
+        .remove(id.as_str());
     let slot = state.store().write_slot().await;
     let mut tx = state.store().begin().await?;
     let changed = sessions::expire(&mut tx, id, now_millis(), only_if_due).await?;
@@ -184,7 +251,9 @@ pub async fn expire(
             &mut tx,
             EventType::SessionExpired,
             s.id.as_str(),
-            object(state, s).await?.to_value(),
+            new_object(state, s)
+                .with_payment(summary.as_ref())
+                .to_value(),
         )
         .await?;
     }

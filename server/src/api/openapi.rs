@@ -28,6 +28,76 @@ pub struct ErrorDetail {
     param: Option<String>,
 }
 
+/// Every status the API's shared layers can answer, added to each operation that can meet it
+/// (in one place, so no handler forgets one): authentication on every operation, request-body
+/// refusals on those with a body, query refusals on those with query parameters, and 404 on
+/// those that name an object.
+struct StandardErrors;
+
+impl Modify for StandardErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::HttpMethod;
+        for (path, item) in &mut openapi.paths.paths {
+            for method in [HttpMethod::Get, HttpMethod::Post, HttpMethod::Delete] {
+                let op = match method {
+                    HttpMethod::Get => item.get.as_mut(),
+                    HttpMethod::Post => item.post.as_mut(),
+                    HttpMethod::Delete => item.delete.as_mut(),
+                    _ => None,
+                };
+                let Some(op) = op else { continue };
+                let mut statuses: Vec<(&str, &str)> = vec![
+                    ("401", "No API key, or an unknown or revoked one"),
+                    ("403", "An API key of the other mode (test or live)"),
+                ];
+                if method == HttpMethod::Post {
+                    statuses.extend([
+                        ("400", "The body is not JSON, or the Idempotency-Key is malformed"),
+                        ("409", "The Idempotency-Key was used with another request, or is still running"),
+                        ("413", "The body exceeds 64 KiB"),
+                        ("415", "The body is not `Content-Type: application/json`"),
+                        ("422", "A field is missing, unknown or invalid (`param` names it)"),
+                    ]);
+                }
+                let has_query = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| p.parameter_in == utoipa::openapi::path::ParameterIn::Query);
+                if has_query {
+                    statuses.push((
+                        "422",
+                        "A query parameter is unknown or invalid (`param` names it)",
+                    ));
+                }
+                if path.contains('{') {
+                    statuses.push(("404", "No such object"));
+                }
+                for (status, description) in statuses {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error_response(description));
+                }
+            }
+        }
+    }
+}
+
+fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -57,7 +127,7 @@ impl Modify for BearerAuth {
         unmatched::list, unmatched::get,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &StandardErrors),
     security(("api_key" = [])),
 )]
 pub struct ApiDoc;

@@ -9,6 +9,7 @@ pub mod payment;
 pub mod redirect;
 pub mod session;
 pub mod status;
+pub mod whole;
 
 pub use amount::Amount;
 pub use ids::{Id, IdKind};

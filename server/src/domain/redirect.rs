@@ -4,6 +4,32 @@ use url::{Host, Url};
 
 use super::Invalid;
 
+/// The URLs the API accepts for redirects and webhooks, as the OpenAPI document states them:
+/// https to a host of letter-led labels (http only to localhost), a port (1–65535), a path
+/// and a query of URL characters, no fragment, no credentials. The server enforces exactly
+/// this, so what the document allows is accepted and nothing else.
+pub const URL_PATTERN: &str = r"^(https://[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*|http://(localhost|127\.0\.0\.1))(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?(\?[A-Za-z0-9._~!$&'()*+,;=:@/?-]*)?$";
+
+/// At most this many characters.
+pub const URL_MAX_LENGTH: usize = 2048;
+
+fn url_grammar() -> &'static regex::Regex {
+    static GRAMMAR: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    GRAMMAR.get_or_init(|| {
+        regex::Regex::new(URL_PATTERN).unwrap_or_else(|e| unreachable!("URL_PATTERN compiles: {e}"))
+    })
+}
+
+/// The schema of such a URL, for the OpenAPI document.
+#[must_use]
+pub fn url_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .max_length(Some(URL_MAX_LENGTH))
+        .pattern(Some(URL_PATTERN))
+        .build()
+}
+
 /// An absolute https URL (http only for localhost), optionally restricted to allowed origins.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedirectUrl(Url);
@@ -15,8 +41,14 @@ impl RedirectUrl {
     /// # Errors
     /// [`Invalid`] naming `param`.
     pub fn parse(param: &str, raw: &str, allowed_origins: &[String]) -> Result<Self, Invalid> {
-        if raw.len() > 2048 {
+        if raw.len() > URL_MAX_LENGTH {
             return Err(Invalid::value(param, "must be at most 2048 characters."));
+        }
+        if !url_grammar().is_match(raw) {
+            return Err(Invalid::value(
+                param,
+                "must be an https URL (http only for localhost) with a lowercase host, no fragment and no credentials.",
+            ));
         }
         let url = Url::parse(raw).map_err(|_| Invalid::value(param, "must be an absolute URL."))?;
         let local = match url.host() {

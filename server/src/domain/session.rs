@@ -99,8 +99,8 @@ pub struct NewSession {
 /// [`Invalid`] naming `description`.
 pub fn parse_description(text: &str) -> Result<String, Invalid> {
     let trimmed = text.trim();
-    let n = trimmed.chars().count();
-    if n == 0 || n > 127 {
+    // The limit counts what was sent, as the API's schema does.
+    if trimmed.is_empty() || text.chars().count() > 127 {
         return Err(Invalid::value(
             "description",
             "must be 1 to 127 characters.",

@@ -41,5 +41,22 @@ async fn the_openapi_document_describes_every_merchant_endpoint() {
             .contains(&Value::from("amount")),
         "{create}"
     );
+    // The event-type filter's pattern lists exactly the event types webhooks can subscribe to.
+    let params = doc["paths"]["/v1/events"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let kind = params.iter().find(|p| p["name"] == "type").unwrap();
+    let pattern = kind["schema"]["pattern"].as_str().unwrap();
+    let listed: Vec<String> = pattern
+        .trim_start_matches("^(")
+        .trim_end_matches(")$")
+        .split('|')
+        .map(|t| t.replace('\\', ""))
+        .collect();
+    let known: Vec<String> = paybridge_server::store::events::EventType::ALL
+        .iter()
+        .map(|t| t.as_str().to_owned())
+        .collect();
+    assert_eq!(listed, known);
     insta::assert_json_snapshot!("openapi", doc);
 }

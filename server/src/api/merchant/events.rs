@@ -19,11 +19,18 @@ use crate::store::events::EventType;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
+    /// 1–100, default 10.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
+    /// The last id of the previous page.
+    #[param(pattern = r"^evt_[0-9a-f]{32}$")]
     pub starting_after: Option<String>,
     /// Only events of this type.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(
+        rename = "type",
+        pattern = r"^(checkout\.session\.completed|checkout\.session\.expired|payment\.succeeded|payment\.failed|refund\.succeeded|refund\.failed|payment\.provider_mismatch|payment\.unmatched)$"
+    )]
     pub kind: Option<String>,
 }
 
@@ -43,6 +50,11 @@ pub async fn list(
         && EventType::parse(kind).is_none()
     {
         return Err(Invalid::value("type", format!("{kind:?} is not an event type.")).into());
+    }
+    if let Some(after) = q.starting_after.as_deref()
+        && crate::domain::ids::EventId::parse(after).is_none()
+    {
+        return Err(Invalid::value("starting_after", "is not an event id.").into());
     }
     let rows = state
         .store()

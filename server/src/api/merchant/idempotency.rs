@@ -40,7 +40,9 @@ async fn run(state: &AppState, req: Request, next: Next) -> Result<Response, Res
     let key = raw_key
         .to_str()
         .ok()
-        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .filter(|k| {
+            !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..=0x7e).contains(&b))
+        })
         .map(str::to_owned)
         .ok_or_else(|| {
             AppError::bad_request(

@@ -29,7 +29,7 @@ pub async fn get(
 }
 
 /// A refund request.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRefund {
     /// The succeeded payment (`pay_…`); or give `checkout_session` instead.
@@ -37,10 +37,59 @@ pub struct CreateRefund {
     /// The checkout session (`cs_…`) whose succeeded payment to refund, instead of `payment`.
     pub checkout_session: Option<String>,
     /// Fen; the whole unrefunded remainder of the payment when absent.
+    #[serde(default, deserialize_with = "crate::domain::whole::whole_number_opt")]
     pub amount: Option<i64>,
     /// Shown to the shopper by WeChat (≤ 80 characters).
     pub reason: Option<String>,
 }
+
+/// The schema says what the handler enforces: exactly one of `payment` and `checkout_session`.
+impl utoipa::PartialSchema for CreateRefund {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
+        let id = |prefix: &str, what: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(format!("^{prefix}_[0-9a-f]{{32}}$")))
+                .description(Some(what))
+        };
+        let by = |field: &str, schema: ObjectBuilder| {
+            ObjectBuilder::new()
+                .property(field, schema)
+                .required(field)
+                .property(
+                    "amount",
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                            utoipa::openapi::KnownFormat::Int64,
+                        )))
+                        .minimum(Some(1))
+                        .description(Some("Fen; the whole unrefunded remainder when absent")),
+                )
+                .property(
+                    "reason",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .max_length(Some(80))
+                        .description(Some("Shown to the shopper by WeChat")),
+                )
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        };
+        OneOfBuilder::new()
+            .description(Some(
+                "Refund a succeeded payment named by `payment` or by its `checkout_session` (exactly one).",
+            ))
+            .item(by("payment", id("pay", "The succeeded payment")))
+            .item(by(
+                "checkout_session",
+                id("cs", "The checkout session whose succeeded payment to refund"),
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CreateRefund {}
 
 /// `POST /v1/refunds`: partial and multiple refunds, never more in total than was paid.
 #[utoipa::path(post, path = "/v1/refunds", tag = "refunds", request_body = CreateRefund,
@@ -128,10 +177,13 @@ pub async fn get_refund(
 #[serde(deny_unknown_fields)]
 pub struct PaymentListQuery {
     /// Only this checkout session's attempts (`cs_…`).
+    #[param(pattern = r"^cs_[0-9a-f]{32}$")]
     pub checkout_session: Option<String>,
     /// 1–100, default 10.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// The last id of the previous page.
+    #[param(pattern = r"^pay_[0-9a-f]{32}$")]
     pub starting_after: Option<String>,
 }
 
@@ -142,7 +194,7 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<PaymentListQuery>,
 ) -> Result<Json<List<PaymentObject>>, AppError> {
-    let limit = page_size(q.limit)?;
+    let limit = super::sessions::page_size(q.limit)?;
     let session = q
         .checkout_session
         .as_deref()
@@ -176,10 +228,13 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct RefundListQuery {
     /// Only this payment's refunds (`pay_…`).
+    #[param(pattern = r"^pay_[0-9a-f]{32}$")]
     pub payment: Option<String>,
     /// 1–100, default 10.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// The last id of the previous page.
+    #[param(pattern = r"^re_[0-9a-f]{32}$")]
     pub starting_after: Option<String>,
 }
 
@@ -190,7 +245,7 @@ pub async fn list_refunds(
     State(state): State<AppState>,
     Query(q): Query<RefundListQuery>,
 ) -> Result<Json<List<RefundObject>>, AppError> {
-    let limit = page_size(q.limit)?;
+    let limit = super::sessions::page_size(q.limit)?;
     let payment = q
         .payment
         .as_deref()
@@ -198,6 +253,11 @@ pub async fn list_refunds(
             PaymentId::parse(s).ok_or_else(|| Invalid::value("payment", "is not a payment id."))
         })
         .transpose()?;
+    if let Some(after) = q.starting_after.as_deref()
+        && crate::domain::ids::Id::<crate::domain::ids::RefundKind>::parse(after).is_none()
+    {
+        return Err(Invalid::value("starting_after", "is not a refund id.").into());
+    }
     let rows = state
         .store()
         .list_refunds(payment.as_ref(), q.starting_after.as_deref(), limit + 1)
@@ -207,13 +267,4 @@ pub async fn list_refunds(
         objects,
         usize::try_from(limit).unwrap_or(10),
     )))
-}
-
-/// 1–100, default 10.
-fn page_size(limit: Option<i64>) -> Result<i64, AppError> {
-    match limit {
-        None => Ok(10),
-        Some(n) if (1..=100).contains(&n) => Ok(n),
-        Some(_) => Err(Invalid::value("limit", "must be between 1 and 100.").into()),
-    }
 }

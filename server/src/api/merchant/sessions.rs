@@ -27,7 +27,7 @@ fn parse_id(raw: &str) -> Result<SessionId, AppError> {
 
 /// `POST /v1/checkout_sessions`
 #[utoipa::path(post, path = "/v1/checkout_sessions", tag = "checkout_sessions", request_body = CreateSession,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the stored response for the same body")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[\x21-\x7e]{1,255}$", description = "1–255 visible ASCII characters; replays the stored response for the same body")),
     responses((status = 200, body = SessionObject), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -64,8 +64,10 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// 1–100, default 10.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// The last id of the previous page.
+    #[param(pattern = r"^cs_[0-9a-f]{32}$")]
     pub starting_after: Option<String>,
 }
 
@@ -75,11 +77,19 @@ impl ListQuery {
     /// # Errors
     /// 422 naming `limit`.
     pub fn limit(&self) -> Result<i64, AppError> {
-        match self.limit {
-            None => Ok(10),
-            Some(n) if (1..=100).contains(&n) => Ok(n),
-            Some(_) => Err(Invalid::value("limit", "must be between 1 and 100.").into()),
-        }
+        page_size(self.limit)
+    }
+}
+
+/// A list's page size: 1–100, default 10.
+///
+/// # Errors
+/// 422 naming `limit`.
+pub fn page_size(limit: Option<i64>) -> Result<i64, AppError> {
+    match limit {
+        None => Ok(10),
+        Some(n) if (1..=100).contains(&n) => Ok(n),
+        Some(_) => Err(Invalid::value("limit", "must be between 1 and 100.").into()),
     }
 }
 

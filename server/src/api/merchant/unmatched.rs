@@ -7,21 +7,33 @@ use axum::extract::{Path, State};
 use crate::api::json::Query;
 
 use super::objects::{List, UnmatchedPaymentObject};
-use super::sessions::ListQuery;
 use crate::api::openapi::ErrorBody;
 use crate::domain::Invalid;
 use crate::domain::ids::UnmatchedId;
 use crate::error::AppError;
 use crate::state::AppState;
 
+/// Query of `GET /v1/unmatched_payments`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UnmatchedListQuery {
+    /// 1–100, default 10.
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// The last id of the previous page.
+    #[param(pattern = r"^upay_[0-9a-f]{32}$")]
+    pub starting_after: Option<String>,
+}
+
 /// `GET /v1/unmatched_payments`, newest first.
-#[utoipa::path(get, path = "/v1/unmatched_payments", tag = "unmatched_payments", params(ListQuery),
+#[utoipa::path(get, path = "/v1/unmatched_payments", tag = "unmatched_payments", params(UnmatchedListQuery),
     responses((status = 200, body = List<UnmatchedPaymentObject>), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<UnmatchedListQuery>,
 ) -> Result<Json<List<UnmatchedPaymentObject>>, AppError> {
-    let limit = q.limit()?;
+    let limit = super::sessions::page_size(q.limit)?;
     let after =
         match q.starting_after.as_deref() {
             Some(raw) => Some(UnmatchedId::parse(raw).ok_or_else(|| {

@@ -18,9 +18,25 @@ use crate::store::events::EventType;
 #[serde(deny_unknown_fields)]
 pub struct CreateEndpoint {
     /// https (http only for localhost).
+    #[schema(schema_with = crate::domain::redirect::url_schema)]
     pub url: String,
     /// Event types, or `["*"]` for all (the default).
+    #[schema(schema_with = enabled_events_schema)]
     pub enabled_events: Option<Vec<String>>,
+}
+
+fn enabled_events_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+    let names = std::iter::once("*").chain(EventType::ALL.iter().map(|t| t.as_str()));
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(names)),
+        )
+        .min_items(Some(1))
+        .build()
 }
 
 /// `POST /v1/webhook_endpoints`
