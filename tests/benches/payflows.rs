@@ -239,37 +239,6 @@ async fn sessions(app: &TestApp, n: usize) -> Vec<String> {
     ids
 }
 
-/// One real OAuth round trip through the sandbox's consent page; returns the shopper's openid.
-async fn oauth_openid(app: &TestApp) -> String {
-    let id = sessions(app, 1).await.remove(0);
-    let action = app
-        .client
-        .post(app.url(&format!("/api/checkout/{id}/pay")))
-        .json(&json!({"method": "wechat_pay", "environment": "wechat"}))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
-    assert_eq!(action["type"], "oauth", "{action}");
-    let callback =
-        paybridge_tests::shopper::allow_oauth(app, action["url"].as_str().unwrap()).await;
-    let res = app.client.get(&callback).send().await.unwrap();
-    assert!(
-        res.status().is_redirection(),
-        "OAuth callback: {}",
-        res.status()
-    );
-    app.state
-        .store()
-        .get_session(&SessionId::parse(&id).unwrap())
-        .await
-        .unwrap()
-        .and_then(|s| s.openid)
-        .expect("the callback stores the openid")
-}
-
 /// A TRANSACTION.SUCCESS notification for `out_trade_no`, signed and encrypted with the
 /// sandbox's keys as WeChat would send it.
 type Notification = Arc<(Vec<(String, String)>, Vec<u8>)>;
@@ -528,7 +497,7 @@ async fn phases(db: Db) -> Run {
     eprintln!(
         "==> JSAPI pay: one OAuth round trip, {JSAPI_PAYS} sessions with its openid (set-up), then timed pays"
     );
-    let openid = oauth_openid(&app).await;
+    let openid = paybridge_tests::shopper::signed_in_openid(&app, AMOUNT).await;
     let ids = sessions(&app, JSAPI_PAYS).await;
     for id in &ids {
         app.state

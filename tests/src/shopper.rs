@@ -125,3 +125,39 @@ pub async fn allow_oauth(app: &TestApp, authorize: &str) -> String {
         .expect("a redirect")
         .to_owned()
 }
+
+/// One real WeChat sign-in through the sandbox for a new session of `amount` fen (pay from the
+/// WeChat browser → OAuth → the callback); returns the openid the callback stored.
+pub async fn signed_in_openid(app: &TestApp, amount: i64) -> String {
+    let id = app.create_session(amount).await["id"]
+        .as_str()
+        .expect("a session id")
+        .to_owned();
+    let action = pay(
+        app,
+        &id,
+        &json!({"method": "wechat_pay", "environment": "wechat"}),
+    )
+    .await;
+    assert_eq!(action["type"], "oauth", "{action}");
+    let callback = allow_oauth(app, action["url"].as_str().expect("an OAuth URL")).await;
+    let res = app
+        .client
+        .get(&callback)
+        .send()
+        .await
+        .expect("server answers");
+    assert!(
+        res.status().is_redirection(),
+        "OAuth callback: {}",
+        res.status()
+    );
+    let session = paybridge_server::domain::ids::SessionId::parse(&id).expect("a session id");
+    app.state
+        .store()
+        .get_session(&session)
+        .await
+        .expect("the database answers")
+        .and_then(|s| s.openid)
+        .expect("the callback stores the openid")
+}

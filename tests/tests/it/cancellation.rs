@@ -135,31 +135,6 @@ async fn typical<F: Fn(usize) -> reqwest::RequestBuilder>(n: usize, request: F) 
     times[n / 2]
 }
 
-/// One real OAuth round trip through the sandbox's consent page; returns the openid.
-async fn openid(app: &TestApp) -> String {
-    let id = app.create_session(AMOUNT).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let action = paybridge_tests::shopper::pay(
-        app,
-        &id,
-        &json!({"method": "wechat_pay", "environment": "wechat"}),
-    )
-    .await;
-    let callback =
-        paybridge_tests::shopper::allow_oauth(app, action["url"].as_str().unwrap()).await;
-    let res = app.client.get(&callback).send().await.unwrap();
-    assert!(res.status().is_redirection(), "{}", res.status());
-    app.state
-        .store()
-        .get_session(&SessionId::parse(&id).unwrap())
-        .await
-        .unwrap()
-        .and_then(|s| s.openid)
-        .expect("the callback stores the openid")
-}
-
 /// What is wrong with the attempts against the sandbox's orders: each order must have exactly
 /// one attempt, in the state `expected` gives for the order's trade state (`None`: any).
 fn violations(
@@ -251,7 +226,7 @@ async fn cancelled_requests_lose_nothing(db: Db) {
     // The reconciler waits an hour: what the requests themselves wrote is what is checked.
     let app = spawn(options(database_url.clone(), "3600000")).await;
     let client = reqwest::Client::new();
-    let openid = openid(&app).await;
+    let openid = paybridge_tests::shopper::signed_in_openid(&app, AMOUNT).await;
 
     // Phase 1: pay requests from three environments, about half aborted at random moments.
     let mut sessions = Vec::with_capacity(PAYS);

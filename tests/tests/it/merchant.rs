@@ -346,14 +346,7 @@ async fn expiring_a_session_closes_its_open_attempts_at_the_provider(db: Db) {
     let id = s["id"].as_str().unwrap();
     let qr = paybridge_tests::shopper::pay_qr(&app, id).await;
     let payment = qr["payment"].as_str().unwrap();
-    let (status, _) = app
-        .api_post(
-            &format!("/v1/checkout_sessions/{id}/expire"),
-            &json!({}),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200);
+    app.expire_session(id).await;
     let (_, p) = app.api_get(&format!("/v1/payments/{payment}")).await;
     assert_eq!(p["status"], "canceled", "{p}");
     assert_eq!(p["failure_reason"], "the checkout session expired");
