@@ -126,7 +126,6 @@ impl TestApp {
     }
 
     /// The `POST /notify/wechat` request for a notification, on `client`.
-    #[must_use]
     pub fn wechat_notification_request(
         &self,
         client: &reqwest::Client,

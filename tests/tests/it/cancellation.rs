@@ -60,7 +60,7 @@ impl Rng {
     /// so aborts land before, during and after the provider call.
     fn abort_after(&self, typical: Duration) -> Option<Duration> {
         let r = self.next();
-        if r % 2 == 0 {
+        if r.is_multiple_of(2) {
             return None;
         }
         let max = u64::try_from(typical.as_micros() * 2)

@@ -63,7 +63,7 @@ async fn run(state: &AppState, req: Request, next: Next) -> Result<Response, Res
             std::iter::successors(Some(&e as &(dyn std::error::Error + 'static)), |e| {
                 e.source()
             })
-            .any(|e| e.is::<http_body_util::LengthLimitError>());
+            .any(<dyn std::error::Error>::is::<http_body_util::LengthLimitError>);
         crate::api::json::unreadable(if too_large {
             axum::http::StatusCode::PAYLOAD_TOO_LARGE
         } else {
