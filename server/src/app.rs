@@ -94,6 +94,7 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
                     axum::http::header::AUTHORIZATION,
                     axum::http::header::COOKIE,
                 ]))
+                .layer(middleware::from_fn(telemetry::bounded_request_id))
                 .layer(SetRequestIdLayer::new(
                     x_request_id.clone(),
                     MakeRequestUuid,

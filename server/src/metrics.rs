@@ -92,7 +92,7 @@ impl Metrics {
 /// would let anyone create unbounded label values).
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method()).to_owned();
     let route = req.extensions().get::<MatchedPath>().map_or_else(
         || fallback_route(req.uri().path()),
         |p| p.as_str().to_owned(),
@@ -106,6 +106,24 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         .with_label_values(&labels)
         .observe(start.elapsed().as_secs_f64());
     res
+}
+
+/// The standard methods by name, anything else as `OTHER`: a label value per invented method
+/// would let anyone grow `/metrics` without bound.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "OTHER",
+    }
 }
 
 fn fallback_route(path: &str) -> String {

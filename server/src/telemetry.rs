@@ -40,3 +40,24 @@ pub fn make_span<B>(req: &Request<B>) -> Span {
         .unwrap_or_default();
     tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %request_id)
 }
+
+/// Middleware: drops a caller's `X-Request-Id` unless it is at most 64 characters of
+/// `[A-Za-z0-9._-]`, so the id layer generates one instead; a caller's id goes into every log
+/// line of its request, and an unbounded one made each line as large as the caller liked.
+pub async fn bounded_request_id(
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let name = axum::http::HeaderName::from_static("x-request-id");
+    let acceptable = req.headers().get(&name).is_none_or(|v| {
+        let b = v.as_bytes();
+        !b.is_empty()
+            && b.len() <= 64
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+    });
+    if !acceptable {
+        req.headers_mut().remove(&name);
+    }
+    next.run(req).await
+}

@@ -63,10 +63,12 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?
             .try_get("total")?;
-        let amount = amount.unwrap_or(paid - refunded);
-        if amount < 1 || refunded + amount > paid {
+        let amount = amount.unwrap_or(paid.saturating_sub(refunded));
+        // Checked: an amount near i64::MAX must not wrap round into "within what was paid".
+        let would = refunded.checked_add(amount);
+        if amount < 1 || would.is_none_or(|w| w > paid) {
             return Err(RefundError::TooMuch {
-                would: refunded + amount,
+                would: would.unwrap_or(i64::MAX),
                 paid,
             });
         }

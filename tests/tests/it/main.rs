@@ -15,6 +15,7 @@ mod config;
 mod demo;
 mod flows;
 mod grouped;
+mod hardening;
 mod health;
 mod merchant;
 mod notifications;

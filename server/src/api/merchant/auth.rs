@@ -33,9 +33,11 @@ async fn authenticate(state: &AppState, header: Option<String>) -> Result<ApiKey
             "Send your secret key as `Authorization: Bearer sk_…`.",
         )
     })?;
+    // The scheme name is case-insensitive (RFC 9110 §11.1).
     let token = header
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .filter(|t| t.starts_with("sk_") && t.len() <= 128)
         .ok_or_else(|| {
             AppError::unauthenticated(

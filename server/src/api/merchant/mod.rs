@@ -45,6 +45,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         // Layers run bottom-up on the way in: authenticate first, then idempotency.
         .layer(from_fn_with_state(state.clone(), idempotency::idempotent))
         .layer(from_fn_with_state(state.clone(), auth::require_key))
+        // Outermost, so refusals get it too. Answers carry secrets and personal data: no cache may keep them.
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        ))
 }
 
 async fn unknown() -> AppError {

@@ -1,0 +1,111 @@
+//! Findings of the outside security review, each with the test that failed before its fix:
+//! refund amounts cannot overflow, metric labels and request ids are bounded, the API key's
+//! scheme is case-insensitive and `/v1` answers are never cached.
+
+use paybridge_tests::shopper::{pay_qr, scan};
+use paybridge_tests::{spawn_app, wait};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_refund_amount_near_i64_max_is_refused_not_wrapped() {
+    let app = spawn_app().await;
+    let s = app.create_session(1000).await;
+    let id = s["id"].as_str().unwrap();
+    let qr = pay_qr(&app, id).await;
+    scan(&app, qr["code_url"].as_str().unwrap(), "pay").await;
+    app.until_complete(id).await;
+    let payment = qr["payment"].as_str().unwrap();
+    let (status, full) = app
+        .api_post("/v1/refunds", &json!({"payment": payment}), None)
+        .await;
+    assert_eq!(status, 200, "{full}");
+    // 1000 refunded already: 1000 + this wraps to a negative total without checked arithmetic.
+    let (status, err) = app
+        .api_post(
+            "/v1/refunds",
+            &json!({"payment": payment, "amount": 9_223_372_036_854_774_807_i64}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, &err["error"]["param"]),
+        (422, &json!("amount")),
+        "{err}"
+    );
+    let (_, list) = app.api_get(&format!("/v1/refunds?payment={payment}")).await;
+    assert_eq!(
+        list["data"].as_array().unwrap().len(),
+        1,
+        "nothing else was sent: {list}"
+    );
+}
+
+#[tokio::test]
+async fn invented_http_methods_do_not_grow_the_metrics() {
+    let app = spawn_app().await;
+    for i in 0..5 {
+        let method = reqwest::Method::from_bytes(format!("INVENTED{i}").as_bytes()).unwrap();
+        let _ = app
+            .client
+            .request(method, app.url("/healthz"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = wait::until(
+        "the requests to be counted",
+        std::time::Duration::from_secs(5),
+        || async {
+            let text = app.get("/metrics").await.text().await.unwrap();
+            text.contains("method=\"OTHER\"").then_some(text)
+        },
+    )
+    .await;
+    assert!(!text.contains("INVENTED"), "{text}");
+}
+
+#[tokio::test]
+async fn a_callers_request_id_is_kept_only_when_short_and_plain() {
+    let app = spawn_app().await;
+    let id_of = |sent: String| {
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .get(app.url("/healthz"))
+                .header("x-request-id", sent)
+                .send()
+                .await
+                .unwrap();
+            res.headers()["x-request-id"].to_str().unwrap().to_owned()
+        }
+    };
+    assert_eq!(
+        id_of("order-1001.retry_2".into()).await,
+        "order-1001.retry_2"
+    );
+    let huge = "x".repeat(150_000);
+    let replaced = id_of(huge).await;
+    assert_eq!(replaced.len(), 36, "a generated UUID: {replaced}");
+    let odd = id_of("a b<script>".into()).await;
+    assert_ne!(odd, "a b<script>");
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive_and_v1_answers_are_not_cached() {
+    let app = spawn_app().await;
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let res = app
+            .client
+            .get(app.url("/v1/checkout_sessions"))
+            .header("authorization", format!("{scheme} {}", app.api_key))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{scheme}");
+        assert_eq!(res.headers()["cache-control"], "no-store");
+    }
+    let refused = app.get("/v1/checkout_sessions").await;
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.headers()["cache-control"], "no-store");
+}
