@@ -85,7 +85,7 @@ impl AlipayClient {
             .timeout(config.timeout)
             .user_agent(concat!("paybridge/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| AlipayError::Network(e.to_string()))?;
+            .map_err(|e| AlipayError::Network(crate::providers::transport_error(&e)))?;
         Ok(Self {
             http,
             config,

@@ -55,7 +55,7 @@ impl AlipayError {
         if e.is_timeout() {
             Self::Timeout
         } else {
-            Self::Network(e.to_string())
+            Self::Network(crate::providers::transport_error(e))
         }
     }
 }

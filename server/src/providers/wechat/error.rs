@@ -71,7 +71,7 @@ impl WechatError {
         if e.is_timeout() {
             Self::Timeout
         } else {
-            Self::Network(e.to_string())
+            Self::Network(crate::providers::transport_error(e))
         }
     }
 }

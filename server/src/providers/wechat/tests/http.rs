@@ -689,3 +689,29 @@ async fn oauth_codes_become_openids_and_a_used_code_is_a_typed_error() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn a_failed_code_exchange_never_shows_the_app_secret() {
+    // Nothing listens on port 1: every call fails at the network level.
+    let nowhere = Url::parse("http://127.0.0.1:1/").unwrap();
+    let secret = "app-secret-0123456789abcdef";
+    let oauth = WechatOAuthClient::new(OAuthConfig {
+        appid: "wxappid".into(),
+        secret: Secret::new(secret.into()),
+        oauth_base: nowhere.clone(),
+        api_base: nowhere,
+        timeout: Duration::from_secs(2),
+    })
+    .unwrap();
+    for err in [
+        oauth.exchange_code("c0de").await.unwrap_err(),
+        oauth.jscode2session("js").await.unwrap_err(),
+    ] {
+        // What the handlers log (`error = %e`) and what a debug print shows.
+        for text in [err.to_string(), format!("{err:?}")] {
+            assert!(!text.contains(secret), "{text}");
+            assert!(!text.contains("secret="), "{text}");
+            assert!(text.contains("127.0.0.1/sns/"), "says where: {text}");
+        }
+    }
+}
