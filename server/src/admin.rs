@@ -27,7 +27,7 @@ fn seconds(ms: i64) -> String {
 /// Runs a `keys` subcommand, printing to stdout.
 #[allow(clippy::print_stdout)]
 pub async fn keys(config: DatabaseConfig, cmd: KeysCommand) -> ExitCode {
-    let opened = match std::fs::create_dir_all(&config.data_dir) {
+    let opened = match crate::config::create_private_dir(&config.data_dir) {
         Ok(()) => Store::connect(config.database_url.expose())
             .await
             .map_err(|e| format!("cannot open the database: {e}")),

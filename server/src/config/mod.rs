@@ -164,7 +164,7 @@ impl Config {
     /// # Errors
     /// When the data dir cannot be created or read.
     pub fn prepare_data_dir(&mut self) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.data_dir)?;
+        create_private_dir(&self.data_dir)?;
         if self.secret_key.is_none() {
             self.secret_key = Some(load_or_create_secret(&self.data_dir.join("secret_key"))?);
         }
@@ -195,4 +195,19 @@ fn load_or_create_secret(path: &std::path::Path) -> std::io::Result<Secret<Strin
     let mut file = options.open(path)?;
     std::io::Write::write_all(&mut file, key.as_bytes())?;
     Ok(Secret::new(key))
+}
+
+/// Creates `dir` (and its parents) and makes it readable by its owner only: it holds the
+/// database (webhook secrets, openids), the secret key and the sandbox's keys.
+///
+/// # Errors
+/// When the directory cannot be created or its permissions set.
+pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
 }

@@ -87,6 +87,11 @@ impl Store {
             DbKind::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
+        if kind == DbKind::Sqlite {
+            // After the migrations wrote: the WAL file exists by now. The data dir is the
+            // owner's alone too (`config::create_private_dir`).
+            private_files(&url);
+        }
         let write_gate =
             (kind == DbKind::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1)));
         // SQLite empties a connection's page cache whenever another connection has written,
@@ -223,6 +228,29 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
         self.group_pool.close().await;
+    }
+}
+
+/// Makes an SQLite database's files (the database, its WAL and shared-memory files) readable by
+/// their owner only; they hold webhook secrets and openids. Best effort: logged when it fails.
+fn private_files(url: &str) {
+    let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or_default())
+        .filter(|p| !p.is_empty())
+    else {
+        return;
+    };
+    #[cfg(unix)]
+    for suffix in ["", "-wal", "-shm"] {
+        use std::os::unix::fs::PermissionsExt;
+        let file = format!("{path}{suffix}");
+        if std::path::Path::new(&file).exists()
+            && let Err(e) = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+        {
+            tracing::warn!(file, error = %e, "cannot make a database file private");
+        }
     }
 }
 

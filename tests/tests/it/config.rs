@@ -114,3 +114,29 @@ fn keys_need_only_the_database_settings_even_in_live_mode() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("PAYBRIDGE_DATABASE_URL"));
 }
+
+#[cfg(unix)]
+#[test]
+fn the_data_dir_and_the_database_files_are_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("fresh").join("data");
+    let out = Command::new(paybridge_bin())
+        .env_clear()
+        .env("PAYBRIDGE_DATA_DIR", &data)
+        .args(["keys", "create"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "data dir");
+    assert_eq!(mode(&data.join("paybridge.db")), 0o600, "database file");
+    let wal = data.join("paybridge.db-wal");
+    if wal.exists() {
+        assert_eq!(mode(&wal), 0o600, "WAL file");
+    }
+}
