@@ -43,6 +43,14 @@ pub fn parse_notification(
     body: &[u8],
 ) -> Result<TradeNotification, AlipayError> {
     let params: Vec<(Cow<'_, str>, Cow<'_, str>)> = url::form_urlencoded::parse(body).collect();
+    // A name twice is refused: empty values are left out of the signed string, so an extra
+    // empty `out_biz_no=` before a signed one would verify and be read first (a refund notice
+    // turned into a trade completion). With each name once, what is read is what was signed.
+    let mut names: Vec<&str> = params.iter().map(|(k, _)| k.as_ref()).collect();
+    names.sort_unstable();
+    if names.windows(2).any(|w| w[0] == w[1]) {
+        return Err(AlipayError::Signature);
+    }
     if params.iter().any(|(k, _)| k == "sign_type") && get(&params, "sign_type") != Some("RSA2") {
         return Err(AlipayError::Signature);
     }
@@ -82,7 +90,9 @@ pub fn parse_notification(
         total_amount: fen("total_amount")?.ok_or_else(|| {
             AlipayError::InvalidResponse("notification without total_amount".into())
         })?,
-        seller_id: get(&params, "seller_id").map(str::to_owned),
+        seller_id: get(&params, "seller_id")
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned),
         out_biz_no: get(&params, "out_biz_no")
             .filter(|v| !v.is_empty())
             .map(str::to_owned),

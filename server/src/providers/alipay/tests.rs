@@ -154,6 +154,22 @@ fn notifications_built_for_the_sandbox_verify_and_carry_refunds() {
     assert_eq!(n.total_amount, 1234);
     assert_eq!(n.out_biz_no.as_deref(), Some("re_1"));
     assert_eq!(n.refund_fee, Some(100));
+    // The parser differential: empty values are not signed, so an empty `out_biz_no=` put in
+    // front of the signed one still verifies; read first, it turned this refund notice into a
+    // trade completion. A name given twice is refused.
+    for forged in [
+        format!("out_biz_no=&{body}"),
+        format!("{body}&out_biz_no="),
+        format!("{body}&trade_status=TRADE_SUCCESS"),
+    ] {
+        assert!(
+            matches!(
+                parse_notification(key.public_key(), "2021000000000001", forged.as_bytes()),
+                Err(AlipayError::Signature)
+            ),
+            "{forged}"
+        );
+    }
 }
 
 #[derive(Debug, serde::Deserialize)]
