@@ -27,12 +27,12 @@ pub struct CreateSession {
     /// `cny`.
     #[schema(pattern = r"^[cC][nN][yY]$")]
     pub currency: String,
-    /// Shown to the shopper and to WeChat: 1–127 characters (after trimming), no control
-    /// characters.
+    /// Shown to the shopper and to WeChat: 1–127 characters, not all spaces, no control or
+    /// invisible formatting characters (bidi overrides, zero-width).
     #[schema(
         min_length = 1,
         max_length = 127,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb][^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*$"
     )]
     pub description: String,
     /// 1–64 printable ASCII characters.

@@ -112,7 +112,37 @@ pub fn parse_description(text: &str) -> Result<String, Invalid> {
             "must not contain control characters.",
         ));
     }
+    // Shown to shoppers: a right-to-left override or an invisible character could make the
+    // description read as something else.
+    if trimmed.chars().any(is_format_character) {
+        return Err(Invalid::value(
+            "description",
+            "must not contain invisible formatting characters (bidi overrides, zero-width).",
+        ));
+    }
     Ok(trimmed.to_owned())
+}
+
+/// Unicode format characters that change how text reads without showing themselves: the
+/// soft hyphen, zero-width ones, bidirectional embeddings, overrides and isolates, word
+/// joiners and invisible operators, the byte-order mark, interlinear annotation marks. The API
+/// schema's `description` pattern excludes the same set (`FORMAT_CHARACTERS`).
+const FORMAT_CHARACTERS: &[(char, char)] = &[
+    ('\u{00ad}', '\u{00ad}'),
+    ('\u{061c}', '\u{061c}'),
+    ('\u{180e}', '\u{180e}'),
+    ('\u{200b}', '\u{200f}'),
+    ('\u{202a}', '\u{202e}'),
+    ('\u{2060}', '\u{2064}'),
+    ('\u{2066}', '\u{206f}'),
+    ('\u{feff}', '\u{feff}'),
+    ('\u{fff9}', '\u{fffb}'),
+];
+
+fn is_format_character(c: char) -> bool {
+    FORMAT_CHARACTERS
+        .iter()
+        .any(|&(lo, hi)| (lo..=hi).contains(&c))
 }
 
 /// Checks a merchant reference: 1–64 printable ASCII characters.

@@ -109,3 +109,18 @@ async fn the_bearer_scheme_is_case_insensitive_and_v1_answers_are_not_cached() {
     assert_eq!(refused.status(), 401);
     assert_eq!(refused.headers()["cache-control"], "no-store");
 }
+
+#[tokio::test]
+async fn a_description_with_a_bidi_override_or_a_zero_width_character_is_refused() {
+    let app = spawn_app().await;
+    for text in ["Coffee \u{202e}00.1 ¥", "Cof\u{200b}fee", "\u{feff}Coffee"] {
+        let mut body = paybridge_tests::session_request(100);
+        body["description"] = json!(text);
+        let (status, err) = app.api_post("/v1/checkout_sessions", &body, None).await;
+        assert_eq!(
+            (status, &err["error"]["param"]),
+            (422, &json!("description")),
+            "{text:?}"
+        );
+    }
+}
