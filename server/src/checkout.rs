@@ -262,40 +262,15 @@ pub async fn expire(
     if changed.is_some() {
         state.outbox_changed();
         state.session_changed(id.as_str()).await;
-        close_open_attempts(state, id).await;
+        // Nobody may pay a checkout the merchant (or the clock) has given up on.
+        crate::payments::complete::close_open_attempts(
+            state,
+            id,
+            None,
+            "the checkout session expired",
+        )
+        .await;
         return Ok(changed);
     }
     state.store().get_session(id).await
-}
-
-/// Closes an expired session's open attempts at their providers, so nobody can pay a checkout
-/// the merchant (or the clock) has given up on. One paid in the meantime refuses to close and
-/// completes from its notification; the session being expired, it is then refunded.
-async fn close_open_attempts(state: &AppState, id: &SessionId) {
-    use crate::domain::PaymentStatus;
-    let attempts = match state.store().payments_of_session(id).await {
-        Ok(attempts) => attempts,
-        Err(e) => {
-            tracing::warn!(session = %id, error = %e, "cannot list an expired session's attempts; the reconciler closes them when they expire");
-            return;
-        }
-    };
-    for p in attempts
-        .iter()
-        .filter(|p| matches!(p.status, PaymentStatus::Created | PaymentStatus::Pending))
-    {
-        let Some(provider) = state.provider(p.channel.method()) else {
-            continue;
-        };
-        if let Err(e) = crate::payments::complete::close_at_provider(
-            state,
-            provider,
-            p,
-            "the checkout session expired",
-        )
-        .await
-        {
-            tracing::warn!(payment = %p.id, error = %e, "cannot record a closed attempt");
-        }
-    }
 }

@@ -19,24 +19,40 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        let is_json = req
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json"));
-        if !is_json {
-            return Err(AppError::Public {
-                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                kind: ErrorType::InvalidRequest,
-                code: "content_type_unsupported",
-                message: "Send a JSON body with `Content-Type: application/json`.".into(),
-                param: None,
-            });
+        if !is_json(req.headers()) {
+            return Err(not_json());
         }
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| unreadable(e.status()))?;
         parse(&bytes).map(Body)
+    }
+}
+
+/// Whether a request or response says its body is JSON.
+#[must_use]
+pub fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"))
+}
+
+/// The error for a path under a JSON API that names no endpoint (404).
+#[must_use]
+pub fn route_not_found() -> AppError {
+    AppError::not_found("route_not_found", "No such API endpoint.")
+}
+
+/// The error for a body that is not `Content-Type: application/json` (415).
+#[must_use]
+pub fn not_json() -> AppError {
+    AppError::Public {
+        status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        kind: ErrorType::InvalidRequest,
+        code: "content_type_unsupported",
+        message: "Send a JSON body with `Content-Type: application/json`.".into(),
+        param: None,
     }
 }
 
@@ -74,13 +90,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
                 let text = e.into_inner().to_string();
                 let quoted = text.split('`').nth(1).map(str::to_owned);
                 if text.starts_with("unknown field") {
-                    let field = quoted.unwrap_or(path);
-                    return Invalid {
-                        message: format!("`{field}` is not a known parameter."),
-                        param: field,
-                        code: "parameter_unknown",
-                    }
-                    .into();
+                    return Invalid::unknown(quoted.unwrap_or(path)).into();
                 }
                 if text.starts_with("missing field") {
                     return Invalid::missing(quoted.unwrap_or_default()).into();
@@ -122,12 +132,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             } else {
                 path
             };
-            return Invalid {
-                message: format!("`{field}` is not a known parameter."),
-                param: field,
-                code: "parameter_unknown",
-            }
-            .into();
+            return Invalid::unknown(field).into();
         }
         let message = text.split(" at line").next().unwrap_or(&text).to_owned();
         Invalid::value(path, format!("has the wrong type: {message}.")).into()

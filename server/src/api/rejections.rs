@@ -5,7 +5,7 @@
 //! `/api/…`) those become the envelope too; pages and provider callbacks keep their own forms.
 
 use axum::extract::Request;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use paybridge_shared::ErrorType;
@@ -19,41 +19,33 @@ pub async fn as_json(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
     let refused = status.is_client_error() || status == StatusCode::REQUEST_TIMEOUT;
-    if !json_api || !refused || is_json(res.headers()) {
+    if !json_api || !refused || super::json::is_json(res.headers()) {
         return res;
     }
-    let (kind, code, message) = match status {
-        StatusCode::NOT_FOUND => (ErrorType::NotFound, "route_not_found", "No such API endpoint.".to_owned()),
-        StatusCode::METHOD_NOT_ALLOWED => (
+    let error = match status {
+        StatusCode::NOT_FOUND => super::json::route_not_found(),
+        StatusCode::PAYLOAD_TOO_LARGE => super::json::unreadable(status),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => super::json::not_json(),
+        StatusCode::METHOD_NOT_ALLOWED => public(
+            status,
             ErrorType::InvalidRequest,
             "method_not_allowed",
-            "This endpoint does not accept this HTTP method (see the Allow header).".to_owned(),
+            "This endpoint does not accept this HTTP method (see the Allow header).",
         ),
-        StatusCode::PAYLOAD_TOO_LARGE => (
-            ErrorType::InvalidRequest,
-            "body_too_large",
-            format!("The request body exceeds {} KiB.", crate::app::BODY_LIMIT_BYTES / 1024),
-        ),
-        StatusCode::REQUEST_TIMEOUT => (
+        StatusCode::REQUEST_TIMEOUT => public(
+            status,
             ErrorType::Api,
             "request_timeout",
-            "The request took too long to answer; it may still complete. Retry with the same Idempotency-Key.".to_owned(),
+            "The request took too long to answer; it may still complete. Retry with the same Idempotency-Key.",
         ),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+        _ => public(
+            status,
             ErrorType::InvalidRequest,
-            "content_type_unsupported",
-            "Send a JSON body with `Content-Type: application/json`.".to_owned(),
+            "invalid_request",
+            "The request could not be read.",
         ),
-        _ => (ErrorType::InvalidRequest, "invalid_request", "The request could not be read.".to_owned()),
     };
-    let mut out = AppError::Public {
-        status,
-        kind,
-        code,
-        message,
-        param: None,
-    }
-    .into_response();
+    let mut out = error.into_response();
     for name in [header::ALLOW, header::RETRY_AFTER] {
         if let Some(value) = res.headers().get(&name) {
             out.headers_mut().insert(name, value.clone());
@@ -62,9 +54,12 @@ pub async fn as_json(req: Request, next: Next) -> Response {
     out
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"))
+fn public(status: StatusCode, kind: ErrorType, code: &'static str, message: &str) -> AppError {
+    AppError::Public {
+        status,
+        kind,
+        code,
+        message: message.to_owned(),
+        param: None,
+    }
 }

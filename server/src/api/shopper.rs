@@ -50,5 +50,5 @@ pub async fn checkout_view(
 
 /// Any other path under `/api`: the standard 404 body, never the page.
 pub async fn unknown() -> AppError {
-    AppError::not_found("route_not_found", "No such API endpoint.")
+    crate::api::json::route_not_found()
 }

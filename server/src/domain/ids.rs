@@ -6,6 +6,8 @@ use std::marker::PhantomData;
 
 use rand::RngCore;
 
+use super::Invalid;
+
 /// Which object an id names, and its prefix.
 pub trait IdKind {
     const PREFIX: &'static str;
@@ -67,6 +69,20 @@ impl<K: IdKind> Id<K> {
             text: text.to_owned(),
             kind: PhantomData,
         })
+    }
+
+    /// An optional request parameter `param` read as an id of this kind; `what` names the kind
+    /// in the error ("a payment id").
+    ///
+    /// # Errors
+    /// [`Invalid`] naming `param` when it is given but not such an id.
+    pub fn parse_param(
+        raw: Option<&str>,
+        param: &str,
+        what: &str,
+    ) -> Result<Option<Self>, Invalid> {
+        raw.map(|r| Self::parse(r).ok_or_else(|| Invalid::value(param, format!("is not {what}."))))
+            .transpose()
     }
 
     /// The id as text.

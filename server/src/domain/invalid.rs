@@ -6,7 +6,7 @@
 pub struct Invalid {
     /// The field, as the client named it (`success_url`, `metadata.order`).
     pub param: String,
-    /// `parameter_missing` or `parameter_invalid`.
+    /// `parameter_missing`, `parameter_invalid` or `parameter_unknown`.
     pub code: &'static str,
     /// A sentence for the developer reading the response.
     pub message: String,
@@ -19,6 +19,16 @@ impl Invalid {
             param: param.into(),
             code: "parameter_invalid",
             message: message.into(),
+        }
+    }
+
+    /// A field or parameter the request may not carry.
+    pub fn unknown(param: impl Into<String>) -> Self {
+        let param = param.into();
+        Self {
+            message: format!("`{param}` is not a known parameter."),
+            param,
+            code: "parameter_unknown",
         }
     }
 

@@ -3,7 +3,7 @@
 //! their events. A transaction that disagrees with our attempt completes nothing.
 
 use crate::api::merchant::objects::UnmatchedPaymentObject;
-use crate::domain::ids::PaymentId;
+use crate::domain::ids::{PaymentId, SessionId};
 use crate::domain::{Payment, PaymentStatus, SessionStatus, now_millis};
 use crate::providers::{PaymentProvider, ProviderError, Trade, TradeState};
 use crate::state::AppState;
@@ -219,7 +219,13 @@ async fn succeed(
         return Ok(Applied::Succeeded);
     };
     if open_attempts > 0 {
-        close_others(state, &paid).await;
+        close_open_attempts(
+            state,
+            &paid.session_id,
+            Some(&paid.id),
+            "another attempt succeeded",
+        )
+        .await;
     }
     Ok(Applied::Succeeded)
 }
@@ -261,31 +267,32 @@ pub(crate) async fn end(
     Ok(Applied::Unchanged)
 }
 
-/// Closes the session's other open attempts at their provider so none of them can be paid too.
-async fn close_others(state: &AppState, paid: &Payment) {
-    let Ok(all) = state.store().payments_of_session(&paid.session_id).await else {
-        return;
+/// Closes `session`'s open attempts, all but `except`, at their providers so none of them can
+/// be paid (see [`close_at_provider`]), recording each canceled with `reason`. One paid in the
+/// meantime refuses to close and completes from its notification or query, and is refunded if
+/// the session no longer takes it; errors are logged, and an attempt left open is closed by the
+/// reconciler once it expires.
+pub(crate) async fn close_open_attempts(
+    state: &AppState,
+    session: &SessionId,
+    except: Option<&PaymentId>,
+    reason: &str,
+) {
+    let attempts = match state.store().payments_of_session(session).await {
+        Ok(attempts) => attempts,
+        Err(e) => {
+            tracing::warn!(session = %session, error = %e, reason, "cannot list a session's attempts to close them");
+            return;
+        }
     };
-    for other in all.into_iter().filter(|p| {
-        p.id != paid.id && matches!(p.status, PaymentStatus::Created | PaymentStatus::Pending)
+    for p in attempts.iter().filter(|p| {
+        Some(&p.id) != except && matches!(p.status, PaymentStatus::Created | PaymentStatus::Pending)
     }) {
-        let Some(provider) = state.provider(other.channel.method()) else {
+        let Some(provider) = state.provider(p.channel.method()) else {
             continue;
         };
-        match provider.close(&other.out_trade_no).await {
-            Ok(()) | Err(ProviderError::NotFound) => {
-                let _ = end(
-                    state,
-                    &other.id,
-                    PaymentStatus::Canceled,
-                    "another attempt succeeded",
-                )
-                .await;
-            }
-            // Paid in the meantime: the query path will find it and refund it.
-            Err(e) => {
-                tracing::warn!(payment = %other.id, error = %e, "could not close a sibling attempt");
-            }
+        if let Err(e) = close_at_provider(state, provider, p, reason).await {
+            tracing::warn!(payment = %p.id, error = %e, "cannot record a closed attempt");
         }
     }
 }

@@ -110,13 +110,8 @@ impl Store {
         starting_after: Option<&PaymentId>,
         limit: i64,
     ) -> Result<Vec<Payment>, sqlx::Error> {
-        let columns: String = COLUMNS
-            .split(", ")
-            .map(|c| format!("p.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
         let rows = sqlx::query(&format!(
-            "SELECT {columns} FROM payments p WHERE ($1 IS NULL OR p.session_id = $1) AND ($2 IS NULL OR EXISTS \
+            "SELECT {COLUMNS} FROM payments p WHERE ($1 IS NULL OR p.session_id = $1) AND ($2 IS NULL OR EXISTS \
              (SELECT 1 FROM payments a WHERE a.id = $2 AND \
              (p.created_at < a.created_at OR (p.created_at = a.created_at AND p.id < a.id)))) \
              ORDER BY p.created_at DESC, p.id DESC LIMIT $3"

@@ -41,21 +41,17 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<EventQuery>,
 ) -> Result<Json<List<Value>>, AppError> {
-    let limit = match q.limit {
-        None => 10,
-        Some(n) if (1..=100).contains(&n) => n,
-        Some(_) => return Err(Invalid::value("limit", "must be between 1 and 100.").into()),
-    };
+    let limit = super::sessions::page_size(q.limit)?;
     if let Some(kind) = q.kind.as_deref()
         && EventType::parse(kind).is_none()
     {
         return Err(Invalid::value("type", format!("{kind:?} is not an event type.")).into());
     }
-    if let Some(after) = q.starting_after.as_deref()
-        && crate::domain::ids::EventId::parse(after).is_none()
-    {
-        return Err(Invalid::value("starting_after", "is not an event id.").into());
-    }
+    crate::domain::ids::EventId::parse_param(
+        q.starting_after.as_deref(),
+        "starting_after",
+        "an event id",
+    )?;
     let rows = state
         .store()
         .list_events(q.kind.as_deref(), q.starting_after.as_deref(), limit + 1)

@@ -40,9 +40,7 @@ async fn run(state: &AppState, req: Request, next: Next) -> Result<Response, Res
     let key = raw_key
         .to_str()
         .ok()
-        .filter(|k| {
-            !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..=0x7e).contains(&b))
-        })
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_owned)
         .ok_or_else(|| {
             AppError::bad_request(

@@ -53,5 +53,5 @@ pub fn router(state: &AppState) -> Router<AppState> {
 }
 
 async fn unknown() -> AppError {
-    AppError::not_found("route_not_found", "No such API endpoint.")
+    crate::api::json::route_not_found()
 }

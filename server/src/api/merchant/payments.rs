@@ -195,22 +195,16 @@ pub async fn list(
     Query(q): Query<PaymentListQuery>,
 ) -> Result<Json<List<PaymentObject>>, AppError> {
     let limit = super::sessions::page_size(q.limit)?;
-    let session = q
-        .checkout_session
-        .as_deref()
-        .map(|s| {
-            SessionId::parse(s)
-                .ok_or_else(|| Invalid::value("checkout_session", "is not a checkout session id."))
-        })
-        .transpose()?;
-    let after = q
-        .starting_after
-        .as_deref()
-        .map(|s| {
-            PaymentId::parse(s)
-                .ok_or_else(|| Invalid::value("starting_after", "is not a payment id."))
-        })
-        .transpose()?;
+    let session = SessionId::parse_param(
+        q.checkout_session.as_deref(),
+        "checkout_session",
+        "a checkout session id",
+    )?;
+    let after = PaymentId::parse_param(
+        q.starting_after.as_deref(),
+        "starting_after",
+        "a payment id",
+    )?;
     let rows = state
         .store()
         .list_payments(session.as_ref(), after.as_ref(), limit + 1)
@@ -246,18 +240,12 @@ pub async fn list_refunds(
     Query(q): Query<RefundListQuery>,
 ) -> Result<Json<List<RefundObject>>, AppError> {
     let limit = super::sessions::page_size(q.limit)?;
-    let payment = q
-        .payment
-        .as_deref()
-        .map(|s| {
-            PaymentId::parse(s).ok_or_else(|| Invalid::value("payment", "is not a payment id."))
-        })
-        .transpose()?;
-    if let Some(after) = q.starting_after.as_deref()
-        && crate::domain::ids::Id::<crate::domain::ids::RefundKind>::parse(after).is_none()
-    {
-        return Err(Invalid::value("starting_after", "is not a refund id.").into());
-    }
+    let payment = PaymentId::parse_param(q.payment.as_deref(), "payment", "a payment id")?;
+    crate::domain::ids::RefundId::parse_param(
+        q.starting_after.as_deref(),
+        "starting_after",
+        "a refund id",
+    )?;
     let rows = state
         .store()
         .list_refunds(payment.as_ref(), q.starting_after.as_deref(), limit + 1)

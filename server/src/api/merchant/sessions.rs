@@ -71,16 +71,6 @@ pub struct ListQuery {
     pub starting_after: Option<String>,
 }
 
-impl ListQuery {
-    /// The validated page size.
-    ///
-    /// # Errors
-    /// 422 naming `limit`.
-    pub fn limit(&self) -> Result<i64, AppError> {
-        page_size(self.limit)
-    }
-}
-
 /// A list's page size: 1–100, default 10.
 ///
 /// # Errors
@@ -100,14 +90,12 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<List<SessionObject>>, AppError> {
-    let limit = q.limit()?;
-    let after = match q.starting_after.as_deref() {
-        Some(raw) => Some(
-            SessionId::parse(raw)
-                .ok_or_else(|| Invalid::value("starting_after", "is not a checkout session id."))?,
-        ),
-        None => None,
-    };
+    let limit = page_size(q.limit)?;
+    let after = SessionId::parse_param(
+        q.starting_after.as_deref(),
+        "starting_after",
+        "a checkout session id",
+    )?;
     let rows = state
         .store()
         .list_sessions(after.as_ref(), limit + 1)

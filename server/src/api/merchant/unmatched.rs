@@ -8,7 +8,6 @@ use crate::api::json::Query;
 
 use super::objects::{List, UnmatchedPaymentObject};
 use crate::api::openapi::ErrorBody;
-use crate::domain::Invalid;
 use crate::domain::ids::UnmatchedId;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -34,13 +33,11 @@ pub async fn list(
     Query(q): Query<UnmatchedListQuery>,
 ) -> Result<Json<List<UnmatchedPaymentObject>>, AppError> {
     let limit = super::sessions::page_size(q.limit)?;
-    let after =
-        match q.starting_after.as_deref() {
-            Some(raw) => Some(UnmatchedId::parse(raw).ok_or_else(|| {
-                Invalid::value("starting_after", "is not an unmatched payment id.")
-            })?),
-            None => None,
-        };
+    let after = UnmatchedId::parse_param(
+        q.starting_after.as_deref(),
+        "starting_after",
+        "an unmatched payment id",
+    )?;
     let rows = state
         .store()
         .list_unmatched(after.as_ref(), limit + 1)
