@@ -125,6 +125,19 @@ impl TestApp {
             .as_u16()
     }
 
+    /// `POST /notify/alipay` with a notification's form body → (status, the answer's text).
+    pub async fn post_alipay_notification(&self, form: String) -> (u16, String) {
+        let res = self
+            .client
+            .post(self.url("/notify/alipay"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .expect("server answers");
+        (res.status().as_u16(), res.text().await.unwrap_or_default())
+    }
+
     /// The `POST /notify/wechat` request for a notification, on `client`.
     pub fn wechat_notification_request(
         &self,

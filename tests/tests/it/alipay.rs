@@ -202,20 +202,7 @@ async fn duplicated_alipay_notifications_complete_once_and_forgeries_change_noth
     assert_eq!(p["status"], "pending");
     let sandbox = app.state.sandbox().unwrap();
     let keys = sandbox.alipay_keys();
-    let notify = |body: String| {
-        let app = &app;
-        async move {
-            let res = app
-                .client
-                .post(app.url("/notify/alipay"))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            (res.status().as_u16(), res.text().await.unwrap())
-        }
-    };
+    let notify = |body: String| app.post_alipay_notification(body);
 
     // Forged (another key), another app's, and a wrong amount: nothing completes.
     let stranger = paybridge_server::providers::wechat::PrivateKey::generate(

@@ -9,18 +9,6 @@ use paybridge_tests::shopper::pay_qr;
 use paybridge_tests::{Db, TestApp, on_both_databases, spawn_on, wait};
 use serde_json::Value;
 
-async fn post_alipay(app: &TestApp, form: String) -> (u16, String) {
-    let res = app
-        .client
-        .post(app.url("/notify/alipay"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
 async fn unmatched(app: &TestApp) -> Vec<Value> {
     let (status, list) = app.api_get("/v1/unmatched_payments?limit=100").await;
     assert_eq!(status, 200, "{list}");
@@ -100,7 +88,10 @@ async fn an_authentic_report_of_an_unknown_trade_is_recorded_and_raised(db: Db) 
         "12.34",
         "TRADE_SUCCESS",
     );
-    assert_eq!(post_alipay(&app, form).await, (200, "success".to_owned()));
+    assert_eq!(
+        app.post_alipay_notification(form).await,
+        (200, "success".to_owned())
+    );
     let list = unmatched(&app).await;
     let alipay = list
         .iter()
