@@ -7,6 +7,7 @@ pub mod app;
 pub mod bills;
 pub mod checkout;
 pub mod config;
+pub mod connections;
 pub mod demo;
 pub mod domain;
 pub mod error;

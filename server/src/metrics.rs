@@ -20,6 +20,7 @@ pub struct Metrics {
     latency: HistogramVec,
     mismatches: prometheus::IntCounter,
     unmatched: prometheus::IntCounter,
+    refused: IntCounterVec,
 }
 
 impl Metrics {
@@ -52,6 +53,14 @@ impl Metrics {
             "paybridge_unmatched_payments_total",
             "Authentic provider reports of trades no payment attempt has, recorded as unmatched payments (alert on any)",
         )?;
+        let refused = IntCounterVec::new(
+            Opts::new(
+                "paybridge_refused_total",
+                "Connections, streams and requests refused by a limit, by limit",
+            ),
+            &["limit"],
+        )?;
+        registry.register(Box::new(refused.clone()))?;
         registry.register(Box::new(mismatches.clone()))?;
         registry.register(Box::new(unmatched.clone()))?;
         registry.register(Box::new(requests.clone()))?;
@@ -62,7 +71,13 @@ impl Metrics {
             latency,
             mismatches,
             unmatched,
+            refused,
         })
+    }
+
+    /// Counts one refusal by the named limit (always one of a fixed set of names).
+    pub fn refused(&self, limit: &'static str) {
+        self.refused.with_label_values(&[limit]).inc();
     }
 
     /// Counts a provider transaction that disagreed with our records.

@@ -165,10 +165,21 @@ impl Server {
         // Sandbox mode: the simulator's notification sender runs beside the server.
         let sandbox_notifier = state.sandbox().map(crate::sandbox::Sandbox::spawn_notifier);
         let jobs = crate::jobs::Jobs::start(&state);
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let streams = std::sync::Arc::clone(state.status_streams());
+        let shutdown = async move {
+            shutdown.await;
+            // Event streams never finish by themselves: end them so connections can close.
+            streams.stop();
+        };
+        let served = crate::connections::serve(
+            listener,
+            router,
+            state.config().limits,
+            state.config().trusted_proxies.clone(),
+            state.metrics().clone(),
+            shutdown,
+        )
+        .await;
         // Handlers whose clients left before the answer are still finishing their writes.
         state.detached().close();
         if tokio::time::timeout(DRAIN_DETACHED, state.detached().wait())

@@ -16,6 +16,8 @@ struct Inner {
     limiter: crate::api::rate_limit::ShopperLimiter,
     /// Ids of sessions whose status may have changed, for the page's event streams.
     changes: tokio::sync::broadcast::Sender<String>,
+    /// The page's status streams and their watchers.
+    status_streams: Arc<crate::api::streams::StatusStreams>,
     public_url: url::Url,
     config: Config,
     store: Store,
@@ -51,6 +53,7 @@ impl AppState {
             outbox: tokio::sync::Notify::new(),
             limiter: crate::api::rate_limit::ShopperLimiter::new(config.shopper_rate_limit),
             changes: tokio::sync::broadcast::channel(1024).0,
+            status_streams: crate::api::streams::StatusStreams::new(config.limits),
             successes,
             public_url,
             config,
@@ -108,6 +111,12 @@ impl AppState {
     #[must_use]
     pub fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<String> {
         self.0.changes.subscribe()
+    }
+
+    /// The page's status streams.
+    #[must_use]
+    pub fn status_streams(&self) -> &Arc<crate::api::streams::StatusStreams> {
+        &self.0.status_streams
     }
 
     /// The shopper API's per-IP limiter.

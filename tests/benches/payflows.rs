@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use paybridge_server::domain::ids::SessionId;
 use paybridge_server::providers::wechat::crypto::{PrivateKey, RsaBackend};
 use paybridge_tests::ledger::{pay_at_sandbox, snapshot};
 use paybridge_tests::notify::{transaction_success, unix_now};
@@ -191,10 +190,15 @@ async fn pay(
     session: String,
     environment: &'static str,
     kind: &'static str,
+    cookie: Option<String>,
 ) -> Result<String, String> {
-    let res = client
+    let mut req = client
         .post(base.join(&format!("/api/checkout/{session}/pay")).unwrap())
-        .json(&json!({"method": "wechat_pay", "environment": environment}))
+        .json(&json!({"method": "wechat_pay", "environment": environment}));
+    if let Some(cookie) = cookie {
+        req = req.header("cookie", cookie);
+    }
+    let res = req
         .send()
         .await
         .map_err(|e| e.to_string())?;
@@ -486,7 +490,7 @@ async fn phases(db: Db) -> Run {
         move |id: String| {
             let (c, b) = (c.clone(), b.clone());
             async move {
-                let payment = pay(c, b, id.clone(), "desktop", "qr").await?;
+                let payment = pay(c, b, id.clone(), "desktop", "qr", None).await?;
                 Ok((id, payment))
             }
         },
@@ -498,20 +502,22 @@ async fn phases(db: Db) -> Run {
         "==> JSAPI pay: one OAuth round trip, {JSAPI_PAYS} sessions with its openid (set-up), then timed pays"
     );
     let openid = paybridge_tests::shopper::signed_in_openid(&app, AMOUNT).await;
-    let ids = sessions(&app, JSAPI_PAYS).await;
-    for id in &ids {
-        app.state
-            .store()
-            .set_session_openid(&SessionId::parse(id).unwrap(), &openid)
-            .await
-            .unwrap();
-    }
+    let ids: Vec<(String, String)> = sessions(&app, JSAPI_PAYS)
+        .await
+        .into_iter()
+        .map(|id| {
+            let cookie = paybridge_tests::shopper::signed_in_cookie(&app, &id, &openid);
+            (id, cookie)
+        })
+        .collect();
     let (c, b) = (client.clone(), app.base.clone());
     let (jsapi, _) = load(
         "JSAPI pay",
         ids,
         end_of(db, JSAPI_PAYS),
-        move |id: String| pay(c.clone(), b.clone(), id, "wechat", "jsapi"),
+        move |(id, cookie): (String, String)| {
+            pay(c.clone(), b.clone(), id, "wechat", "jsapi", Some(cookie))
+        },
     )
     .await;
     jsapi.print();

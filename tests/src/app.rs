@@ -17,8 +17,11 @@ use crate::workspace_root;
 pub struct TestApp {
     /// Base URL, e.g. `http://127.0.0.1:40123/`.
     pub base: Url,
-    /// A client that does not follow redirects (tests look at them).
+    /// A client that does not follow redirects (tests look at them) and keeps cookies, as one
+    /// shopper's browser would.
     pub client: reqwest::Client,
+    /// The client's cookies.
+    pub cookies: Arc<reqwest::cookie::Jar>,
     /// The sandbox's merchant API key.
     pub api_key: String,
     /// The server's state (tests use it to reach the database, e.g. to move time forward).
@@ -354,13 +357,16 @@ pub async fn spawn(options: Options) -> TestApp {
     let served = tokio::spawn(async move {
         let _ = server.serve(async { drop(rx.await) }).await;
     });
+    let cookies = Arc::new(reqwest::cookie::Jar::default());
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .cookie_provider(Arc::clone(&cookies))
         .build()
         .expect("client");
     TestApp {
         base,
         client,
+        cookies,
         api_key,
         state,
         data_dir,

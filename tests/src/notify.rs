@@ -94,10 +94,21 @@ pub fn alipay_trade(
     total_amount: &str,
     trade_status: &str,
 ) -> String {
+    alipay_trade_with(signer, app_id, out_trade_no, total_amount, trade_status, &[])
+}
+
+/// [`alipay_trade`] with `extra` parameters (e.g. `seller_id`) signed along.
+#[must_use]
+pub fn alipay_trade_with(
+    signer: &paybridge_server::providers::wechat::PrivateKey,
+    app_id: &str,
+    out_trade_no: &str,
+    total_amount: &str,
+    trade_status: &str,
+    extra: &[(&str, &str)],
+) -> String {
     let trade_no = format!("2026112722001{out_trade_no}");
-    paybridge_server::providers::alipay::notification::build_notification(
-        signer,
-        &[
+    let mut params = vec![
             ("notify_type", "trade_status_sync"),
             ("notify_id", "test-notification"),
             ("notify_time", "2026-11-27 10:00:00"),
@@ -108,7 +119,8 @@ pub fn alipay_trade(
             ("out_trade_no", out_trade_no),
             ("trade_status", trade_status),
             ("total_amount", total_amount),
-        ],
-    )
-    .expect("signs")
+    ];
+    params.extend_from_slice(extra);
+    paybridge_server::providers::alipay::notification::build_notification(signer, &params)
+        .expect("signs")
 }

@@ -127,7 +127,7 @@ pub async fn allow_oauth(app: &TestApp, authorize: &str) -> String {
 }
 
 /// One real WeChat sign-in through the sandbox for a new session of `amount` fen (pay from the
-/// WeChat browser → OAuth → the callback); returns the openid the callback stored.
+/// WeChat browser → OAuth → the callback); returns the openid the callback gave the browser.
 pub async fn signed_in_openid(app: &TestApp, amount: i64) -> String {
     let id = app.create_session(amount).await["id"]
         .as_str()
@@ -152,12 +152,50 @@ pub async fn signed_in_openid(app: &TestApp, amount: i64) -> String {
         "OAuth callback: {}",
         res.status()
     );
-    let session = paybridge_server::domain::ids::SessionId::parse(&id).expect("a session id");
+    let sealed = cookie(
+        app,
+        &format!("/api/checkout/{id}/pay"),
+        &format!("pb_openid_{id}"),
+    )
+    .expect("the callback gives the browser its openid");
+    paybridge_server::payments::oauth_state::open_openid(
+        &secret_key(app),
+        &id,
+        &sealed,
+        paybridge_server::domain::now_millis(),
+    )
+    .expect("a sealed openid for this session")
+}
+
+/// The value of cookie `name` the test client holds for `path`.
+#[must_use]
+pub fn cookie(app: &TestApp, path: &str, name: &str) -> Option<String> {
+    let all = reqwest::cookie::CookieStore::cookies(&*app.cookies, &app.url(path))?;
+    all.to_str()
+        .ok()?
+        .split("; ")
+        .find_map(|c| c.strip_prefix(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+fn secret_key(app: &TestApp) -> String {
     app.state
-        .store()
-        .get_session(&session)
-        .await
-        .expect("the database answers")
-        .and_then(|s| s.openid)
-        .expect("the callback stores the openid")
+        .config()
+        .secret_key
+        .as_ref()
+        .map(|s| s.expose().clone())
+        .expect("a secret key")
+}
+
+/// The `Cookie` a browser holds once its WeChat sign-in for `session` gave `openid`, as the
+/// OAuth callback seals it: for tests that pay many sessions as one signed-in shopper.
+#[must_use]
+pub fn signed_in_cookie(app: &TestApp, session: &str, openid: &str) -> String {
+    let sealed = paybridge_server::payments::oauth_state::seal_openid(
+        &secret_key(app),
+        session,
+        openid,
+        paybridge_server::domain::now_millis() + 24 * 60 * 60 * 1000,
+    );
+    format!("pb_openid_{session}={sealed}")
 }

@@ -1,5 +1,6 @@
 //! HTTP handlers, by audience.
 
+pub mod browser;
 pub mod client_ip;
 pub mod detached;
 pub mod health;
@@ -10,3 +11,4 @@ pub mod pay;
 pub mod rate_limit;
 pub mod rejections;
 pub mod shopper;
+pub mod streams;

@@ -12,6 +12,7 @@ use paybridge_shared::{CheckoutStatus, Hints, NextAction, PayRequest, StatusView
 use serde::Deserialize;
 use serde_json::json;
 
+use super::browser;
 use super::client_ip::ClientIp;
 use crate::domain::ids::SessionId;
 use crate::domain::{Channel, PaymentMethod, PaymentStatus, SessionStatus, now_millis};
@@ -24,19 +25,20 @@ use crate::state::AppState;
 /// How old the last provider check of a pending attempt may be before a status poll asks again.
 const STALE_MS: i64 = 3_000;
 
-fn session_id(raw: &str) -> Result<SessionId, AppError> {
+pub(crate) fn session_id(raw: &str) -> Result<SessionId, AppError> {
     SessionId::parse(raw)
         .ok_or_else(|| AppError::not_found("checkout_not_found", "No such checkout session."))
 }
 
-/// `POST /api/checkout/{id}/pay`
+/// `POST /api/checkout/{id}/pay`. A browser without an id gets one (a cookie): a WeChat
+/// sign-in it starts must come back to it, and the openid it gives is kept in it.
 pub async fn pay(
     State(state): State<AppState>,
     Path(id): Path<String>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Body(req): Body<PayRequest>,
-) -> Result<Json<NextAction>, AppError> {
+) -> Result<Response, AppError> {
     let id = session_id(&id)?;
     let method = PaymentMethod::parse("method", &req.method)?;
     let environment = req.environment.unwrap_or_else(|| {
@@ -46,13 +48,35 @@ pub async fn pay(
             .unwrap_or_default();
         detect(ua, &Hints::default())
     });
+    let known = browser::browser_id(&headers);
+    let openid = browser::sealed_openid(&headers, &id).and_then(|sealed| {
+        oauth_state::open_openid(&secret_key(&state), id.as_str(), sealed, now_millis())
+    });
     let shopper = Shopper {
         method,
         environment,
         prefer_qr: req.prefer.as_deref() == Some("qr"),
         ip,
+        browser: known.clone().unwrap_or_else(browser::new_browser_id),
+        openid,
     };
-    payments::pay(&state, &id, &shopper).await.map(Json)
+    let action = payments::pay(&state, &id, &shopper).await?;
+    let mut res = Json(action).into_response();
+    if known.is_none()
+        && let Some(cookie) = browser::set_browser_id(&state, &shopper.browser)
+    {
+        res.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(res)
+}
+
+fn secret_key(state: &AppState) -> String {
+    state
+        .config()
+        .secret_key
+        .as_ref()
+        .map(|s| s.expose().clone())
+        .unwrap_or_default()
 }
 
 /// `GET /api/checkout/{id}/status`: asks WeChat when a pending attempt's last check is stale,
@@ -108,65 +132,6 @@ pub async fn status_view(state: &AppState, id: &SessionId) -> Result<StatusView,
     })
 }
 
-/// How often an open stream re-checks even without a change signal (and so queries WeChat
-/// about a stale pending attempt).
-const STREAM_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
-
-struct Stream {
-    state: AppState,
-    id: SessionId,
-    changes: tokio::sync::broadcast::Receiver<String>,
-    last: Option<StatusView>,
-    finished: bool,
-}
-
-/// `GET /api/checkout/{id}/events`: Server-Sent Events, one `status` event (the
-/// [`StatusView`] JSON) now and at every change, until the session is complete or expired.
-pub async fn events(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    use axum::response::sse::{Event, KeepAlive, Sse};
-    let id = session_id(&id)?;
-    let changes = state.subscribe_changes();
-    let first = status_view(&state, &id).await?;
-    let start = Stream {
-        state,
-        id,
-        changes,
-        last: None,
-        finished: false,
-    };
-    let stream =
-        futures_util::stream::unfold((start, Some(first)), |(mut s, mut next)| async move {
-            if s.finished {
-                return None;
-            }
-            loop {
-                if let Some(view) = next.take()
-                    && s.last.as_ref() != Some(&view)
-                {
-                    s.finished = view.status != CheckoutStatus::Open;
-                    s.last = Some(view.clone());
-                    let event = Event::default().event("status").json_data(&view).ok()?;
-                    return Some((Ok::<_, std::convert::Infallible>(event), (s, None)));
-                }
-                tokio::select! {
-                    changed = s.changes.recv() => match changed {
-                        Ok(session) if session != s.id.as_str() => continue,
-                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                    },
-                    () = tokio::time::sleep(STREAM_RECHECK) => {}
-                }
-                next = status_view(&s.state, &s.id).await.ok();
-            }
-        });
-    Ok(Sse::new(stream)
-        .keep_alive(KeepAlive::default())
-        .into_response())
-}
-
 /// Query of the OAuth return.
 #[derive(Debug, Deserialize)]
 pub struct OAuthReturn {
@@ -174,27 +139,27 @@ pub struct OAuthReturn {
     state: String,
 }
 
-/// `GET /oauth/wechat/callback?code&state`: the state must be ours, fresh, unused and bound to
-/// the session; the code becomes the shopper's openid, stored on the session.
+/// `GET /oauth/wechat/callback?code&state`: the state must be ours, fresh, unused, bound to
+/// the session and back in the browser that started the sign-in; the code becomes the
+/// shopper's openid, kept in that browser (a cookie for this session's API only).
 pub async fn oauth_callback(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(q): Query<OAuthReturn>,
 ) -> Result<Response, AppError> {
-    let secret = state
-        .config()
-        .secret_key
-        .as_ref()
-        .map(|s| s.expose().clone())
-        .unwrap_or_default();
+    let secret = secret_key(&state);
     let now = now_millis();
     // Every outcome but a forged state lands on the checkout page, which explains it and
     // offers to try again: a shopper never sees a raw error.
     let back = |session: &SessionId, outcome: &str| {
         Ok(Redirect::to(&format!("/pay/{session}?oauth={outcome}")).into_response())
     };
-    let session = match oauth_state::check(&secret, &q.state, now) {
+    let browser = browser::browser_id(&headers);
+    let session = match oauth_state::check(&secret, &q.state, browser.as_deref(), now) {
         oauth_state::Checked::Valid(s) => SessionId::parse(&s),
-        oauth_state::Checked::Expired(s) => {
+        oauth_state::Checked::Expired(s) | oauth_state::Checked::OtherBrowser(s) => {
+            // Another browser (a forwarded sign-in link) is told the link expired: it may
+            // start its own sign-in, never finish this one.
             if let Some(session) = SessionId::parse(&s) {
                 return back(&session, "expired");
             }
@@ -226,12 +191,20 @@ pub async fn oauth_callback(
             return back(&session, "failed");
         }
     };
-    state
+    // As long as the session can be paid (at most a day), and no longer.
+    let expires = state
         .store()
-        .set_session_openid(&session, &token.openid)
-        .await?;
+        .get_session(&session)
+        .await?
+        .map_or(now, |s| s.expires_at);
+    let max_age = u64::try_from((expires - now) / 1000).unwrap_or(0);
+    let sealed = oauth_state::seal_openid(&secret, session.as_str(), &token.openid, expires);
     // A full page load of /pay/{id} (iOS checks the pay directory against the first URL).
-    Ok(Redirect::to(&format!("/pay/{session}")).into_response())
+    let mut res = Redirect::to(&format!("/pay/{session}")).into_response();
+    if let Some(cookie) = browser::set_sealed_openid(&state, &session, &sealed, max_age) {
+        res.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(res)
 }
 
 /// A state we did not issue names no checkout to return to: a short page says what to do.

@@ -140,6 +140,78 @@ pub struct Settings {
         global = true
     )]
     pub shopper_rate_limit: String,
+    /// Connections served at once; a connection beyond it is closed at once.
+    #[arg(long, env = "PAYBRIDGE_MAX_CONNECTIONS", default_value = "4096", global = true)]
+    pub max_connections: String,
+    /// Connections one client address (an IPv6 client's /64) may hold; trusted proxies are exempt.
+    #[arg(
+        long,
+        env = "PAYBRIDGE_MAX_CONNECTIONS_PER_IP",
+        default_value = "256",
+        global = true
+    )]
+    pub max_connections_per_ip: String,
+    /// Seconds to receive a request's headers; also how long an idle keep-alive connection is
+    /// kept (set a proxy's upstream keep-alive below it).
+    #[arg(
+        long,
+        env = "PAYBRIDGE_HEADER_READ_TIMEOUT_SECS",
+        default_value = "20",
+        global = true
+    )]
+    pub header_read_timeout_secs: String,
+    /// Seconds without a byte read or written after which a connection is closed.
+    #[arg(
+        long,
+        env = "PAYBRIDGE_IDLE_TIMEOUT_SECS",
+        default_value = "60",
+        global = true
+    )]
+    pub idle_timeout_secs: String,
+    /// Checkout status streams (Server-Sent Events) one client address may hold.
+    #[arg(
+        long,
+        env = "PAYBRIDGE_MAX_STREAMS_PER_IP",
+        default_value = "32",
+        global = true
+    )]
+    pub max_streams_per_ip: String,
+    /// Checkout status streams one checkout session may have.
+    #[arg(
+        long,
+        env = "PAYBRIDGE_MAX_STREAMS_PER_SESSION",
+        default_value = "4",
+        global = true
+    )]
+    pub max_streams_per_session: String,
+    /// Seconds a status stream lasts before it ends (the page then polls).
+    #[arg(
+        long,
+        env = "PAYBRIDGE_STREAM_LIFETIME_SECS",
+        default_value = "600",
+        global = true
+    )]
+    pub stream_lifetime_secs: String,
+    /// Days an idempotency key and its stored answer are kept.
+    #[arg(
+        long,
+        env = "PAYBRIDGE_IDEMPOTENCY_RETENTION_DAYS",
+        default_value = "7",
+        global = true
+    )]
+    pub idempotency_retention_days: String,
+    /// Days each webhook delivery attempt's record is kept.
+    #[arg(
+        long,
+        env = "PAYBRIDGE_WEBHOOK_ATTEMPT_RETENTION_DAYS",
+        default_value = "90",
+        global = true
+    )]
+    pub webhook_attempt_retention_days: String,
+    /// Live mode: comma-separated CIDRs webhook endpoints may resolve to although private
+    /// (loopback, RFC 1918, link-local, CGNAT and unique-local targets are refused otherwise).
+    #[arg(long, env = "PAYBRIDGE_WEBHOOK_ALLOWED_NETWORKS", global = true)]
+    pub webhook_allowed_networks: Option<String>,
     /// How often background jobs look for due work, in milliseconds.
     #[arg(
         long,
@@ -233,6 +305,9 @@ pub struct Settings {
     /// Path to the Alipay application private key (PEM).
     #[arg(long, env = "ALIPAY_PRIVATE_KEY_PATH", global = true)]
     pub alipay_private_key_path: Option<String>,
+    /// Alipay seller id (2088…); when given, a notification naming another seller is refused.
+    #[arg(long, env = "ALIPAY_SELLER_ID", global = true)]
+    pub alipay_seller_id: Option<String>,
     /// Path to the Alipay public key (PEM).
     #[arg(long, env = "ALIPAY_PUBLIC_KEY_PATH", global = true)]
     pub alipay_public_key_path: Option<String>,

@@ -1,6 +1,7 @@
 //! Typed, validated configuration (DESIGN §6). Loaded once at start; secrets are wrapped.
 
 mod cli;
+mod limits;
 mod problems;
 mod validate;
 
@@ -11,6 +12,7 @@ use ipnet::IpNet;
 use url::Url;
 
 pub use cli::{Cli, Command, EventsCommand, KeysCommand, Settings};
+pub use limits::{Limits, Retention};
 pub use problems::Problems;
 
 use crate::secret::Secret;
@@ -76,6 +78,10 @@ pub struct Config {
     pub alipay: Option<AlipayConfig>,
     pub wechat_endpoints: WechatEndpoints,
     pub alipay_gateway: Url,
+    pub limits: Limits,
+    pub retention: Retention,
+    /// Live mode: networks webhook endpoints may resolve to although private.
+    pub webhook_allowed_networks: Vec<IpNet>,
 }
 
 /// Timing of background jobs.
@@ -129,6 +135,8 @@ pub struct AlipayConfig {
     pub app_id: String,
     pub private_key_path: PathBuf,
     pub public_key_path: PathBuf,
+    /// The merchant's seller id (2088…); notifications naming another seller are refused.
+    pub seller_id: Option<String>,
 }
 
 impl Settings {

@@ -105,20 +105,11 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
         );
     }
     let (data_dir, database_url) = database(s, &mut p);
-    let trusted_proxies = list(s.trusted_proxies.as_ref())
-        .filter_map(|item| {
-            let parsed = item
-                .parse::<IpNet>()
-                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from));
-            if parsed.is_err() {
-                p.push(
-                    "PAYBRIDGE_TRUSTED_PROXIES",
-                    format!("{item:?} is not an IP address or CIDR"),
-                );
-            }
-            parsed.ok()
-        })
-        .collect();
+    let trusted_proxies = networks(
+        s.trusted_proxies.as_ref(),
+        "PAYBRIDGE_TRUSTED_PROXIES",
+        &mut p,
+    );
     let frame_ancestors = list(s.frame_ancestors.as_ref())
         .filter_map(|item| origin(item, "PAYBRIDGE_FRAME_ANCESTORS", &mut p))
         .collect();
@@ -234,6 +225,28 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
         "ALIPAY_GATEWAY",
         &mut p,
     );
+    let limits = super::limits::limits(s, &mut p);
+    let retention = super::limits::retention(s, &mut p);
+    let webhook_allowed_networks = networks(
+        s.webhook_allowed_networks.as_ref(),
+        "PAYBRIDGE_WEBHOOK_ALLOWED_NETWORKS",
+        &mut p,
+    );
+    if mode == Mode::Live {
+        for (url, env) in [
+            (&wechat_endpoints.pay_api_base, "WECHAT_PAY_API_BASE"),
+            (&wechat_endpoints.oauth_base, "WECHAT_OAUTH_BASE"),
+            (&wechat_endpoints.api_base, "WECHAT_API_BASE"),
+            (&alipay_gateway, "ALIPAY_GATEWAY"),
+        ] {
+            if url.scheme() != "https" && !is_loopback(url) {
+                p.push(
+                    env,
+                    "must be https in live mode (http only for a loopback host)",
+                );
+            }
+        }
+    }
     let (wechat, alipay) = if mode == Mode::Live {
         (wechat_live(s, &mut p), alipay_live(s, &mut p))
     } else {
@@ -264,7 +277,25 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
         alipay,
         wechat_endpoints,
         alipay_gateway,
+        limits,
+        retention,
+        webhook_allowed_networks,
     })
+}
+
+/// A comma-separated list of addresses or CIDRs.
+fn networks(raw: Option<&String>, env: &str, p: &mut Problems) -> Vec<IpNet> {
+    list(raw)
+        .filter_map(|item| {
+            let parsed = item
+                .parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from));
+            if parsed.is_err() {
+                p.push(env, format!("{item:?} is not an IP address or CIDR"));
+            }
+            parsed.ok()
+        })
+        .collect()
 }
 
 fn list(raw: Option<&String>) -> impl Iterator<Item = &str> {
@@ -516,6 +547,7 @@ fn alipay_live(s: &Settings, p: &mut Problems) -> Option<AlipayConfig> {
         &s.alipay_app_id,
         &s.alipay_private_key_path,
         &s.alipay_public_key_path,
+        &s.alipay_seller_id,
     ]
     .iter()
     .any(|v| given(v.as_ref()).is_some());
@@ -540,10 +572,17 @@ fn alipay_live(s: &Settings, p: &mut Problems) -> Option<AlipayConfig> {
         "the Alipay public key PEM",
         p,
     );
+    let seller_id = given(s.alipay_seller_id.as_ref()).map(str::to_owned);
+    if let Some(id) = &seller_id
+        && !(id.len() == 16 && id.starts_with("2088") && id.bytes().all(|b| b.is_ascii_digit()))
+    {
+        p.push("ALIPAY_SELLER_ID", "must be 16 digits starting with 2088");
+    }
     Some(AlipayConfig {
         app_id: app_id?.to_owned(),
         private_key_path: private_key_path?,
         public_key_path: public_key_path?,
+        seller_id,
     })
 }
 
@@ -618,6 +657,51 @@ mod tests {
             ..base
         };
         assert!(!names(&local).contains(&"PAYBRIDGE_PUBLIC_URL".to_owned()));
+    }
+
+    #[test]
+    fn live_mode_refuses_plain_http_provider_endpoints_except_on_loopback() {
+        let plain = Settings {
+            mode: "live".into(),
+            wechat_pay_api_base: Some("http://api.mch.example.com".into()),
+            wechat_api_base: Some("http://api.example.com".into()),
+            wechat_oauth_base: Some("http://localhost:9000".into()),
+            alipay_gateway: Some("http://openapi.example.com/gateway.do".into()),
+            ..sandbox()
+        };
+        let named = names(&plain);
+        for env in ["WECHAT_PAY_API_BASE", "WECHAT_API_BASE", "ALIPAY_GATEWAY"] {
+            assert!(named.contains(&env.to_owned()), "{env}: {named:?}");
+        }
+        assert!(!named.contains(&"WECHAT_OAUTH_BASE".to_owned()), "loopback");
+        // The sandbox talks to itself over plain http.
+        let sandbox = Settings {
+            mode: "sandbox".into(),
+            ..plain
+        };
+        assert!(!names(&sandbox).iter().any(|n| n.starts_with("WECHAT_") || n == "ALIPAY_GATEWAY"));
+    }
+
+    #[test]
+    fn limits_are_whole_numbers_blank_meaning_the_default() {
+        let config = validate(&sandbox()).unwrap();
+        assert_eq!(config.limits.max_connections_per_ip, 256);
+        assert_eq!(config.limits.header_read_timeout, Duration::from_secs(20));
+        let bad = Settings {
+            max_connections: "0".into(),
+            stream_lifetime_secs: "ten".into(),
+            alipay_seller_id: Some("1234".into()),
+            mode: "live".into(),
+            ..sandbox()
+        };
+        let named = names(&bad);
+        for env in [
+            "PAYBRIDGE_MAX_CONNECTIONS",
+            "PAYBRIDGE_STREAM_LIFETIME_SECS",
+            "ALIPAY_SELLER_ID",
+        ] {
+            assert!(named.contains(&env.to_owned()), "{env}: {named:?}");
+        }
     }
 
     #[test]

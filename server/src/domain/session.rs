@@ -179,7 +179,4 @@ pub struct CheckoutSession {
     pub expires_at: Millis,
     pub completed_at: Option<Millis>,
     pub expired_at: Option<Millis>,
-    /// The shopper's openid for the official account, once OAuth has given it (reused for
-    /// later JSAPI attempts).
-    pub openid: Option<String>,
 }

@@ -38,6 +38,10 @@ pub struct Shopper {
     pub prefer_qr: bool,
     /// The shopper's real IP (X-Forwarded-For only from trusted proxies).
     pub ip: IpAddr,
+    /// The browser's id: a WeChat sign-in started here must come back here.
+    pub browser: String,
+    /// The openid this browser's WeChat sign-in gave for this session, if it has signed in.
+    pub openid: Option<String>,
 }
 
 /// Where a method leads in an environment (DESIGN §2).
@@ -193,9 +197,9 @@ pub async fn pay(
         PaymentMethod::WechatPay => {
             let wechat = clients(state)?;
             let openid = if channel == Channel::Jsapi {
-                match session.openid.clone() {
+                match shopper.openid.clone() {
                     Some(openid) => Some(openid),
-                    None => return Ok(oauth_redirect(state, wechat, &session)),
+                    None => return Ok(oauth_redirect(state, wechat, &session, &shopper.browser)),
                 }
             } else {
                 None
@@ -214,6 +218,7 @@ fn oauth_redirect(
     state: &AppState,
     wechat: &WechatClients,
     session: &CheckoutSession,
+    browser: &str,
 ) -> NextAction {
     let secret = state
         .config()
@@ -221,7 +226,7 @@ fn oauth_redirect(
         .as_ref()
         .map(|s| s.expose().clone())
         .unwrap_or_default();
-    let token = oauth_state::issue(&secret, session.id.as_str(), now_millis());
+    let token = oauth_state::issue(&secret, session.id.as_str(), browser, now_millis());
     let callback = state
         .public_url()
         .join("oauth/wechat/callback")

@@ -233,23 +233,6 @@ impl Store {
             .map(drop)
     }
 
-    /// Stores the shopper's openid on the session (reused by later attempts).
-    ///
-    /// # Errors
-    /// On a database error.
-    pub async fn set_session_openid(
-        &self,
-        session: &SessionId,
-        openid: &str,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE checkout_sessions SET openid = $1 WHERE id = $2")
-            .bind(openid)
-            .bind(session.as_str())
-            .execute(self.pool())
-            .await
-            .map(drop)
-    }
-
     /// Records a single-use token; `false` if it was used before.
     ///
     /// # Errors

@@ -11,7 +11,7 @@ use crate::domain::status::State;
 use crate::domain::{CheckoutSession, Millis, NewSession, SessionStatus};
 
 const COLUMNS: &str = "id, status, amount, currency, description, merchant_reference, success_url, cancel_url, \
-                       metadata, payment_methods, locale, created_at, expires_at, completed_at, expired_at, openid";
+                       metadata, payment_methods, locale, created_at, expires_at, completed_at, expired_at";
 
 /// The INSERT of a new session.
 fn insert_query(
@@ -70,7 +70,6 @@ impl Store {
             expires_at: now + new.expires_in * 1000,
             completed_at: None,
             expired_at: None,
-            openid: None,
         };
         let row = session.clone();
         self.write(move |tx| {
@@ -249,6 +248,5 @@ fn session(r: &sqlx::any::AnyRow) -> Result<CheckoutSession, sqlx::Error> {
         expires_at: r.try_get("expires_at")?,
         completed_at: r.try_get("completed_at")?,
         expired_at: r.try_get("expired_at")?,
-        openid: r.try_get("openid")?,
     })
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use paybridge_tests::notify::alipay_trade;
+use paybridge_tests::notify::{alipay_trade, alipay_trade_with};
 use paybridge_tests::receiver::Receiver;
 use paybridge_tests::{TestApp, shopper, spawn_app, wait};
 use serde_json::{Value, json};
@@ -225,6 +225,16 @@ async fn duplicated_alipay_notifications_complete_once_and_forgeries_change_noth
         "TRADE_SUCCESS",
     );
     assert_eq!(notify(other_app).await.0, 400);
+    // Signed by Alipay for our app, but for another seller of that app.
+    let other_seller = alipay_trade_with(
+        &keys.alipay,
+        &keys.app_id,
+        &out_trade_no,
+        "40.04",
+        "TRADE_SUCCESS",
+        &[("seller_id", "2088000000000001")],
+    );
+    assert_eq!(notify(other_seller).await, (400, "fail".to_owned()));
     let wrong_amount = alipay_trade(
         &keys.alipay,
         &keys.app_id,

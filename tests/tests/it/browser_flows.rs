@@ -339,7 +339,19 @@ async fn browser_a_reused_sign_in_link_lands_on_the_page_with_a_retry_that_pays(
     let authorize = action["url"].as_str().unwrap();
     assert!(authorize.contains("connect_redirect=1"), "{authorize}");
     let callback = paybridge_tests::shopper::allow_oauth(&app, authorize).await;
+    // The sign-in was started by the test's client; the real browser finishing it plays the
+    // same shopper's browser, so it holds the same browser id.
     let browser = Browser::start(Some(WECHAT)).await;
+    browser.client.goto(app.url("/healthz").as_str()).await.unwrap();
+    let id_cookie = paybridge_tests::shopper::cookie(&app, "/", "pb_browser").unwrap();
+    browser
+        .client
+        .execute(
+            "document.cookie = arguments[0]",
+            vec![json!(format!("pb_browser={id_cookie}; path=/"))],
+        )
+        .await
+        .unwrap();
     browser.client.goto(&callback).await.unwrap();
     lands_on(&browser, "the checkout page", |u| {
         u.path() == format!("/pay/{id}")
@@ -351,7 +363,7 @@ async fn browser_a_reused_sign_in_link_lands_on_the_page_with_a_retry_that_pays(
     assert!(reason.contains("did not complete"), "{reason}");
     let url = browser.client.current_url().await.unwrap();
     assert_eq!(url.query(), Some("oauth=used"));
-    // Trying again pays: the first sign-in's openid is on the session.
+    // Trying again pays: the first sign-in's openid is in the browser.
     click(&browser, "#retry").await;
     click(&browser, "#wxpay-sandbox-pay").await;
     lands_on_success(&browser, &success).await;

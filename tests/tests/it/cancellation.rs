@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use paybridge_server::domain::ids::SessionId;
 use paybridge_tests::ledger::{Attempt, pay_at_sandbox, snapshot};
 use paybridge_tests::notify::{transaction_success, unix_now};
 use paybridge_tests::{Db, Options, TestApp, fresh_database, spawn};
@@ -214,10 +213,18 @@ fn pay_request(
     client: &reqwest::Client,
     session: &str,
     environment: &str,
+    openid: Option<&str>,
 ) -> reqwest::RequestBuilder {
-    client
+    let request = client
         .post(app.url(&format!("/api/checkout/{session}/pay")))
-        .json(&json!({"method": "wechat_pay", "environment": environment}))
+        .json(&json!({"method": "wechat_pay", "environment": environment}));
+    match openid {
+        Some(openid) if environment == "wechat" => request.header(
+            "cookie",
+            paybridge_tests::shopper::signed_in_cookie(app, session, openid),
+        ),
+        _ => request,
+    }
 }
 
 async fn cancelled_requests_lose_nothing(db: Db) {
@@ -239,17 +246,8 @@ async fn cancelled_requests_lose_nothing(db: Db) {
         );
     }
     let environments = ["desktop", "mobile", "wechat"];
-    for (i, id) in sessions.iter().enumerate() {
-        if environments[i % 3] == "wechat" {
-            app.state
-                .store()
-                .set_session_openid(&SessionId::parse(id).unwrap(), &openid)
-                .await
-                .unwrap();
-        }
-    }
     let scale = typical(6, |i| {
-        pay_request(&app, &client, &sessions[i], environments[i % 3])
+        pay_request(&app, &client, &sessions[i], environments[i % 3], Some(&openid))
     })
     .await;
     let requests = sessions
@@ -258,7 +256,7 @@ async fn cancelled_requests_lose_nothing(db: Db) {
         .skip(6)
         .map(|(i, id)| {
             (
-                pay_request(&app, &client, id, environments[i % 3]),
+                pay_request(&app, &client, id, environments[i % 3], Some(&openid)),
                 rng.abort_after(scale),
             )
         })

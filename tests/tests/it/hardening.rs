@@ -1,6 +1,7 @@
 //! Findings of the outside security review, each with the test that failed before its fix:
 //! refund amounts cannot overflow, metric labels and request ids are bounded, the API key's
-//! scheme is case-insensitive and `/v1` answers are never cached.
+//! scheme is case-insensitive, `/v1` answers are never cached, and a WeChat sign-in belongs to
+//! the browser that started it.
 
 use paybridge_tests::shopper::{pay_qr, scan};
 use paybridge_tests::{spawn_app, wait};
@@ -123,4 +124,52 @@ async fn a_description_with_a_bidi_override_or_a_zero_width_character_is_refused
             "{text:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_sign_in_finished_in_another_browser_changes_nothing_for_the_shopper() {
+    let app = spawn_app().await;
+    let id = app.create_session(100).await["id"].as_str().unwrap().to_owned();
+    let wechat = json!({"method": "wechat_pay", "environment": "wechat"});
+    // The shopper's browser starts a sign-in; WeChat would send it back with this URL.
+    let action = paybridge_tests::shopper::pay(&app, &id, &wechat).await;
+    let callback = paybridge_tests::shopper::allow_oauth(&app, action["url"].as_str().unwrap()).await;
+    // Someone else holding the link (and a code of their own) opens it first, in their browser.
+    let other = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = other.get(&callback).send().await.unwrap();
+    assert_eq!(
+        res.headers()["location"].to_str().unwrap(),
+        format!("/pay/{id}?oauth=expired")
+    );
+    assert!(
+        res.headers().get("set-cookie").is_none(),
+        "no openid given to another browser"
+    );
+    // The shopper's own return still works: the state was not used up by the other browser.
+    let res = app.client.get(&callback).send().await.unwrap();
+    assert_eq!(res.headers()["location"].to_str().unwrap(), format!("/pay/{id}"));
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(cookie.contains(&format!("Path=/api/checkout/{id}")), "{cookie}");
+    // The other browser, paying the same session, is asked to sign in itself: the shopper's
+    // openid is not the session's.
+    let theirs = other
+        .post(app.url(&format!("/api/checkout/{id}/pay")))
+        .json(&wechat)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(theirs["type"], "oauth", "{theirs}");
+    let ours = paybridge_tests::shopper::pay(&app, &id, &wechat).await;
+    assert_eq!(ours["type"], "jsapi", "{ours}");
+    let session = paybridge_server::domain::ids::SessionId::parse(&id).unwrap();
+    let attempts = app.state.store().payments_of_session(&session).await.unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert!(attempts[0].openid.is_some(), "the attempt keeps its payer's openid");
 }

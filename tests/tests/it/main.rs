@@ -16,6 +16,7 @@ mod demo;
 mod flows;
 mod grouped;
 mod hardening;
+mod limits;
 mod health;
 mod merchant;
 mod notifications;

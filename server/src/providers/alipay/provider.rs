@@ -21,6 +21,9 @@ use crate::providers::{
 #[derive(Debug)]
 pub struct AlipayProvider {
     pub client: AlipayClient,
+    /// The merchant's seller id, when configured: a notification naming another seller is
+    /// refused even though signed (one Alipay app can serve several sellers).
+    pub seller_id: Option<String>,
 }
 
 fn error(e: &AlipayError) -> ProviderError {
@@ -217,10 +220,18 @@ impl PaymentProvider for AlipayProvider {
         body: &'a [u8],
     ) -> BoxFuture<'a, Result<Notice, ProviderError>> {
         Box::pin(async move {
-            self.client
+            let n = self
+                .client
                 .parse_notification(body)
-                .map(notice)
-                .map_err(|e| ProviderError::Unauthentic(e.to_string()))
+                .map_err(|e| ProviderError::Unauthentic(e.to_string()))?;
+            if let (Some(ours), Some(theirs)) = (&self.seller_id, &n.seller_id)
+                && ours != theirs
+            {
+                return Err(ProviderError::Unauthentic(
+                    "the notification names another seller_id".into(),
+                ));
+            }
+            Ok(notice(n))
         })
     }
 }
@@ -281,6 +292,9 @@ impl AlipayProvider {
             },
             std::sync::Arc::new(crate::providers::wechat::SystemClock),
         )?;
-        Ok(Self { client })
+        Ok(Self {
+            client,
+            seller_id: config.seller_id.clone(),
+        })
     }
 }

@@ -90,6 +90,7 @@ impl AlipayKeys {
             app_id: self.app_id.clone(),
             private_key_path: self.dir.join(APP_KEY),
             public_key_path: self.dir.join(ALIPAY_PUBLIC),
+            seller_id: Some(self.seller_id.clone()),
         }
     }
 }
