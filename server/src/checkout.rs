@@ -163,7 +163,7 @@ impl CreateSession {
 /// The session's API object.
 #[must_use]
 pub fn new_object(state: &AppState, s: &CheckoutSession) -> SessionObject {
-    SessionObject::new(s, &state.public_url())
+    SessionObject::new(s, &state.public_url(), state.livemode())
 }
 
 /// The API form of `s` with the payment it leads to.

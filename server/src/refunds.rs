@@ -112,7 +112,7 @@ async fn finish(state: &AppState, refund: &Refund, to: RefundStatus) -> Result<(
             &mut tx,
             kind,
             &done.id,
-            crate::api::merchant::objects::refund_value(&done),
+            crate::api::merchant::objects::refund_value(&done, state.livemode()),
         )
         .await?;
     }

@@ -29,6 +29,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    OtherMode(crate::store::mode::OtherMode),
     #[error("cannot set up: {0}")]
     Setup(String),
 }
@@ -51,6 +53,10 @@ impl Server {
         let store = Store::connect(config.database_url.expose())
             .await
             .map_err(StartError::Database)?;
+        store.claim_mode(config.mode).await.map_err(|e| match e {
+            crate::store::mode::ModeError::Other(other) => StartError::OtherMode(other),
+            crate::store::mode::ModeError::Database(e) => StartError::Database(e),
+        })?;
         let sandbox_key = if config.mode == crate::config::Mode::Sandbox {
             Some(
                 crate::sandbox_key::ensure(&store, &config.data_dir)

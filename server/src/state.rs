@@ -48,7 +48,10 @@ impl AppState {
         metrics: Metrics,
         page: Page,
     ) -> std::io::Result<Self> {
-        let successes = store.batched(crate::payments::success::writer(public_url.clone()))?;
+        let successes = store.batched(crate::payments::success::writer(
+            public_url.clone(),
+            config.mode == crate::config::Mode::Live,
+        ))?;
         Ok(Self(Arc::new(Inner {
             outbox: tokio::sync::Notify::new(),
             limiter: crate::api::rate_limit::ShopperLimiter::new(config.shopper_rate_limit),
@@ -111,6 +114,12 @@ impl AppState {
     #[must_use]
     pub fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<String> {
         self.0.changes.subscribe()
+    }
+
+    /// Whether this server moves real money (its objects say `livemode: true`).
+    #[must_use]
+    pub fn livemode(&self) -> bool {
+        self.0.config.mode == crate::config::Mode::Live
     }
 
     /// The page's status streams.

@@ -43,26 +43,28 @@ impl LiveApp {
     }
 }
 
-/// Starts a live-mode server on 127.0.0.1 port 0. Started without [`crate::spawn`]: that helper
-/// runs sandbox mode and takes its public URL from the port, while live mode requires https.
-pub async fn spawn_live() -> LiveApp {
-    let keys_dir = tempfile::tempdir().expect("temp dir");
-    let data_dir = tempfile::tempdir().expect("temp dir");
-    let wechat = SandboxKeys::load_or_create(keys_dir.path())
+/// The flags of a live-mode server on 127.0.0.1 port 0 with throwaway credentials made in
+/// `keys_dir` and its data in `data_dir`.
+///
+/// # Panics
+/// When the keys cannot be made.
+#[must_use]
+pub fn live_args(keys_dir: &std::path::Path, data_dir: &std::path::Path) -> Vec<String> {
+    let wechat = SandboxKeys::load_or_create(keys_dir)
         .expect("throwaway keys")
         .wechat_config();
     let public = wechat.pay_public_key.clone().expect("public-key mode");
-    let alipay = paybridge_server::sandbox::alipay::AlipayKeys::load_or_create(keys_dir.path())
+    let alipay = paybridge_server::sandbox::alipay::AlipayKeys::load_or_create(keys_dir)
         .expect("throwaway Alipay keys")
         .config();
-    let args: Vec<String> = [
+    [
         "paybridge",
         "--mode",
         "live",
         "--listen",
         "127.0.0.1:0",
         "--data-dir",
-        &data_dir.path().display().to_string(),
+        &data_dir.display().to_string(),
         "--dist-dir",
         &workspace_root().join("dist").display().to_string(),
         "--public-url",
@@ -94,7 +96,15 @@ pub async fn spawn_live() -> LiveApp {
     ]
     .iter()
     .map(|s| (*s).to_owned())
-    .collect();
+    .collect()
+}
+
+/// Starts a live-mode server on 127.0.0.1 port 0. Started without [`crate::spawn`]: that helper
+/// runs sandbox mode and takes its public URL from the port, while live mode requires https.
+pub async fn spawn_live() -> LiveApp {
+    let keys_dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let args = live_args(keys_dir.path(), data_dir.path());
     let cli = <Cli as clap::Parser>::try_parse_from(args).expect("live flags parse");
     let config = cli.settings.validate().unwrap_or_else(|p| panic!("{p}"));
     let server = Server::bind(config).await.expect("live server starts");

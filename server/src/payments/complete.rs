@@ -96,7 +96,7 @@ async fn record_mismatch(
     payment: &Payment,
     t: &Trade,
 ) -> Result<(), sqlx::Error> {
-    let mut object = crate::api::merchant::objects::payment_value(payment);
+    let mut object = crate::api::merchant::objects::payment_value(payment, state.livemode());
     if let Some(map) = object.as_object_mut() {
         map.insert(
             "provider_report".into(),
@@ -155,7 +155,7 @@ async fn record_unmatched(
     let mut tx = state.store().begin().await?;
     let (recorded, news) = unmatched::record(&mut tx, &report, now_millis()).await?;
     if news {
-        let object = UnmatchedPaymentObject::new(&recorded);
+        let object = UnmatchedPaymentObject::new(&recorded, state.livemode());
         events::emit(
             &mut tx,
             EventType::PaymentUnmatched,
@@ -251,7 +251,7 @@ pub(crate) async fn end(
             &mut tx,
             EventType::PaymentFailed,
             p.id.as_str(),
-            crate::api::merchant::objects::payment_value(p),
+            crate::api::merchant::objects::payment_value(p, state.livemode()),
         )
         .await?;
     }

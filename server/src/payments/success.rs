@@ -29,12 +29,12 @@ pub struct Success {
 pub type Written = Option<(Payment, Option<(CheckoutSession, i64)>)>;
 
 /// The group write for [`Success`]es; `public_url` goes into the session objects of the
-/// `checkout.session.completed` events.
+/// `checkout.session.completed` events, `livemode` into every object.
 #[must_use]
-pub fn writer(public_url: url::Url) -> WriteGroup<Success, Written> {
+pub fn writer(public_url: url::Url, livemode: bool) -> WriteGroup<Success, Written> {
     Arc::new(move |tx, group| {
         let public_url = public_url.clone();
-        Box::pin(async move { write(tx, group, &public_url).await })
+        Box::pin(async move { write(tx, group, &public_url, livemode).await })
     })
 }
 
@@ -42,6 +42,7 @@ async fn write(
     tx: &mut Tx,
     group: &[Success],
     public_url: &url::Url,
+    livemode: bool,
 ) -> Result<Vec<Written>, sqlx::Error> {
     let now = now_millis();
     let attempts: Vec<_> = group
@@ -76,13 +77,13 @@ async fn write(
         emitted.push((
             EventType::PaymentSucceeded,
             p.id.as_str(),
-            crate::api::merchant::objects::payment_value(p),
+            crate::api::merchant::objects::payment_value(p, livemode),
         ));
         if let Some((s, _)) = session {
             emitted.push((
                 EventType::SessionCompleted,
                 s.id.as_str(),
-                crate::api::merchant::objects::SessionObject::new(s, public_url)
+                crate::api::merchant::objects::SessionObject::new(s, public_url, livemode)
                     .with_payment(Some(&crate::store::payments::PaymentSummary {
                         payment: p.id.to_string(),
                         status: p.status.as_str().to_owned(),

@@ -122,6 +122,8 @@ pub async fn emit_all(
         let payload = json!({
             "id": id.as_str(),
             "object": "event",
+            // Every object says which mode it belongs to; the event says the same.
+            "livemode": object.get("livemode").and_then(serde_json::Value::as_bool).unwrap_or(false),
             "type": kind.as_str(),
             "created": now / 1000,
             "data": {"object": object},

@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod events;
 mod group_commit;
 pub mod idempotency;
+pub mod mode;
 pub mod payments;
 pub mod refunds;
 pub mod sessions;

@@ -140,3 +140,62 @@ fn the_data_dir_and_the_database_files_are_the_owners_alone() {
         assert_eq!(mode(&wal), 0o600, "WAL file");
     }
 }
+
+/// Server::bind on `args`: the error's text, or `None` when it started.
+async fn start_error(args: Vec<String>) -> Option<String> {
+    let cli = <paybridge_server::config::Cli as clap::Parser>::try_parse_from(args).unwrap();
+    let config = cli.settings.validate().unwrap_or_else(|p| panic!("{p}"));
+    match paybridge_server::Server::bind(config).await {
+        Ok(server) => {
+            drop(server);
+            None
+        }
+        Err(e) => Some(e.to_string()),
+    }
+}
+
+#[tokio::test]
+async fn a_database_used_in_one_mode_refuses_the_other_and_says_how_to_start_fresh() {
+    // Sandbox data, then live mode on the same data dir.
+    let app = paybridge_tests::spawn_app().await;
+    let s = app.create_session(100).await;
+    assert_eq!(s["livemode"], false, "{s}");
+    let data_dir = std::sync::Arc::clone(&app.data_dir);
+    app.stop().await;
+    let keys = tempfile::tempdir().unwrap();
+    let live = paybridge_tests::live::live_args(keys.path(), data_dir.path());
+    let refused = start_error(live.clone()).await.expect("live refuses sandbox data");
+    assert!(refused.contains("holds sandbox data"), "{refused}");
+    assert!(refused.contains("PAYBRIDGE_DATABASE_URL"), "{refused}");
+    // A database from before modes were recorded is judged by what it holds.
+    let store = paybridge_server::store::Store::connect(&format!(
+        "sqlite://{}/paybridge.db",
+        data_dir.path().display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM paybridge_meta")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store.close().await;
+    let refused = start_error(live).await.expect("still sandbox data");
+    assert!(refused.contains("holds sandbox data"), "{refused}");
+
+    // Live data, then the sandbox on it.
+    let live_dir = tempfile::tempdir().unwrap();
+    let live_app = {
+        let args = paybridge_tests::live::live_args(keys.path(), live_dir.path());
+        start_error(args).await
+    };
+    assert_eq!(live_app, None, "a fresh database takes live mode");
+    let sandbox = vec![
+        "paybridge".to_owned(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--data-dir".into(),
+        live_dir.path().display().to_string(),
+    ];
+    let refused = start_error(sandbox).await.expect("the sandbox refuses live data");
+    assert!(refused.contains("holds live data"), "{refused}");
+}

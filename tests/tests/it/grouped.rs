@@ -54,7 +54,7 @@ async fn one_group_ends_as_if_written_one_by_one(db: Db) {
         .to_owned();
     // A group: both attempts of the first session, a duplicate, and the second session's.
     let group = [success(&a), success(&b), success(&a), success(&c)];
-    let write = success::writer(app.state.public_url());
+    let write = success::writer(app.state.public_url(), false);
     let mut tx = app.state.store().begin().await.unwrap();
     let written = write(&mut tx, &group).await.unwrap();
     tx.commit().await.unwrap();

@@ -36,7 +36,7 @@ pub struct EventQuery {
 
 /// `GET /v1/events`, newest first.
 #[utoipa::path(get, path = "/v1/events", tag = "events", params(EventQuery),
-    responses((status = 200, body = List<Object>, description = "Events, each `{id, object: \"event\", type, created, data: {object}}`"), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = List<Object>, description = "Events, each `{id, object: \"event\", livemode, type, created, data: {object}}`"), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<EventQuery>,

@@ -16,6 +16,8 @@ pub struct SessionObject {
     pub id: String,
     #[schema(value_type = String, example = "checkout.session")]
     pub object: &'static str,
+    /// `true` for a live-mode object, `false` in the sandbox.
+    pub livemode: bool,
     /// The hosted checkout page to send the shopper to.
     pub url: String,
     /// `open`, `complete` or `expired`.
@@ -60,13 +62,14 @@ impl SessionObject {
 
     /// The API form of `s`, with its URL under `public_url`.
     #[must_use]
-    pub fn new(s: &CheckoutSession, public_url: &Url) -> Self {
+    pub fn new(s: &CheckoutSession, public_url: &Url, livemode: bool) -> Self {
         let url = public_url
             .join(&format!("pay/{}", s.id))
             .map_or_else(|_| format!("/pay/{}", s.id), String::from);
         Self {
             id: s.id.to_string(),
             object: "checkout.session",
+            livemode,
             url,
             status: s.status.as_str(),
             amount: s.amount,
@@ -101,6 +104,8 @@ pub struct EndpointObject {
     pub id: String,
     #[schema(value_type = String, example = "webhook_endpoint")]
     pub object: &'static str,
+    /// `true` for a live-mode object, `false` in the sandbox.
+    pub livemode: bool,
     pub url: String,
     pub enabled_events: Vec<String>,
     pub created: i64,
@@ -111,10 +116,11 @@ pub struct EndpointObject {
 impl EndpointObject {
     /// The API form of `e`.
     #[must_use]
-    pub fn new(e: &Endpoint, secret: Option<String>) -> Self {
+    pub fn new(e: &Endpoint, secret: Option<String>, livemode: bool) -> Self {
         Self {
             id: e.id.clone(),
             object: "webhook_endpoint",
+            livemode,
             url: e.url.clone(),
             enabled_events: e.enabled_events.clone(),
             created: e.created_at / 1000,
@@ -152,6 +158,8 @@ pub struct PaymentObject {
     pub id: String,
     #[schema(value_type = String, example = "payment")]
     pub object: &'static str,
+    /// `true` for a live-mode object, `false` in the sandbox.
+    pub livemode: bool,
     pub checkout_session: String,
     /// `wechat_pay` or `alipay`.
     pub method: String,
@@ -173,10 +181,11 @@ pub struct PaymentObject {
 impl PaymentObject {
     /// The API form of `p`.
     #[must_use]
-    pub fn new(p: &crate::domain::Payment) -> Self {
+    pub fn new(p: &crate::domain::Payment, livemode: bool) -> Self {
         Self {
             id: p.id.to_string(),
             object: "payment",
+            livemode,
             checkout_session: p.session_id.to_string(),
             method: p.method.clone(),
             channel: p.channel.as_str(),
@@ -193,8 +202,8 @@ impl PaymentObject {
 
 /// A payment as an event payload.
 #[must_use]
-pub fn payment_value(p: &crate::domain::Payment) -> serde_json::Value {
-    serde_json::to_value(PaymentObject::new(p)).unwrap_or_default()
+pub fn payment_value(p: &crate::domain::Payment, livemode: bool) -> serde_json::Value {
+    serde_json::to_value(PaymentObject::new(p, livemode)).unwrap_or_default()
 }
 
 /// `refund`.
@@ -203,6 +212,8 @@ pub struct RefundObject {
     pub id: String,
     #[schema(value_type = String, example = "refund")]
     pub object: &'static str,
+    /// `true` for a live-mode object, `false` in the sandbox.
+    pub livemode: bool,
     pub payment: String,
     pub amount: i64,
     /// `pending`, `succeeded` or `failed`.
@@ -215,10 +226,11 @@ pub struct RefundObject {
 impl RefundObject {
     /// The API form of `r`.
     #[must_use]
-    pub fn new(r: &crate::store::refunds::Refund) -> Self {
+    pub fn new(r: &crate::store::refunds::Refund, livemode: bool) -> Self {
         Self {
             id: r.id.clone(),
             object: "refund",
+            livemode,
             payment: r.payment_id.clone(),
             amount: r.amount,
             status: r.status.as_str(),
@@ -230,8 +242,8 @@ impl RefundObject {
 
 /// A refund as an event payload.
 #[must_use]
-pub fn refund_value(r: &crate::store::refunds::Refund) -> serde_json::Value {
-    serde_json::to_value(RefundObject::new(r)).unwrap_or_default()
+pub fn refund_value(r: &crate::store::refunds::Refund, livemode: bool) -> serde_json::Value {
+    serde_json::to_value(RefundObject::new(r, livemode)).unwrap_or_default()
 }
 
 /// `unmatched_payment`: an authentic provider report of a trade no payment attempt has.
@@ -240,6 +252,8 @@ pub struct UnmatchedPaymentObject {
     pub id: String,
     #[schema(value_type = String, example = "unmatched_payment")]
     pub object: &'static str,
+    /// `true` for a live-mode object, `false` in the sandbox.
+    pub livemode: bool,
     /// `wechat_pay` or `alipay`.
     pub method: String,
     pub out_trade_no: String,
@@ -263,10 +277,11 @@ pub struct UnmatchedPaymentObject {
 impl UnmatchedPaymentObject {
     /// The API form of `u`.
     #[must_use]
-    pub fn new(u: &crate::store::unmatched::Unmatched) -> Self {
+    pub fn new(u: &crate::store::unmatched::Unmatched, livemode: bool) -> Self {
         Self {
             id: u.id.clone(),
             object: "unmatched_payment",
+            livemode,
             method: u.method.clone(),
             out_trade_no: u.out_trade_no.clone(),
             provider_transaction_id: u.provider_transaction_id.clone(),

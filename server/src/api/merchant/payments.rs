@@ -25,7 +25,7 @@ pub async fn get(
     let missing = || AppError::not_found("resource_missing", format!("No such payment: {id:?}."));
     let pid = PaymentId::parse(&id).ok_or_else(missing)?;
     let p = state.store().get_payment(&pid).await?.ok_or_else(missing)?;
-    Ok(Json(PaymentObject::new(&p)))
+    Ok(Json(PaymentObject::new(&p, state.livemode())))
 }
 
 /// A refund request.
@@ -111,7 +111,7 @@ pub async fn create_refund(
         return Err(Invalid::value("amount", "must be at least 1.").into());
     }
     match crate::refunds::create(&state, &payment.id, req.amount, req.reason.as_deref()).await {
-        Ok(r) => Ok(Json(RefundObject::new(&r))),
+        Ok(r) => Ok(Json(RefundObject::new(&r, state.livemode()))),
         Err(RefundError::NotPaid) => Err(AppError::conflict(
             "payment_not_succeeded",
             "Only a succeeded payment can be refunded.",
@@ -168,7 +168,7 @@ pub async fn get_refund(
     let r = state.store().get_refund(&id).await?.ok_or_else(|| {
         AppError::not_found("resource_missing", format!("No such refund: {id:?}."))
     })?;
-    Ok(Json(RefundObject::new(&r)))
+    Ok(Json(RefundObject::new(&r, state.livemode())))
 }
 
 /// Query of `GET /v1/payments`.
@@ -209,7 +209,7 @@ pub async fn list(
         .store()
         .list_payments(session.as_ref(), after.as_ref(), limit + 1)
         .await?;
-    let objects = rows.iter().map(PaymentObject::new).collect();
+    let objects = rows.iter().map(|p| PaymentObject::new(p, state.livemode())).collect();
     Ok(Json(List::page(
         objects,
         usize::try_from(limit).unwrap_or(10),
@@ -250,7 +250,7 @@ pub async fn list_refunds(
         .store()
         .list_refunds(payment.as_ref(), q.starting_after.as_deref(), limit + 1)
         .await?;
-    let objects = rows.iter().map(RefundObject::new).collect();
+    let objects = rows.iter().map(|r| RefundObject::new(r, state.livemode())).collect();
     Ok(Json(List::page(
         objects,
         usize::try_from(limit).unwrap_or(10),

@@ -42,7 +42,7 @@ pub async fn list(
         .store()
         .list_unmatched(after.as_ref(), limit + 1)
         .await?;
-    let objects = rows.iter().map(UnmatchedPaymentObject::new).collect();
+    let objects = rows.iter().map(|u| UnmatchedPaymentObject::new(u, state.livemode())).collect();
     Ok(Json(List::page(
         objects,
         usize::try_from(limit).unwrap_or(10),
@@ -68,5 +68,5 @@ pub async fn get(
         .get_unmatched(&uid)
         .await?
         .ok_or_else(missing)?;
-    Ok(Json(UnmatchedPaymentObject::new(&u)))
+    Ok(Json(UnmatchedPaymentObject::new(&u, state.livemode())))
 }

@@ -68,6 +68,7 @@ pub async fn create(
     Ok(Json(EndpointObject::new(
         &endpoint,
         Some(secret.expose().clone()),
+        state.livemode(),
     )))
 }
 
@@ -79,7 +80,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<List<EndpointObj
         .list_endpoints()
         .await?
         .iter()
-        .map(|e| EndpointObject::new(e, None))
+        .map(|e| EndpointObject::new(e, None, state.livemode()))
         .collect();
     let n = all.len();
     Ok(Json(List::page(all, n)))
