@@ -30,7 +30,10 @@ fn shopper_router(state: &AppState) -> Router<AppState> {
         .route("/api/checkout/{id}", get(shopper::checkout_view))
         .route("/api/checkout/{id}/pay", axum::routing::post(pay::pay))
         .route("/api/checkout/{id}/status", get(pay::status))
-        .route("/api/checkout/{id}/events", get(crate::api::streams::events))
+        .route(
+            "/api/checkout/{id}/events",
+            get(crate::api::streams::events),
+        )
         .route(
             "/api/miniprogram/login",
             axum::routing::post(pay::miniprogram_login),

@@ -54,7 +54,11 @@ impl PerClient {
 
 impl Drop for Held {
     fn drop(&mut self) {
-        let mut held = self.clients.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut held = self
+            .clients
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if let Some(n) = held.get_mut(&self.key) {
             *n -= 1;
             if *n == 0 {
@@ -114,11 +118,15 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
-        let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().oneshot(req)
-        });
-        let conn = http.serve_connection(TokioIo::new(Quiet::new(stream, limits.idle_timeout)), service);
+        let service =
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                router.clone().oneshot(req)
+            });
+        let conn = http.serve_connection(
+            TokioIo::new(Quiet::new(stream, limits.idle_timeout)),
+            service,
+        );
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {
@@ -128,7 +136,10 @@ pub async fn serve(
         });
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("connections still open after the shutdown grace period; closing them");
     }
     Ok(())
@@ -138,7 +149,10 @@ pub async fn serve(
 /// (the process is out of file descriptors) waits a moment so the loop does not spin.
 async fn accept_failed(e: &io::Error) {
     use io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
-    if matches!(e.kind(), ConnectionAborted | ConnectionRefused | ConnectionReset) {
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
         return;
     }
     tracing::error!(error = %e, "cannot accept a connection");
@@ -171,7 +185,11 @@ impl Quiet {
         self.deadline.as_mut().poll(cx).is_ready()
     }
 
-    fn wrote(&mut self, cx: &mut Context<'_>, polled: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+    fn wrote(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
         match polled {
             Poll::Ready(Ok(n)) if n > 0 => {
                 self.active();
@@ -245,4 +263,3 @@ impl AsyncWrite for Quiet {
         Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
-

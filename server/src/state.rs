@@ -7,6 +7,12 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::web::page::Page;
 
+/// Failed authentications one client may make in a minute before it is refused unheard.
+pub const AUTH_FAILURES_PER_MINUTE: u32 = 20;
+/// Refused notifications one client may send in a minute (WeChat and Alipay send only
+/// authentic ones; a misconfigured key shows in the first refusal's log line).
+pub const NOTIFY_REFUSALS_PER_MINUTE: u32 = 30;
+
 /// Everything handlers share.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -16,6 +22,10 @@ struct Inner {
     limiter: crate::api::rate_limit::ShopperLimiter,
     /// Ids of sessions whose status may have changed, for the page's event streams.
     changes: tokio::sync::broadcast::Sender<String>,
+    /// Failed API authentications, per client.
+    auth_failures: crate::api::failures::FailureGate,
+    /// Refused provider notifications, per client.
+    notify_refusals: crate::api::failures::FailureGate,
     /// The page's status streams and their watchers.
     status_streams: Arc<crate::api::streams::StatusStreams>,
     public_url: url::Url,
@@ -57,6 +67,8 @@ impl AppState {
             limiter: crate::api::rate_limit::ShopperLimiter::new(config.shopper_rate_limit),
             changes: tokio::sync::broadcast::channel(1024).0,
             status_streams: crate::api::streams::StatusStreams::new(config.limits),
+            auth_failures: crate::api::failures::FailureGate::new(AUTH_FAILURES_PER_MINUTE),
+            notify_refusals: crate::api::failures::FailureGate::new(NOTIFY_REFUSALS_PER_MINUTE),
             successes,
             public_url,
             config,
@@ -120,6 +132,18 @@ impl AppState {
     #[must_use]
     pub fn livemode(&self) -> bool {
         self.0.config.mode == crate::config::Mode::Live
+    }
+
+    /// Failed API authentications, per client.
+    #[must_use]
+    pub fn auth_failures(&self) -> &crate::api::failures::FailureGate {
+        &self.0.auth_failures
+    }
+
+    /// Refused provider notifications, per client.
+    #[must_use]
+    pub fn notify_refusals(&self) -> &crate::api::failures::FailureGate {
+        &self.0.notify_refusals
     }
 
     /// The page's status streams.

@@ -198,10 +198,7 @@ async fn pay(
     if let Some(cookie) = cookie {
         req = req.header("cookie", cookie);
     }
-    let res = req
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
+    let res = req.send().await.map_err(|e| e.to_string())?;
     let status = res.status();
     let body: Value = res.json().await.map_err(|e| e.to_string())?;
     if status != 200 || body["type"] != kind {

@@ -102,9 +102,15 @@ pub fn live_args(keys_dir: &std::path::Path, data_dir: &std::path::Path) -> Vec<
 /// Starts a live-mode server on 127.0.0.1 port 0. Started without [`crate::spawn`]: that helper
 /// runs sandbox mode and takes its public URL from the port, while live mode requires https.
 pub async fn spawn_live() -> LiveApp {
+    spawn_live_with(&[]).await
+}
+
+/// [`spawn_live`] with extra flags.
+pub async fn spawn_live_with(extra: &[&str]) -> LiveApp {
     let keys_dir = tempfile::tempdir().expect("temp dir");
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let args = live_args(keys_dir.path(), data_dir.path());
+    let mut args = live_args(keys_dir.path(), data_dir.path());
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
     let cli = <Cli as clap::Parser>::try_parse_from(args).expect("live flags parse");
     let config = cli.settings.validate().unwrap_or_else(|p| panic!("{p}"));
     let server = Server::bind(config).await.expect("live server starts");

@@ -94,7 +94,14 @@ pub fn alipay_trade(
     total_amount: &str,
     trade_status: &str,
 ) -> String {
-    alipay_trade_with(signer, app_id, out_trade_no, total_amount, trade_status, &[])
+    alipay_trade_with(
+        signer,
+        app_id,
+        out_trade_no,
+        total_amount,
+        trade_status,
+        &[],
+    )
 }
 
 /// [`alipay_trade`] with `extra` parameters (e.g. `seller_id`) signed along.
@@ -109,16 +116,16 @@ pub fn alipay_trade_with(
 ) -> String {
     let trade_no = format!("2026112722001{out_trade_no}");
     let mut params = vec![
-            ("notify_type", "trade_status_sync"),
-            ("notify_id", "test-notification"),
-            ("notify_time", "2026-11-27 10:00:00"),
-            ("app_id", app_id),
-            ("charset", "utf-8"),
-            ("version", "1.0"),
-            ("trade_no", &trade_no),
-            ("out_trade_no", out_trade_no),
-            ("trade_status", trade_status),
-            ("total_amount", total_amount),
+        ("notify_type", "trade_status_sync"),
+        ("notify_id", "test-notification"),
+        ("notify_time", "2026-11-27 10:00:00"),
+        ("app_id", app_id),
+        ("charset", "utf-8"),
+        ("version", "1.0"),
+        ("trade_no", &trade_no),
+        ("out_trade_no", out_trade_no),
+        ("trade_status", trade_status),
+        ("total_amount", total_amount),
     ];
     params.extend_from_slice(extra);
     paybridge_server::providers::alipay::notification::build_notification(signer, &params)

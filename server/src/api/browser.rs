@@ -38,7 +38,11 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 #[must_use]
 pub fn browser_id(headers: &HeaderMap) -> Option<String> {
     cookie(headers, BROWSER)
-        .filter(|v| v.len() == 22 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .filter(|v| {
+            v.len() == 22
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
         .map(str::to_owned)
 }
 
@@ -50,7 +54,13 @@ pub fn new_browser_id() -> String {
     URL_SAFE_NO_PAD.encode(id)
 }
 
-fn set_cookie(state: &AppState, name: &str, value: &str, path: &str, max_age: u64) -> Option<HeaderValue> {
+fn set_cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: u64,
+) -> Option<HeaderValue> {
     let secure = if state.public_url().scheme() == "https" {
         "; Secure"
     } else {
@@ -102,7 +112,10 @@ mod tests {
     #[test]
     fn a_cookie_named_twice_is_not_trusted() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; pb_browser=x; b=2"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; pb_browser=x; b=2"),
+        );
         assert_eq!(cookie(&h, "pb_browser"), Some("x"));
         h.append(header::COOKIE, HeaderValue::from_static("pb_browser=y"));
         assert_eq!(cookie(&h, "pb_browser"), None);
@@ -112,7 +125,10 @@ mod tests {
     fn only_well_formed_browser_ids_are_read() {
         let mut h = HeaderMap::new();
         let id = new_browser_id();
-        h.insert(header::COOKIE, HeaderValue::from_str(&format!("pb_browser={id}")).unwrap());
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("pb_browser={id}")).unwrap(),
+        );
         assert_eq!(browser_id(&h), Some(id));
         h.insert(header::COOKIE, HeaderValue::from_static("pb_browser=short"));
         assert_eq!(browser_id(&h), None);

@@ -3,6 +3,7 @@
 pub mod browser;
 pub mod client_ip;
 pub mod detached;
+pub mod failures;
 pub mod health;
 pub mod json;
 pub mod merchant;

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::browser;
 use super::client_ip::ClientIp;
+use super::failures::Counted;
 use crate::domain::ids::SessionId;
 use crate::domain::{Channel, PaymentMethod, PaymentStatus, SessionStatus, now_millis};
 use crate::error::AppError;
@@ -289,13 +290,18 @@ fn fail(status: StatusCode, message: &str) -> Response {
 /// the outcome is durable, 4xx for what must not be retried as is, 5xx to be retried.
 pub async fn notify_wechat(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match notify(&state, PaymentMethod::WechatPay, &headers, &body).await {
+    match notify(&state, ip, PaymentMethod::WechatPay, &headers, &body).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(Refused::Unconfigured) => fail(StatusCode::SERVICE_UNAVAILABLE, "not configured"),
         Err(Refused::Unauthentic) => fail(StatusCode::UNAUTHORIZED, "signature or payload invalid"),
+        Err(Refused::TooMany) => fail(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many refused notifications",
+        ),
         Err(Refused::NotRecorded) => fail(
             StatusCode::INTERNAL_SERVER_ERROR,
             "temporarily unable to record",
@@ -308,10 +314,11 @@ pub async fn notify_wechat(
 /// Alipay retry).
 pub async fn notify_alipay(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let status = match notify(&state, PaymentMethod::Alipay, &headers, &body).await {
+    let status = match notify(&state, ip, PaymentMethod::Alipay, &headers, &body).await {
         Ok(()) => {
             return (
                 [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -321,6 +328,7 @@ pub async fn notify_alipay(
         }
         Err(Refused::Unconfigured) => StatusCode::SERVICE_UNAVAILABLE,
         Err(Refused::Unauthentic) => StatusCode::BAD_REQUEST,
+        Err(Refused::TooMany) => StatusCode::TOO_MANY_REQUESTS,
         Err(Refused::NotRecorded) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     (status, "fail").into_response()
@@ -330,18 +338,30 @@ pub async fn notify_alipay(
 enum Refused {
     Unconfigured,
     Unauthentic,
+    /// This client sent too many unauthentic ones this minute: not even checked.
+    TooMany,
     NotRecorded,
 }
 
 async fn notify(
     state: &AppState,
+    ip: std::net::IpAddr,
     method: PaymentMethod,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(), Refused> {
     let provider = state.provider(method).ok_or(Refused::Unconfigured)?;
+    let gate = state.notify_refusals();
+    if gate.is_shut(ip) {
+        state.metrics().refused("notify_refusals");
+        return Err(Refused::TooMany);
+    }
     let notice = provider.notification(headers, body).await.map_err(|e| {
-        tracing::warn!(error = %e, method = method.as_str(), "refused a provider notification");
+        match gate.failed(ip) {
+            Counted::First => tracing::warn!(error = %e, %ip, method = method.as_str(), "refused a provider notification (further refusals from this address are not logged for a minute)"),
+            Counted::Exhausted => tracing::warn!(%ip, method = method.as_str(), "too many refused notifications: this address is refused unchecked for a minute"),
+            Counted::Again => {}
+        }
         Refused::Unauthentic
     })?;
     let result = match &notice {

@@ -224,7 +224,10 @@ pub async fn events(
     };
     let stream = futures_util::stream::unfold(start, |mut f| async move {
         loop {
-            if f.last.as_ref().is_some_and(|last| last.status != CheckoutStatus::Open) {
+            if f.last
+                .as_ref()
+                .is_some_and(|last| last.status != CheckoutStatus::Open)
+            {
                 return None;
             }
             if !f.first {

@@ -141,7 +141,12 @@ pub struct Settings {
     )]
     pub shopper_rate_limit: String,
     /// Connections served at once; a connection beyond it is closed at once.
-    #[arg(long, env = "PAYBRIDGE_MAX_CONNECTIONS", default_value = "4096", global = true)]
+    #[arg(
+        long,
+        env = "PAYBRIDGE_MAX_CONNECTIONS",
+        default_value = "4096",
+        global = true
+    )]
     pub max_connections: String,
     /// Connections one client address (an IPv6 client's /64) may hold; trusted proxies are exempt.
     #[arg(

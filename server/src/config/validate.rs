@@ -679,7 +679,11 @@ mod tests {
             mode: "sandbox".into(),
             ..plain
         };
-        assert!(!names(&sandbox).iter().any(|n| n.starts_with("WECHAT_") || n == "ALIPAY_GATEWAY"));
+        assert!(
+            !names(&sandbox)
+                .iter()
+                .any(|n| n.starts_with("WECHAT_") || n == "ALIPAY_GATEWAY")
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod amount;
 pub mod ids;
 pub mod invalid;
 pub mod metadata;
+pub mod network;
 pub mod payment;
 pub mod redirect;
 pub mod session;

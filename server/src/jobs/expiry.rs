@@ -23,6 +23,8 @@ pub async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
         }
         // Piggy-backs on this loop: forget rate-limit state of clients gone quiet.
         state.shopper_limiter().forget_idle();
+        state.auth_failures().forget_idle();
+        state.notify_refusals().forget_idle();
         if pause_or_stop(&mut stopped, poll).await {
             return;
         }

@@ -5,6 +5,7 @@ pub mod changes;
 pub mod expiry;
 pub mod reconcile;
 pub mod signature;
+pub mod webhook_targets;
 pub mod webhooks;
 
 use tokio::sync::watch;

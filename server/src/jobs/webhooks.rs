@@ -1,10 +1,12 @@
 //! The webhook delivery worker: claims due deliveries with a lease, POSTs the signed event,
 //! and records every attempt; failures retry with exponential backoff for up to three days.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use super::webhook_targets::{self, GuardedResolver};
 use super::{pause_or_stop, signature};
 use crate::domain::now_millis;
 use crate::state::AppState;
@@ -25,14 +27,52 @@ pub fn backoff(failed_attempts: u32, scale: f64) -> Duration {
     Duration::from_secs(secs).mul_f64(scale)
 }
 
+/// One attempt: the answer's status, or why there is none.
+async fn send(client: &reqwest::Client, d: &ClaimedDelivery) -> (Option<u16>, Option<String>) {
+    let t = now_millis() / 1000;
+    let signature = signature::header(d.secret.expose(), t, d.payload.as_bytes());
+    let result = client
+        .post(&d.url)
+        .header("content-type", "application/json")
+        .header("paybridge-signature", signature)
+        .header("paybridge-event-id", &d.event_id)
+        .body(d.payload.clone())
+        .send()
+        .await;
+    match result {
+        Ok(res) => (Some(res.status().as_u16()), None),
+        Err(e) if e.is_timeout() => (None, Some("timeout".to_owned())),
+        Err(e) if refused_by_guard(&e) => (None, Some(webhook_targets::REFUSED.to_owned())),
+        Err(_) => (None, Some("connection failed".to_owned())),
+    }
+}
+
+/// Whether the guarded resolver refused the URL's name.
+fn refused_by_guard(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.to_string().contains(webhook_targets::REFUSED) {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
 /// Runs until `stopped` is set.
 pub async fn run(state: AppState, instance: String, mut stopped: watch::Receiver<bool>) {
-    let client = match reqwest::Client::builder()
+    // Live mode: only public addresses, or networks the operator allows. The sandbox sends
+    // anywhere (a receiver on the developer's machine is the point).
+    let guard = (state.config().mode == crate::config::Mode::Live)
+        .then(|| GuardedResolver::new(state.config().webhook_allowed_networks.clone()));
+    let mut builder = reqwest::Client::builder()
         .timeout(SEND_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent("paybridge-webhooks/1")
-        .build()
-    {
+        .user_agent("paybridge-webhooks/1");
+    if let Some(guard) = &guard {
+        builder = builder.no_proxy().dns_resolver(Arc::new(guard.clone()));
+    }
+    let client = match builder.build() {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "webhook worker cannot build its HTTP client");
@@ -60,7 +100,9 @@ pub async fn run(state: AppState, instance: String, mut stopped: watch::Receiver
         let mut sends = tokio::task::JoinSet::new();
         for d in claimed {
             let (state, client, instance) = (state.clone(), client.clone(), instance.clone());
-            sends.spawn(async move { deliver(&state, &client, &instance, d).await });
+            let guard = guard.clone();
+            sends
+                .spawn(async move { deliver(&state, &client, guard.as_ref(), &instance, d).await });
         }
         while sends.join_next().await.is_some() {}
         if full {
@@ -73,28 +115,18 @@ pub async fn run(state: AppState, instance: String, mut stopped: watch::Receiver
     }
 }
 
-async fn deliver(state: &AppState, client: &reqwest::Client, instance: &str, d: ClaimedDelivery) {
+async fn deliver(
+    state: &AppState,
+    client: &reqwest::Client,
+    guard: Option<&GuardedResolver>,
+    instance: &str,
+    d: ClaimedDelivery,
+) {
     let started = Instant::now();
-    let t = now_millis() / 1000;
-    let signature = signature::header(d.secret.expose(), t, d.payload.as_bytes());
-    let result = client
-        .post(&d.url)
-        .header("content-type", "application/json")
-        .header("paybridge-signature", signature)
-        .header("paybridge-event-id", &d.event_id)
-        .body(d.payload.clone())
-        .send()
-        .await;
-    let (status, error) = match result {
-        Ok(res) => (Some(res.status().as_u16()), None),
-        Err(e) => (
-            None,
-            Some(if e.is_timeout() {
-                "timeout".to_owned()
-            } else {
-                "connection failed".to_owned()
-            }),
-        ),
+    let (status, error) = if guard.is_some_and(|g| webhook_targets::literal_refused(&d.url, g)) {
+        (None, Some(webhook_targets::REFUSED.to_owned()))
+    } else {
+        send(client, &d).await
     };
     let ok = status.is_some_and(|s| (200..300).contains(&s));
     let failed = u32::try_from(d.attempts + 1).unwrap_or(u32::MAX);

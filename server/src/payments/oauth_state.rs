@@ -161,14 +161,21 @@ mod tests {
             Checked::Forged
         );
         let tampered = t.replacen("cs_1", "cs_2", 1);
-        assert_eq!(check(&key, &tampered, Some("browser-a"), 2_000), Checked::Forged);
+        assert_eq!(
+            check(&key, &tampered, Some("browser-a"), 2_000),
+            Checked::Forged
+        );
         assert_eq!(
             check(&key, "cs_1.9999999999999.n.t.sig", Some("browser-a"), 2_000),
             Checked::Forged
         );
         assert!(!t.contains("browser-a"), "the id itself is not in the URL");
         let longest = issue(&key, "cs_01234567890123456789012345678901", "b", 1_000);
-        assert!(longest.len() <= 128, "WeChat's limit: {} bytes", longest.len());
+        assert!(
+            longest.len() <= 128,
+            "WeChat's limit: {} bytes",
+            longest.len()
+        );
     }
 
     #[test]
@@ -180,7 +187,11 @@ mod tests {
             Some("o_shopper")
         );
         assert_eq!(open_openid(&key, "cs_1", &sealed, 5_000), None, "expired");
-        assert_eq!(open_openid(&key, "cs_2", &sealed, 1_000), None, "another session");
+        assert_eq!(
+            open_openid(&key, "cs_2", &sealed, 1_000),
+            None,
+            "another session"
+        );
         assert_eq!(open_openid(&"x".repeat(32), "cs_1", &sealed, 1_000), None);
         let swapped = sealed.replacen("o_shopper", "o_attacker", 1);
         assert_eq!(open_openid(&key, "cs_1", &swapped, 1_000), None);

@@ -118,6 +118,12 @@ impl Store {
         Ok(found)
     }
 
+    /// A key this instance has recently found valid, without asking the database.
+    #[must_use]
+    pub fn cached_api_key(&self, key: &str) -> Option<ApiKey> {
+        self.keys.get(&hash_key(key))
+    }
+
     /// Every key, newest first.
     ///
     /// # Errors

@@ -342,7 +342,11 @@ async fn browser_a_reused_sign_in_link_lands_on_the_page_with_a_retry_that_pays(
     // The sign-in was started by the test's client; the real browser finishing it plays the
     // same shopper's browser, so it holds the same browser id.
     let browser = Browser::start(Some(WECHAT)).await;
-    browser.client.goto(app.url("/healthz").as_str()).await.unwrap();
+    browser
+        .client
+        .goto(app.url("/healthz").as_str())
+        .await
+        .unwrap();
     let id_cookie = paybridge_tests::shopper::cookie(&app, "/", "pb_browser").unwrap();
     browser
         .client

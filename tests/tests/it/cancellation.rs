@@ -247,7 +247,13 @@ async fn cancelled_requests_lose_nothing(db: Db) {
     }
     let environments = ["desktop", "mobile", "wechat"];
     let scale = typical(6, |i| {
-        pay_request(&app, &client, &sessions[i], environments[i % 3], Some(&openid))
+        pay_request(
+            &app,
+            &client,
+            &sessions[i],
+            environments[i % 3],
+            Some(&openid),
+        )
     })
     .await;
     let requests = sessions

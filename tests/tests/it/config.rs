@@ -164,7 +164,9 @@ async fn a_database_used_in_one_mode_refuses_the_other_and_says_how_to_start_fre
     app.stop().await;
     let keys = tempfile::tempdir().unwrap();
     let live = paybridge_tests::live::live_args(keys.path(), data_dir.path());
-    let refused = start_error(live.clone()).await.expect("live refuses sandbox data");
+    let refused = start_error(live.clone())
+        .await
+        .expect("live refuses sandbox data");
     assert!(refused.contains("holds sandbox data"), "{refused}");
     assert!(refused.contains("PAYBRIDGE_DATABASE_URL"), "{refused}");
     // A database from before modes were recorded is judged by what it holds.
@@ -196,6 +198,8 @@ async fn a_database_used_in_one_mode_refuses_the_other_and_says_how_to_start_fre
         "--data-dir".into(),
         live_dir.path().display().to_string(),
     ];
-    let refused = start_error(sandbox).await.expect("the sandbox refuses live data");
+    let refused = start_error(sandbox)
+        .await
+        .expect("the sandbox refuses live data");
     assert!(refused.contains("holds live data"), "{refused}");
 }

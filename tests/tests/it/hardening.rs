@@ -129,11 +129,15 @@ async fn a_description_with_a_bidi_override_or_a_zero_width_character_is_refused
 #[tokio::test]
 async fn a_sign_in_finished_in_another_browser_changes_nothing_for_the_shopper() {
     let app = spawn_app().await;
-    let id = app.create_session(100).await["id"].as_str().unwrap().to_owned();
+    let id = app.create_session(100).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let wechat = json!({"method": "wechat_pay", "environment": "wechat"});
     // The shopper's browser starts a sign-in; WeChat would send it back with this URL.
     let action = paybridge_tests::shopper::pay(&app, &id, &wechat).await;
-    let callback = paybridge_tests::shopper::allow_oauth(&app, action["url"].as_str().unwrap()).await;
+    let callback =
+        paybridge_tests::shopper::allow_oauth(&app, action["url"].as_str().unwrap()).await;
     // Someone else holding the link (and a code of their own) opens it first, in their browser.
     let other = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -150,10 +154,19 @@ async fn a_sign_in_finished_in_another_browser_changes_nothing_for_the_shopper()
     );
     // The shopper's own return still works: the state was not used up by the other browser.
     let res = app.client.get(&callback).send().await.unwrap();
-    assert_eq!(res.headers()["location"].to_str().unwrap(), format!("/pay/{id}"));
+    assert_eq!(
+        res.headers()["location"].to_str().unwrap(),
+        format!("/pay/{id}")
+    );
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(cookie.contains(&format!("Path=/api/checkout/{id}")), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        cookie.contains(&format!("Path=/api/checkout/{id}")),
+        "{cookie}"
+    );
     // The other browser, paying the same session, is asked to sign in itself: the shopper's
     // openid is not the session's.
     let theirs = other
@@ -169,7 +182,123 @@ async fn a_sign_in_finished_in_another_browser_changes_nothing_for_the_shopper()
     let ours = paybridge_tests::shopper::pay(&app, &id, &wechat).await;
     assert_eq!(ours["type"], "jsapi", "{ours}");
     let session = paybridge_server::domain::ids::SessionId::parse(&id).unwrap();
-    let attempts = app.state.store().payments_of_session(&session).await.unwrap();
+    let attempts = app
+        .state
+        .store()
+        .payments_of_session(&session)
+        .await
+        .unwrap();
     assert_eq!(attempts.len(), 1);
-    assert!(attempts[0].openid.is_some(), "the attempt keeps its payer's openid");
+    assert!(
+        attempts[0].openid.is_some(),
+        "the attempt keeps its payer's openid"
+    );
+}
+
+/// `POST base + path` with a live key.
+async fn live_post(
+    app: &paybridge_tests::live::LiveApp,
+    key: &str,
+    path: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let res = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(key)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.json().await.unwrap_or_default())
+}
+
+/// A live session, expired at once: one `checkout.session.expired` event to deliver.
+async fn live_event(app: &paybridge_tests::live::LiveApp, key: &str) {
+    let (status, s) = live_post(
+        app,
+        key,
+        "/v1/checkout_sessions",
+        &paybridge_tests::session_request(100),
+    )
+    .await;
+    assert_eq!(status, 200, "{s}");
+    assert_eq!(s["livemode"], true, "{s}");
+    let id = s["id"].as_str().unwrap();
+    let (status, s) = live_post(
+        app,
+        key,
+        &format!("/v1/checkout_sessions/{id}/expire"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{s}");
+}
+
+#[tokio::test]
+async fn live_webhooks_reach_only_public_addresses_unless_a_network_is_allowed() {
+    let receiver = paybridge_tests::receiver::Receiver::start(&[]).await;
+    let port = url::Url::parse(&receiver.url).unwrap().port().unwrap();
+    let by_name = format!("http://localhost:{port}/hook");
+
+    let app = paybridge_tests::live::spawn_live().await;
+    let (_, key) = app.state.store().create_api_key("live").await.unwrap();
+    let key = key.expose().clone();
+    for url in [&receiver.url, &by_name] {
+        let (status, err) =
+            live_post(&app, &key, "/v1/webhook_endpoints", &json!({"url": url})).await;
+        assert_eq!(
+            (status, &err["error"]["param"]),
+            (422, &json!("url")),
+            "{url}: {err}"
+        );
+    }
+    // An endpoint whose name resolves to a private address (stored here directly, as if its DNS
+    // changed after it was created) is never sent to.
+    app.state
+        .store()
+        .create_endpoint(&by_name, &["*".to_owned()])
+        .await
+        .unwrap();
+    live_event(&app, &key).await;
+    let error = wait::until(
+        "the delivery attempt",
+        std::time::Duration::from_secs(20),
+        || async {
+            sqlx::query_scalar::<_, Option<String>>("SELECT last_error FROM webhook_deliveries")
+                .fetch_one(app.state.store().pool())
+                .await
+                .ok()
+                .flatten()
+        },
+    )
+    .await;
+    assert!(error.contains("private addresses"), "{error}");
+    assert!(
+        receiver.received().is_empty(),
+        "nothing reached the internal receiver"
+    );
+    app.stop().await;
+
+    // The operator allows the network: delivered.
+    let app = paybridge_tests::live::spawn_live_with(&[
+        "--webhook-allowed-networks",
+        "127.0.0.0/8, ::1/128",
+    ])
+    .await;
+    let (_, key) = app.state.store().create_api_key("live").await.unwrap();
+    let key = key.expose().clone();
+    let (status, e) = live_post(
+        &app,
+        &key,
+        "/v1/webhook_endpoints",
+        &json!({"url": by_name}),
+    )
+    .await;
+    assert_eq!(status, 200, "{e}");
+    live_event(&app, &key).await;
+    receiver
+        .wait_for(1, std::time::Duration::from_secs(20))
+        .await;
+    app.stop().await;
 }

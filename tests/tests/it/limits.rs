@@ -34,7 +34,10 @@ async fn closed_by_server(conn: &mut TcpStream, what: &str) -> Duration {
         }
     })
     .await;
-    assert!(outcome.is_ok(), "{what}: still open after {CLOSED_WITHIN:?}");
+    assert!(
+        outcome.is_ok(),
+        "{what}: still open after {CLOSED_WITHIN:?}"
+    );
     start.elapsed()
 }
 
@@ -98,7 +101,11 @@ async fn one_client_address_holds_at_most_its_share_of_connections() {
     }
     let mut extra = connect(&app).await;
     closed_by_server(&mut extra, "a fourth connection from one address").await;
-    assert_eq!(healthz(&mut held[0]).await, "HTTP/1.1 200 OK", "the first three are still served");
+    assert_eq!(
+        healthz(&mut held[0]).await,
+        "HTTP/1.1 200 OK",
+        "the first three are still served"
+    );
     drop(held.pop());
     wait::until("a place to free up", Duration::from_secs(10), || async {
         let mut conn = connect(&app).await;
@@ -155,8 +162,14 @@ async fn status_streams_are_capped_per_client_and_per_session() {
         "2",
     ])
     .await;
-    let a = app.create_session(100).await["id"].as_str().unwrap().to_owned();
-    let b = app.create_session(100).await["id"].as_str().unwrap().to_owned();
+    let a = app.create_session(100).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b = app.create_session(100).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let a1 = stream(&app, &a).await;
     let a2 = stream(&app, &a).await;
     assert_eq!((a1.status().as_u16(), a2.status().as_u16()), (200, 200));
@@ -179,7 +192,10 @@ async fn status_streams_are_capped_per_client_and_per_session() {
 #[tokio::test]
 async fn a_stream_ends_after_its_lifetime() {
     let app = spawn_app_with(&["--stream-lifetime-secs", "1"]).await;
-    let id = app.create_session(100).await["id"].as_str().unwrap().to_owned();
+    let id = app.create_session(100).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let res = stream(&app, &id).await;
     assert_eq!(res.status(), 200);
     let carried = until_end(res, "a stream past its lifetime").await;
@@ -190,11 +206,17 @@ async fn a_stream_ends_after_its_lifetime() {
 #[tokio::test]
 async fn streams_of_one_session_share_one_watcher_and_all_see_it_complete() {
     let app = spawn_app_with(&[]).await;
-    let id = app.create_session(100).await["id"].as_str().unwrap().to_owned();
+    let id = app.create_session(100).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let streams = app.state.status_streams();
     let first = stream(&app, &id).await;
     let second = stream(&app, &id).await;
-    assert_eq!((first.status().as_u16(), second.status().as_u16()), (200, 200));
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
     assert_eq!(streams.watched(), 1, "one watcher for one session");
     let qr = pay_qr(&app, &id).await;
     scan(&app, qr["code_url"].as_str().unwrap(), "pay").await;

@@ -5,28 +5,65 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::api::client_ip::ClientIp;
+use crate::api::failures::Counted;
 use crate::config::Mode;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::api_keys::ApiKey;
 
 /// Authenticates the request and stores its [`ApiKey`] in the request extensions.
-pub async fn require_key(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn require_key(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let gate = state.auth_failures();
+    // Shut out after too many failures: only a key known valid gets through, nothing else
+    // reaches the database.
+    let shut = gate.is_shut(ip);
     let header = req
         .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    match authenticate(&state, header).await {
+    match authenticate(&state, header, shut).await {
         Ok(key) => {
             req.extensions_mut().insert(key);
             next.run(req).await
         }
-        Err(e) => e.into_response(),
+        Err(_) if shut => {
+            state.metrics().refused("auth_failures");
+            AppError::Public {
+                status: axum::http::StatusCode::TOO_MANY_REQUESTS,
+                kind: paybridge_shared::ErrorType::RateLimited,
+                code: "rate_limited",
+                message: "Too many failed authentications from this address; wait a minute.".into(),
+                param: None,
+            }
+            .into_response()
+        }
+        Err(e) => {
+            match gate.failed(ip) {
+                Counted::First => {
+                    tracing::warn!(%ip, "failed API authentication (further ones from this address are not logged for a minute)")
+                }
+                Counted::Exhausted => {
+                    tracing::warn!(%ip, "too many failed API authentications: this address is refused for a minute")
+                }
+                Counted::Again => {}
+            }
+            e.into_response()
+        }
     }
 }
 
-async fn authenticate(state: &AppState, header: Option<String>) -> Result<ApiKey, AppError> {
+async fn authenticate(
+    state: &AppState,
+    header: Option<String>,
+    only_cached: bool,
+) -> Result<ApiKey, AppError> {
     let header = header.ok_or_else(|| {
         AppError::unauthenticated(
             "api_key_missing",
@@ -45,7 +82,12 @@ async fn authenticate(state: &AppState, header: Option<String>) -> Result<ApiKey
                 "The Authorization header must be `Bearer sk_…`.",
             )
         })?;
-    let key = state.store().find_api_key(token).await?.ok_or_else(|| {
+    let found = if only_cached {
+        state.store().cached_api_key(token)
+    } else {
+        state.store().find_api_key(token).await?
+    };
+    let key = found.ok_or_else(|| {
         AppError::unauthenticated(
             "api_key_invalid",
             "This API key is not valid (unknown or revoked).",

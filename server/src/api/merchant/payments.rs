@@ -209,7 +209,10 @@ pub async fn list(
         .store()
         .list_payments(session.as_ref(), after.as_ref(), limit + 1)
         .await?;
-    let objects = rows.iter().map(|p| PaymentObject::new(p, state.livemode())).collect();
+    let objects = rows
+        .iter()
+        .map(|p| PaymentObject::new(p, state.livemode()))
+        .collect();
     Ok(Json(List::page(
         objects,
         usize::try_from(limit).unwrap_or(10),
@@ -250,7 +253,10 @@ pub async fn list_refunds(
         .store()
         .list_refunds(payment.as_ref(), q.starting_after.as_deref(), limit + 1)
         .await?;
-    let objects = rows.iter().map(|r| RefundObject::new(r, state.livemode())).collect();
+    let objects = rows
+        .iter()
+        .map(|r| RefundObject::new(r, state.livemode()))
+        .collect();
     Ok(Json(List::page(
         objects,
         usize::try_from(limit).unwrap_or(10),

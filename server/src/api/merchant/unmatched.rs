@@ -42,7 +42,10 @@ pub async fn list(
         .store()
         .list_unmatched(after.as_ref(), limit + 1)
         .await?;
-    let objects = rows.iter().map(|u| UnmatchedPaymentObject::new(u, state.livemode())).collect();
+    let objects = rows
+        .iter()
+        .map(|u| UnmatchedPaymentObject::new(u, state.livemode()))
+        .collect();
     Ok(Json(List::page(
         objects,
         usize::try_from(limit).unwrap_or(10),

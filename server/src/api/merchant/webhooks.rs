@@ -39,6 +39,24 @@ fn enabled_events_schema() -> utoipa::openapi::schema::Array {
         .build()
 }
 
+/// Whether a live webhook URL may be used: a name is checked again at every delivery, as it
+/// resolves; localhost (the only address a URL may spell out) only when allowed.
+fn public_enough(url: &str, allowed: &[ipnet::IpNet]) -> bool {
+    use std::net::{IpAddr, Ipv4Addr};
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()));
+    let ip = match host {
+        Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        }
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+        Some(url::Host::Domain(_)) | None => return true,
+    };
+    crate::domain::network::may_send_to(ip, allowed)
+}
+
 /// `POST /v1/webhook_endpoints`
 #[utoipa::path(post, path = "/v1/webhook_endpoints", tag = "webhooks", request_body = CreateEndpoint,
     responses((status = 200, body = EndpointObject, description = "Created; `secret` is shown only here"), (status = 422, body = ErrorBody)))]
@@ -47,6 +65,13 @@ pub async fn create(
     Body(req): Body<CreateEndpoint>,
 ) -> Result<Json<EndpointObject>, AppError> {
     let url = RedirectUrl::parse("url", &req.url, &[])?;
+    if state.livemode() && !public_enough(url.as_str(), &state.config().webhook_allowed_networks) {
+        return Err(Invalid::value(
+            "url",
+            "must reach a public address in live mode: localhost is not one (allow a private network with PAYBRIDGE_WEBHOOK_ALLOWED_NETWORKS).",
+        )
+        .into());
+    }
     let events = req.enabled_events.unwrap_or_else(|| vec!["*".to_owned()]);
     if events.is_empty() {
         return Err(Invalid::value(
