@@ -1,9 +1,10 @@
-//! Durable background work, started with the server and stopped with it: webhook delivery and
-//! session expiry. Work is claimed through the database, so any number of instances can run.
+//! Durable background work, started with the server and stopped with it: webhook delivery,
+//! session expiry, reconciliation and pruning old records. Work is claimed through the database, so any number of instances can run.
 
 pub mod changes;
 pub mod expiry;
 pub mod reconcile;
+pub mod retention;
 pub mod signature;
 pub mod webhook_targets;
 pub mod webhooks;
@@ -29,6 +30,7 @@ impl Jobs {
         tasks.spawn(webhooks::run(state.clone(), instance, stopped.clone()));
         tasks.spawn(expiry::run(state.clone(), stopped.clone()));
         tasks.spawn(reconcile::run(state.clone(), stopped.clone()));
+        tasks.spawn(retention::run(state.clone(), stopped.clone()));
         tasks.spawn(changes::run(state.clone(), stopped));
         Self { stop, tasks }
     }

@@ -211,6 +211,12 @@ impl Sandbox {
         &self.0.public_url
     }
 
+    /// Whether `url` is on this server's own origin (scheme, host and port): where the simulated
+    /// providers may send a shopper back, as WeChat checks a registered domain.
+    pub(crate) fn is_own_origin(&self, url: &Url) -> bool {
+        url.origin() == self.0.public_url.origin()
+    }
+
     pub(crate) fn merchant_name(&self) -> &str {
         &self.0.merchant_name
     }

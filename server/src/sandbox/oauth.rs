@@ -80,11 +80,9 @@ fn check_authorize(sandbox: &Sandbox, q: &AuthorizeQuery) -> Result<url::Url, &'
     if q.state.len() > 128 {
         return Err("state 参数过长 (10011)");
     }
-    // The registered "网页授权域名" is this server's host.
+    // The registered "网页授权域名" is this server's origin.
     let redirect = url::Url::parse(&q.redirect_uri).map_err(|_| "redirect_uri 参数错误 (10003)")?;
-    if !matches!(redirect.scheme(), "http" | "https")
-        || redirect.host_str() != sandbox.public_url().host_str()
-    {
+    if !sandbox.is_own_origin(&redirect) {
         return Err("redirect_uri 域名与后台配置不一致 (10003)");
     }
     Ok(redirect)

@@ -214,11 +214,10 @@ pub struct H5Pay {
     action: String,
 }
 
-/// `redirect_url` must stay on the merchant's (this server's) host: no open redirect.
+/// `redirect_url` must stay on the merchant's (this server's) origin: no open redirect.
 pub fn allowed_return(sandbox: &Sandbox, raw: &str) -> Option<url::Url> {
     let url = url::Url::parse(raw).ok()?;
-    let public = sandbox.public_url();
-    (matches!(url.scheme(), "http" | "https") && url.host_str() == public.host_str()).then_some(url)
+    sandbox.is_own_origin(&url).then_some(url)
 }
 
 /// `POST /sandbox/wechat/h5/pay`: pays (or not) and returns the shopper to `redirect_url`.

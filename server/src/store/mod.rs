@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod mode;
 pub mod payments;
 pub mod refunds;
+pub mod retention;
 pub mod sessions;
 pub mod unmatched;
 pub mod webhooks;

@@ -111,6 +111,7 @@ async fn browser_the_mini_program_hand_over_is_paid_from_the_devices_page() {
     let res = app
         .client
         .post(app.url("/sandbox/devices"))
+        .header("origin", app.base.origin().ascii_serialization())
         .form(&[("checkout", id.as_str())])
         .send()
         .await

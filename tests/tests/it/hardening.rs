@@ -1,7 +1,7 @@
 //! Findings of the outside security review, each with the test that failed before its fix:
 //! refund amounts cannot overflow, metric labels and request ids are bounded, the API key's
-//! scheme is case-insensitive, `/v1` answers are never cached, and a WeChat sign-in belongs to
-//! the browser that started it.
+//! scheme is case-insensitive, `/v1` answers are never cached, a WeChat sign-in belongs to the
+//! browser that started it, live webhooks reach only public addresses, and old guards are pruned.
 
 use paybridge_tests::shopper::{pay_qr, scan};
 use paybridge_tests::{spawn_app, wait};
@@ -301,4 +301,107 @@ async fn live_webhooks_reach_only_public_addresses_unless_a_network_is_allowed()
         .wait_for(1, std::time::Duration::from_secs(20))
         .await;
     app.stop().await;
+}
+
+async fn count(app: &paybridge_tests::TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(sql)
+        .fetch_one(app.state.store().pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn old_idempotency_keys_used_tokens_and_webhook_attempts_are_pruned() {
+    let app = spawn_app().await;
+    let receiver = paybridge_tests::receiver::Receiver::registered(&app).await;
+    for key in ["k-old", "k-new"] {
+        let (status, s) = app
+            .api_post(
+                "/v1/checkout_sessions",
+                &paybridge_tests::session_request(100),
+                Some(key),
+            )
+            .await;
+        assert_eq!(status, 200, "{s}");
+        if key == "k-old" {
+            let id = s["id"].as_str().unwrap();
+            app.api_post(
+                &format!("/v1/checkout_sessions/{id}/expire"),
+                &json!({}),
+                None,
+            )
+            .await;
+        }
+    }
+    receiver
+        .wait_for(1, std::time::Duration::from_secs(20))
+        .await;
+    let now = paybridge_server::domain::now_millis();
+    for sql in [
+        "UPDATE idempotency_keys SET created_at = 0 WHERE idem_key = 'k-old'".to_owned(),
+        format!("INSERT INTO used_tokens (token_hash, used_at) VALUES ('old', 0), ('new', {now})"),
+        "UPDATE webhook_attempts SET attempted_at = 0".to_owned(),
+    ] {
+        sqlx::query(&sql)
+            .execute(app.state.store().pool())
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM webhook_attempts").await,
+        1
+    );
+    let data_dir = std::sync::Arc::clone(&app.data_dir);
+    app.stop().await;
+
+    // The pruning job runs at start.
+    let app = paybridge_tests::spawn(paybridge_tests::Options {
+        data_dir: Some(data_dir),
+        ..paybridge_tests::Options::default()
+    })
+    .await;
+    wait::until(
+        "old records to be pruned",
+        std::time::Duration::from_secs(10),
+        || async {
+            (count(&app, "SELECT COUNT(*) FROM webhook_attempts").await == 0
+                && count(
+                    &app,
+                    "SELECT COUNT(*) FROM used_tokens WHERE token_hash = 'old'",
+                )
+                .await
+                    == 0)
+                .then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM used_tokens WHERE token_hash = 'new'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = 'k-old'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = 'k-new'"
+        )
+        .await,
+        1
+    );
+    // The delivery itself stays with its event.
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM webhook_deliveries").await,
+        1
+    );
 }

@@ -907,3 +907,78 @@ async fn sandbox_routes_are_404_in_live_mode() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn return_addresses_must_be_this_servers_origin_and_the_devices_form_its_own_page() {
+    let (app, clients) = sandbox_app(&[]).await;
+    // Same host, another port: another origin, as WeChat's registered domains are.
+    let mut elsewhere = app.base.clone();
+    elsewhere.set_port(Some(1)).unwrap();
+    let callback = elsewhere
+        .join("/oauth/wechat/callback")
+        .unwrap()
+        .to_string();
+    let res = app
+        .client
+        .get(clients.oauth.authorize_url(&callback, "st4te"))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(res.status(), 302, "no code sent to another origin");
+    assert!(res.text().await.unwrap().contains("10003"));
+
+    let id = app.create_session(100).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let h5 = paybridge_tests::shopper::pay(
+        &app,
+        &id,
+        &serde_json::json!({"method": "wechat_pay", "environment": "mobile"}),
+    )
+    .await;
+    let prepay_id = url::Url::parse(h5["url"].as_str().unwrap())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "prepay_id")
+        .unwrap()
+        .1
+        .into_owned();
+    let cancel = |redirect: String| {
+        let (app, prepay_id) = (&app, prepay_id.clone());
+        async move {
+            app.client
+                .post(app.url("/sandbox/wechat/h5/pay"))
+                .form(&[
+                    ("prepay_id", prepay_id.as_str()),
+                    ("redirect_url", redirect.as_str()),
+                    ("action", "cancel"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let other = cancel(elsewhere.join(&format!("/pay/{id}")).unwrap().to_string()).await;
+    assert_eq!(
+        other.status(),
+        200,
+        "a result page, not a redirect to another origin"
+    );
+    let own = cancel(app.url(&format!("/pay/{id}")).to_string()).await;
+    assert_eq!(own.status(), 303);
+
+    // The devices page's pay button: only from the devices page itself.
+    for origin in [None, Some(elsewhere.origin().ascii_serialization())] {
+        let mut req = app
+            .client
+            .post(app.url("/sandbox/devices"))
+            .form(&[("checkout", id.as_str())]);
+        if let Some(o) = &origin {
+            req = req.header("origin", o);
+        }
+        let body = req.send().await.unwrap().text().await.unwrap();
+        assert!(!body.contains("data-result=\"ok\""), "{origin:?}: {body}");
+    }
+    assert_eq!(app.page_status(&id).await["status"], "open");
+}

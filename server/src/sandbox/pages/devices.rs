@@ -146,8 +146,22 @@ pub async fn devices(State(sandbox): State<Sandbox>, Query(q): Query<DevicesForm
 /// `POST /sandbox/devices`: the mini program's pay page, played over HTTP.
 pub async fn mini_program_pay(
     State(sandbox): State<Sandbox>,
+    headers: axum::http::HeaderMap,
     Form(form): Form<DevicesForm>,
 ) -> Response {
+    // Pays for real (in the simulator): only a form on this server's own pages may ask.
+    let own = headers
+        .get(axum::http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|o| url::Url::parse(o).ok())
+        .is_some_and(|o| sandbox.is_own_origin(&o));
+    if !own {
+        return message(
+            &sandbox,
+            "Devices",
+            "This form can only be sent from the devices page.",
+        );
+    }
     let Some(id) = checkout_id(&form.checkout) else {
         return message(&sandbox, "Devices", "No such checkout.");
     };

@@ -146,7 +146,7 @@ pub async fn cashier(
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
         .and_then(|r| url::Url::parse(r).ok())
-        .is_some_and(|r| r.host_str() == sandbox.public_url().host_str());
+        .is_some_and(|r| sandbox.is_own_origin(&r));
     if !referer_ok {
         return message(
             &sandbox,
