@@ -207,10 +207,6 @@ impl Sandbox {
         &self.0.store
     }
 
-    pub(crate) fn public_url(&self) -> &Url {
-        &self.0.public_url
-    }
-
     /// Whether `url` is on this server's own origin (scheme, host and port): where the simulated
     /// providers may send a shopper back, as WeChat checks a registered domain.
     pub(crate) fn is_own_origin(&self, url: &Url) -> bool {

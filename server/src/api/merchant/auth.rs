@@ -47,10 +47,10 @@ pub async fn require_key(
         Err(e) => {
             match gate.failed(ip) {
                 Counted::First => {
-                    tracing::warn!(%ip, "failed API authentication (further ones from this address are not logged for a minute)")
+                    tracing::warn!(%ip, "failed API authentication (further ones from this address are not logged for a minute)");
                 }
                 Counted::Exhausted => {
-                    tracing::warn!(%ip, "too many failed API authentications: this address is refused for a minute")
+                    tracing::warn!(%ip, "too many failed API authentications: this address is refused for a minute");
                 }
                 Counted::Again => {}
             }
