@@ -91,6 +91,15 @@ impl Drop for Running {
     }
 }
 
+/// Sends `n` requests one after another; their statuses.
+async fn flood(n: usize, request: impl Fn(usize) -> reqwest::RequestBuilder) -> Vec<u16> {
+    let mut statuses = Vec::with_capacity(n);
+    for i in 0..n {
+        statuses.push(request(i).send().await.unwrap().status().as_u16());
+    }
+    statuses
+}
+
 #[tokio::test]
 async fn unreachable_providers_leave_no_secret_in_logs_and_floods_are_logged_once() {
     let keys = tempfile::tempdir().unwrap();
@@ -203,32 +212,22 @@ async fn unreachable_providers_leave_no_secret_in_logs_and_floods_are_logged_onc
     .await;
 
     // Forged notifications: refused, logged once; past the share, refused unchecked.
-    let mut statuses = Vec::new();
-    for _ in 0..40 {
-        let res = client
+    let forged = flood(40, |_| {
+        client
             .post(format!("{base}/notify/wechat"))
             .header("content-type", "application/json")
             .body(r#"{"id":"forged"}"#)
-            .send()
-            .await
-            .unwrap();
-        statuses.push(res.status().as_u16());
-    }
-    assert_eq!(&statuses[..30], &[401; 30][..], "{statuses:?}");
-    assert_eq!(&statuses[30..], &[429; 10][..], "{statuses:?}");
+    })
+    .await;
+    assert_eq!(forged, [vec![401; 30], vec![429; 10]].concat());
     // Bad API keys: the same, and a known key still works.
-    let mut statuses = Vec::new();
-    for i in 0..25 {
-        let res = client
+    let guesses = flood(25, |i| {
+        client
             .get(format!("{base}/v1/checkout_sessions"))
             .bearer_auth(format!("sk_live_guess{i}"))
-            .send()
-            .await
-            .unwrap();
-        statuses.push(res.status().as_u16());
-    }
-    assert_eq!(&statuses[..20], &[401; 20][..], "{statuses:?}");
-    assert_eq!(&statuses[20..], &[429; 5][..], "{statuses:?}");
+    })
+    .await;
+    assert_eq!(guesses, [vec![401; 20], vec![429; 5]].concat());
     let ok = client
         .get(format!("{base}/v1/checkout_sessions"))
         .bearer_auth(&api_key)
