@@ -15,7 +15,10 @@ SEED="${PAYBRIDGE_FUZZ_SEED:-20261206}"
 
 DIR="$(mktemp -d /tmp/paybridge-fuzz.XXXXXX)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+# The fuzzer sends thousands of requests without a valid key on purpose, from one address:
+# past the usual share of failed authentications they would be answered 429, not 401.
 PAYBRIDGE_DATA_DIR="$DIR/data" PAYBRIDGE_LISTEN="127.0.0.1:$PORT" PAYBRIDGE_LOG_FORMAT=json \
+  PAYBRIDGE_AUTH_FAILURES_PER_MINUTE=1000000 \
   "$BIN" >"$DIR/server.log" 2>&1 &
 SERVER=$!
 cleanup() {

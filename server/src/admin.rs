@@ -142,7 +142,7 @@ pub async fn reconcile(mut config: Config, date: &str) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = match crate::bills::reconcile(&store, &clients, date).await {
+    let code = match crate::service::bills::reconcile(&store, &clients, date).await {
         Ok(report) => {
             println!(
                 "{date}: {} bill rows, {} paid orders matched, {} mismatches",

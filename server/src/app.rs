@@ -14,10 +14,11 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::api::{health, merchant, pay, shopper};
+use crate::api::metrics;
+use crate::api::{health, merchant, notify, shopper};
 use crate::state::AppState;
+use crate::telemetry;
 use crate::web::{assets, page, security};
-use crate::{metrics, telemetry};
 
 /// Largest request body accepted anywhere (provider notifications are a few KiB).
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
@@ -28,17 +29,17 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 fn shopper_router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/checkout/{id}", get(shopper::checkout_view))
-        .route("/api/checkout/{id}/pay", axum::routing::post(pay::pay))
-        .route("/api/checkout/{id}/status", get(pay::status))
         .route(
-            "/api/checkout/{id}/events",
-            get(crate::api::streams::events),
+            "/api/checkout/{id}/pay",
+            axum::routing::post(shopper::pay::pay),
         )
+        .route("/api/checkout/{id}/status", get(shopper::status::status))
+        .route("/api/checkout/{id}/events", get(shopper::events::events))
         .route(
             "/api/miniprogram/login",
-            axum::routing::post(pay::miniprogram_login),
+            axum::routing::post(shopper::miniprogram::login),
         )
-        .route("/oauth/wechat/callback", get(pay::oauth_callback))
+        .route("/oauth/wechat/callback", get(shopper::oauth::callback))
         .route("/api/{*rest}", axum::routing::any(shopper::unknown))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -61,8 +62,8 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
     }
     let mut router = router
         .route("/pay/{id}", get(page::serve))
-        .route("/notify/wechat", axum::routing::post(pay::notify_wechat))
-        .route("/notify/alipay", axum::routing::post(pay::notify_alipay))
+        .route("/notify/wechat", axum::routing::post(notify::wechat))
+        .route("/notify/alipay", axum::routing::post(notify::alipay))
         .route("/openapi.json", get(crate::api::openapi::document))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -70,7 +71,7 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
         .merge(shopper_router(&state))
         .merge(merchant::router(&state))
         // Sandbox mode only: the simulated WeChat Pay / OAuth and shopper screens under /sandbox.
-        .merge(crate::sandbox::router(&state))
+        .merge(crate::sandbox::router(state.sandbox()))
         // Sandbox mode only: the demo store at `/` and its merchant under /demo.
         .merge(crate::demo::router(&state))
         .merge(assets::router(&state.config().dist_dir))

@@ -138,3 +138,46 @@ impl From<sqlx::Error> for AppError {
         Self::internal(e)
     }
 }
+
+impl From<crate::service::ServiceError> for AppError {
+    /// The one place a service's failure becomes an HTTP status.
+    fn from(e: crate::service::ServiceError) -> Self {
+        use crate::service::ServiceError as E;
+        use crate::service::error::codes;
+        let public = |status, kind, code, message| Self::Public {
+            status,
+            kind,
+            code,
+            message,
+            param: None,
+        };
+        match e {
+            E::NotFound { code, message } => {
+                public(StatusCode::NOT_FOUND, ErrorType::NotFound, code, message)
+            }
+            E::Invalid(invalid) => invalid.into(),
+            E::Conflict { code, message } => {
+                public(StatusCode::CONFLICT, ErrorType::Conflict, code, message)
+            }
+            E::Refused { code, message } => public(
+                StatusCode::BAD_REQUEST,
+                ErrorType::InvalidRequest,
+                code,
+                message,
+            ),
+            E::ProviderUnavailable { message } => public(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorType::Provider,
+                codes::PROVIDER_UNAVAILABLE,
+                message,
+            ),
+            E::ProviderFailed { message } => public(
+                StatusCode::BAD_GATEWAY,
+                ErrorType::Provider,
+                codes::PROVIDER_ERROR,
+                message,
+            ),
+            E::Internal(cause) => Self::Internal(cause),
+        }
+    }
+}

@@ -1,16 +1,10 @@
-//! Prometheus metrics: request counts and latency histograms by route template and status.
+//! Prometheus metric families: request counts and latency by route template and status, provider
+//! mismatches, unmatched payments and refusals by limit. The HTTP side (the middleware and
+//! `/metrics`) is `api::metrics`.
 
-use std::time::Instant;
-
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
 };
-
-use crate::state::AppState;
 
 /// The server's metric families, in a registry of their own (no global state).
 #[derive(Clone)]
@@ -96,71 +90,20 @@ impl Metrics {
         &self.registry
     }
 
-    fn render(&self) -> Result<String, prometheus::Error> {
+    /// Counts one answered request and its time, under labels from a fixed set.
+    pub fn observe(&self, method: &str, route: &str, status: &str, seconds: f64) {
+        let labels = [method, route, status];
+        self.requests.with_label_values(&labels).inc();
+        self.latency.with_label_values(&labels).observe(seconds);
+    }
+
+    /// The text exposition of every family.
+    ///
+    /// # Errors
+    /// When a family cannot be encoded.
+    pub fn render(&self) -> Result<String, prometheus::Error> {
         let mut out = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut out)?;
         String::from_utf8(out).map_err(|e| prometheus::Error::Msg(e.to_string()))
-    }
-}
-
-/// Middleware recording every request under its route template (never the raw path, which
-/// would let anyone create unbounded label values).
-pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let method = method_label(req.method()).to_owned();
-    let route = req.extensions().get::<MatchedPath>().map_or_else(
-        || fallback_route(req.uri().path()),
-        |p| p.as_str().to_owned(),
-    );
-    let res = next.run(req).await;
-    let status = res.status().as_u16().to_string();
-    let labels = [method.as_str(), route.as_str(), status.as_str()];
-    let m = state.metrics();
-    m.requests.with_label_values(&labels).inc();
-    m.latency
-        .with_label_values(&labels)
-        .observe(start.elapsed().as_secs_f64());
-    res
-}
-
-/// The standard methods by name, anything else as `OTHER`: a label value per invented method
-/// would let anyone grow `/metrics` without bound.
-fn method_label(method: &axum::http::Method) -> &'static str {
-    use axum::http::Method;
-    match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        Method::PATCH => "PATCH",
-        Method::TRACE => "TRACE",
-        Method::CONNECT => "CONNECT",
-        _ => "OTHER",
-    }
-}
-
-fn fallback_route(path: &str) -> String {
-    if path.starts_with("/assets/") {
-        "/assets/{file}"
-    } else {
-        "unmatched"
-    }
-    .to_owned()
-}
-
-/// `GET /metrics`
-pub async fn endpoint(State(state): State<AppState>) -> Response {
-    match state.metrics().render() {
-        Ok(text) => (
-            [(
-                header::CONTENT_TYPE,
-                "text/plain; version=0.0.4; charset=utf-8",
-            )],
-            text,
-        )
-            .into_response(),
-        Err(e) => crate::error::AppError::internal(e).into_response(),
     }
 }

@@ -9,6 +9,8 @@ use url::Url;
 use crate::app::app;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::providers::Providers;
+use crate::service::{Parts, Services, SessionRules, Urls};
 use crate::state::AppState;
 use crate::store::Store;
 use crate::web::page::Page;
@@ -85,40 +87,44 @@ impl Server {
         let page = Page::load(&config.dist_dir);
         let metrics = Metrics::new().map_err(|e| StartError::Setup(e.to_string()))?;
         tracing::info!(mode = config.mode.as_str(), database = store.kind().as_str(), %addr, page_built = page.is_built(), "paybridge starting");
-        let state = AppState::new(config, public_url, store, metrics, page)
-            .map_err(|e| StartError::Setup(format!("database writer: {e}")))?;
-        if state.config().mode == crate::config::Mode::Sandbox {
-            let sandbox =
-                crate::sandbox::Sandbox::start(state.config(), state.store(), &state.public_url())
-                    .await
-                    .map_err(|e| StartError::Setup(format!("sandbox: {e}")))?;
-            let clients = sandbox
-                .wechat_clients(&state.public_url())
-                .map_err(|e| StartError::Setup(format!("sandbox WeChat clients: {e}")))?;
-            state.install_wechat(clients);
-            let alipay = sandbox
-                .alipay_provider(&state.public_url())
-                .map_err(|e| StartError::Setup(format!("sandbox Alipay client: {e}")))?;
-            state.install_alipay(alipay);
-            state.install_sandbox(sandbox);
-        } else if let Some(wechat) = &state.config().wechat {
-            let clients = crate::providers::wechat::WechatClients::from_config(
-                wechat,
-                &state.config().wechat_endpoints,
+        let secret_key = config
+            .secret_key
+            .clone()
+            .ok_or_else(|| StartError::Setup("no secret key".into()))?;
+        // The providers: the simulator's in sandbox mode, built exactly as live ones are.
+        let (sandbox, providers) = if config.mode == crate::config::Mode::Sandbox {
+            let sandbox = crate::sandbox::Sandbox::start(&config, &store, &public_url)
+                .await
+                .map_err(|e| StartError::Setup(format!("sandbox: {e}")))?;
+            let providers = sandbox
+                .providers(&public_url)
+                .map_err(|e| StartError::Setup(format!("sandbox {e}")))?;
+            (Some(sandbox), providers)
+        } else {
+            let providers = Providers::build(
+                config
+                    .wechat
+                    .as_ref()
+                    .map(|w| (w, &config.wechat_endpoints)),
+                config.alipay.as_ref().map(|a| (a, &config.alipay_gateway)),
             )
-            .map_err(|e| StartError::Setup(format!("WeChat Pay: {e}")))?;
-            state.install_wechat(clients);
-        }
-        if state.config().mode == crate::config::Mode::Live
-            && let Some(alipay) = &state.config().alipay
-        {
-            let provider = crate::providers::alipay::AlipayProvider::from_config(
-                alipay,
-                &state.config().alipay_gateway,
-            )
-            .map_err(|e| StartError::Setup(format!("Alipay: {e}")))?;
-            state.install_alipay(provider);
-        }
+            .map_err(|e| StartError::Setup(e.to_string()))?;
+            (None, providers)
+        };
+        let services = Services::new(Parts {
+            store,
+            providers,
+            urls: Urls::new(public_url),
+            metrics,
+            secret_key,
+            livemode: config.mode == crate::config::Mode::Live,
+            rules: SessionRules {
+                max_amount: config.max_amount,
+                redirect_origins: config.redirect_origins.clone(),
+            },
+        })
+        .map_err(|e| StartError::Setup(format!("database writer: {e}")))?;
+        let state = AppState::new(config, services, page, sandbox);
         let router = app(state.clone()).map_err(|e| StartError::Setup(e.to_string()))?;
         Ok(Self {
             listener,

@@ -158,7 +158,7 @@ pub async fn signed_in_openid(app: &TestApp, amount: i64) -> String {
         &format!("pb_openid_{id}"),
     )
     .expect("the callback gives the browser its openid");
-    paybridge_server::payments::oauth_state::open_openid(
+    paybridge_server::service::oauth_state::open_openid(
         &secret_key(app),
         &id,
         &sealed,
@@ -191,7 +191,7 @@ fn secret_key(app: &TestApp) -> String {
 /// OAuth callback seals it: for tests that pay many sessions as one signed-in shopper.
 #[must_use]
 pub fn signed_in_cookie(app: &TestApp, session: &str, openid: &str) -> String {
-    let sealed = paybridge_server::payments::oauth_state::seal_openid(
+    let sealed = paybridge_server::service::oauth_state::seal_openid(
         &secret_key(app),
         session,
         openid,

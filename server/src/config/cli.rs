@@ -197,6 +197,24 @@ pub struct Settings {
         global = true
     )]
     pub stream_lifetime_secs: String,
+    /// Failed API authentications one client address may make in a minute before it is
+    /// answered 429 without its key being looked up (a key known valid still works).
+    #[arg(
+        long,
+        env = "PAYBRIDGE_AUTH_FAILURES_PER_MINUTE",
+        default_value = "20",
+        global = true
+    )]
+    pub auth_failures_per_minute: String,
+    /// Refused provider notifications one client address may send in a minute before the
+    /// rest are answered 429 unchecked.
+    #[arg(
+        long,
+        env = "PAYBRIDGE_NOTIFY_REFUSALS_PER_MINUTE",
+        default_value = "30",
+        global = true
+    )]
+    pub notify_refusals_per_minute: String,
     /// Days an idempotency key and its stored answer are kept.
     #[arg(
         long,

@@ -23,6 +23,10 @@ pub struct Limits {
     pub max_streams_per_session: usize,
     /// A status event stream ends after this long; the page then polls.
     pub stream_lifetime: Duration,
+    /// Failed API authentications one client address may make in a minute; then `429`.
+    pub auth_failures_per_minute: u32,
+    /// Refused provider notifications one client address may send in a minute; then `429`.
+    pub notify_refusals_per_minute: u32,
 }
 
 /// How long records that only guard against repeats are kept.
@@ -48,6 +52,10 @@ fn whole(raw: &str, env: &str, default: u64, p: &mut Problems) -> u64 {
             }
         },
     }
+}
+
+fn per_minute(raw: &str, env: &str, default: u64, p: &mut Problems) -> u32 {
+    u32::try_from(whole(raw, env, default, p)).unwrap_or(u32::MAX)
 }
 
 fn count(raw: &str, env: &str, default: u64, p: &mut Problems) -> usize {
@@ -88,6 +96,18 @@ pub(super) fn limits(s: &Settings, p: &mut Problems) -> Limits {
             600,
             p,
         )),
+        auth_failures_per_minute: per_minute(
+            &s.auth_failures_per_minute,
+            "PAYBRIDGE_AUTH_FAILURES_PER_MINUTE",
+            20,
+            p,
+        ),
+        notify_refusals_per_minute: per_minute(
+            &s.notify_refusals_per_minute,
+            "PAYBRIDGE_NOTIFY_REFUSALS_PER_MINUTE",
+            30,
+            p,
+        ),
     }
 }
 

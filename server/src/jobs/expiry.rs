@@ -3,8 +3,8 @@
 use tokio::sync::watch;
 
 use super::pause_or_stop;
-use crate::checkout;
 use crate::domain::now_millis;
+use crate::service::sessions;
 use crate::state::AppState;
 
 /// Runs until `stopped` is set.
@@ -14,7 +14,7 @@ pub async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
         match state.store().due_for_expiry(now_millis(), 100).await {
             Ok(ids) => {
                 for id in ids {
-                    if let Err(e) = checkout::expire(&state, &id, true).await {
+                    if let Err(e) = sessions::expire(state.services(), &id, true).await {
                         tracing::warn!(error = %e, session = %id, "cannot expire session");
                     }
                 }

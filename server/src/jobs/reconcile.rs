@@ -6,7 +6,7 @@ use tokio::sync::watch;
 
 use super::pause_or_stop;
 use crate::domain::now_millis;
-use crate::payments::complete;
+use crate::service::complete;
 use crate::state::AppState;
 
 /// Attempts checked per round.
@@ -25,7 +25,7 @@ pub async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
         {
             Ok(payments) => {
                 for p in payments {
-                    if let Err(e) = complete::reconcile(&state, &p).await {
+                    if let Err(e) = complete::reconcile(state.services(), &p).await {
                         tracing::warn!(payment = %p.id, error = %e, "reconciliation step failed");
                     }
                 }
@@ -42,7 +42,7 @@ pub async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
         {
             Ok(refunds) => {
                 for r in refunds {
-                    if let Err(e) = crate::refunds::send(&state, &r).await {
+                    if let Err(e) = crate::service::refunds::send(state.services(), &r).await {
                         tracing::warn!(refund = %r.id, error = %e, "refund retry failed");
                     }
                 }

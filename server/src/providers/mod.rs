@@ -3,9 +3,11 @@
 
 pub mod alipay;
 mod provider;
+mod registry;
 pub mod wechat;
 
 pub use provider::*;
+pub use registry::{Providers, ProvidersError};
 
 /// A transport error's text without its URL's query: reqwest names the whole URL, and WeChat's
 /// code exchanges carry the app secret in theirs (`secret=…`), which must never reach a log line

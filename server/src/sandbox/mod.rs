@@ -28,8 +28,7 @@ use axum::Router;
 use axum::routing::{any, get, post};
 use url::Url;
 
-use crate::config::{Config, Mode, WechatConfig, WechatEndpoints};
-use crate::state::AppState;
+use crate::config::{Config, WechatConfig, WechatEndpoints};
 use crate::store::Store;
 
 pub use crate::providers::wechat::WechatClients;
@@ -157,30 +156,27 @@ impl Sandbox {
         WechatClients::from_config(&self.wechat_config(), &Self::wechat_endpoints(public_url))
     }
 
+    /// Every provider, configured exactly as live mode builds them, pointed at this sandbox.
+    ///
+    /// # Errors
+    /// When the key files cannot be read or a client cannot be built.
+    pub fn providers(
+        &self,
+        public_url: &Url,
+    ) -> Result<crate::providers::Providers, crate::providers::ProvidersError> {
+        let gateway = public_url
+            .join(alipay::GATEWAY_PATH.trim_start_matches('/'))
+            .unwrap_or_else(|_| public_url.clone());
+        crate::providers::Providers::build(
+            Some((&self.wechat_config(), &Self::wechat_endpoints(public_url))),
+            Some((&self.0.alipay_keys.config(), &gateway)),
+        )
+    }
+
     /// The simulated Alipay app's and gateway's credentials.
     #[must_use]
     pub fn alipay_keys(&self) -> &alipay::AlipayKeys {
         &self.0.alipay_keys
-    }
-
-    /// The Alipay client configured exactly as live mode builds it, pointed at this sandbox.
-    ///
-    /// # Errors
-    /// When the key files cannot be read or the client cannot be built.
-    pub fn alipay_provider(
-        &self,
-        public_url: &Url,
-    ) -> Result<
-        crate::providers::alipay::AlipayProvider,
-        crate::providers::alipay::provider::AlipaySetupError,
-    > {
-        let gateway = public_url
-            .join(alipay::GATEWAY_PATH.trim_start_matches('/'))
-            .unwrap_or_else(|_| public_url.clone());
-        crate::providers::alipay::AlipayProvider::from_config(
-            &self.0.alipay_keys.config(),
-            &gateway,
-        )
     }
 
     /// Whether `key` fires now: true the first time only (scenario "fail on the first try").
@@ -244,11 +240,8 @@ impl Sandbox {
 }
 
 /// The `/sandbox/…` routes in sandbox mode; an empty router in live mode.
-pub fn router(state: &AppState) -> Router<AppState> {
-    let Some(sandbox) = state
-        .sandbox()
-        .filter(|_| state.config().mode == Mode::Sandbox)
-    else {
+pub fn router<S: Clone + Send + Sync + 'static>(sandbox: Option<&Sandbox>) -> Router<S> {
+    let Some(sandbox) = sandbox else {
         return Router::new();
     };
     Router::new()

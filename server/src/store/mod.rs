@@ -204,6 +204,19 @@ impl Store {
         self.kind
     }
 
+    /// Tells every instance listening on Postgres (`LISTEN paybridge_sessions`) that `session`
+    /// may have changed.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn notify_session_changed(&self, session: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_notify('paybridge_sessions', $1)")
+            .bind(session)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+    }
+
     /// The pool, for the repository modules.
     #[must_use]
     pub const fn pool(&self) -> &AnyPool {

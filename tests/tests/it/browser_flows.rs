@@ -287,7 +287,13 @@ async fn browser_a_mini_program_web_view_hands_over_to_the_native_pay_page() {
     assert_eq!(path, json!(format!("/pages/pay/pay?checkout={id}")));
 
     // The merchant's native pay page: wx.login → our login endpoint → wx.requestPayment.
-    let appid = app.state.wechat_miniprogram_appid().unwrap();
+    let appid = app
+        .state
+        .services()
+        .providers()
+        .miniprogram_appid()
+        .unwrap()
+        .to_owned();
     let login: Value = app
         .client
         .post(app.url("/sandbox/wechat/miniprogram/login"))

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use paybridge_server::domain::PaymentMethod;
 use paybridge_server::domain::ids::PaymentId;
-use paybridge_server::payments::success::{self, Success};
+use paybridge_server::service::success::{self, Success};
 use paybridge_tests::notify::{transaction_success_of, unix_now};
 use paybridge_tests::shopper::{pay, pay_h5, pay_qr, scan};
 use paybridge_tests::{Db, TestApp, on_both_databases, spawn_on, wait};
@@ -54,7 +54,7 @@ async fn one_group_ends_as_if_written_one_by_one(db: Db) {
         .to_owned();
     // A group: both attempts of the first session, a duplicate, and the second session's.
     let group = [success(&a), success(&b), success(&a), success(&c)];
-    let write = success::writer(app.state.public_url(), false);
+    let write = success::writer(app.state.services().urls().clone(), false);
     let mut tx = app.state.store().begin().await.unwrap();
     let written = write(&mut tx, &group).await.unwrap();
     tx.commit().await.unwrap();

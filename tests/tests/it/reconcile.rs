@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use paybridge_server::bills::{Mismatch, reconcile};
 use paybridge_server::providers::wechat::orders::{NativeOrder, OrderAmount, OrderCommon};
+use paybridge_server::service::bills::{Mismatch, reconcile};
 use paybridge_tests::{spawn_app, wait};
 use serde_json::{Value, json};
 

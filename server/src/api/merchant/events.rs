@@ -7,10 +7,10 @@ use crate::api::json::Query;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::objects::List;
 use crate::api::openapi::ErrorBody;
 use crate::domain::Invalid;
 use crate::error::AppError;
+use crate::service::objects::List;
 use crate::state::AppState;
 use crate::store::events::EventType;
 

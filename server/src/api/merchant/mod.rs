@@ -3,7 +3,6 @@
 pub mod auth;
 pub mod events;
 pub mod idempotency;
-pub mod objects;
 pub mod payments;
 pub mod sessions;
 pub mod unmatched;

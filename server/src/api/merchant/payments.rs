@@ -6,12 +6,12 @@ use axum::extract::{Path, State};
 use crate::api::json::Query;
 use serde::Deserialize;
 
-use super::objects::{List, PaymentObject, RefundObject};
 use crate::api::json::Body;
 use crate::api::openapi::ErrorBody;
 use crate::domain::Invalid;
 use crate::domain::ids::{PaymentId, SessionId};
 use crate::error::AppError;
+use crate::service::objects::{List, PaymentObject, RefundObject};
 use crate::state::AppState;
 use crate::store::refunds::RefundError;
 
@@ -110,7 +110,14 @@ pub async fn create_refund(
     if req.amount.is_some_and(|a| a < 1) {
         return Err(Invalid::value("amount", "must be at least 1.").into());
     }
-    match crate::refunds::create(&state, &payment.id, req.amount, req.reason.as_deref()).await {
+    match crate::service::refunds::create(
+        state.services(),
+        &payment.id,
+        req.amount,
+        req.reason.as_deref(),
+    )
+    .await
+    {
         Ok(r) => Ok(Json(RefundObject::new(&r, state.livemode()))),
         Err(RefundError::NotPaid) => Err(AppError::conflict(
             "payment_not_succeeded",

@@ -6,14 +6,14 @@ use axum::extract::{Path, State};
 use crate::api::json::Query;
 use serde::Deserialize;
 
-use super::objects::{List, SessionObject};
 use crate::api::json::Body;
 use crate::api::openapi::ErrorBody;
-use crate::checkout::{self, CreateSession};
+use crate::domain::Invalid;
 use crate::domain::SessionStatus;
 use crate::domain::ids::SessionId;
-use crate::domain::{Invalid, now_millis};
 use crate::error::AppError;
+use crate::service::objects::{List, SessionObject};
+use crate::service::sessions::{self, CreateSession};
 use crate::state::AppState;
 
 fn parse_id(raw: &str) -> Result<SessionId, AppError> {
@@ -33,12 +33,7 @@ pub async fn create(
     State(state): State<AppState>,
     Body(req): Body<CreateSession>,
 ) -> Result<Json<SessionObject>, AppError> {
-    let config = state.config();
-    let new = req.validate(config.max_amount, &config.redirect_origins)?;
-    let session = state.store().insert_session(&new, now_millis()).await?;
-    tracing::info!(session = %session.id, amount = session.amount, "checkout session created");
-    // A new session has no payment yet.
-    Ok(Json(checkout::new_object(&state, &session)))
+    Ok(Json(sessions::create(state.services(), req).await?))
 }
 
 /// `GET /v1/checkout_sessions/{id}`
@@ -49,13 +44,13 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<SessionObject>, AppError> {
     let id = parse_id(&id)?;
-    let session = checkout::get(&state, &id).await?.ok_or_else(|| {
+    let session = sessions::get(state.services(), &id).await?.ok_or_else(|| {
         AppError::not_found(
             "resource_missing",
             format!("No such checkout session: {id}."),
         )
     })?;
-    Ok(Json(checkout::object(&state, &session).await?))
+    Ok(Json(sessions::object(state.services(), &session).await?))
 }
 
 /// Query of list endpoints.
@@ -100,7 +95,7 @@ pub async fn list(
         .store()
         .list_sessions(after.as_ref(), limit + 1)
         .await?;
-    let objects = checkout::objects(&state, &rows).await?;
+    let objects = sessions::objects(state.services(), &rows).await?;
     Ok(Json(List::page(
         objects,
         usize::try_from(limit).unwrap_or(10),
@@ -116,17 +111,19 @@ pub async fn expire(
     Path(id): Path<String>,
 ) -> Result<Json<SessionObject>, AppError> {
     let id = parse_id(&id)?;
-    let session = checkout::expire(&state, &id, false).await?.ok_or_else(|| {
-        AppError::not_found(
-            "resource_missing",
-            format!("No such checkout session: {id}."),
-        )
-    })?;
+    let session = sessions::expire(state.services(), &id, false)
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found(
+                "resource_missing",
+                format!("No such checkout session: {id}."),
+            )
+        })?;
     if session.status == SessionStatus::Complete {
         return Err(AppError::conflict(
             "session_complete",
             "This checkout session is already paid and cannot be expired.",
         ));
     }
-    Ok(Json(checkout::object(&state, &session).await?))
+    Ok(Json(sessions::object(state.services(), &session).await?))
 }

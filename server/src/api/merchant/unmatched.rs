@@ -6,10 +6,10 @@ use axum::extract::{Path, State};
 
 use crate::api::json::Query;
 
-use super::objects::{List, UnmatchedPaymentObject};
 use crate::api::openapi::ErrorBody;
 use crate::domain::ids::UnmatchedId;
 use crate::error::AppError;
+use crate::service::objects::{List, UnmatchedPaymentObject};
 use crate::state::AppState;
 
 /// Query of `GET /v1/unmatched_payments`.

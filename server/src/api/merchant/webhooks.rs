@@ -5,11 +5,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use super::objects::{EndpointObject, List};
 use crate::api::json::Body;
 use crate::api::openapi::ErrorBody;
 use crate::domain::{Invalid, RedirectUrl};
 use crate::error::AppError;
+use crate::service::objects::{EndpointObject, List};
 use crate::state::AppState;
 use crate::store::events::EventType;
 

@@ -1,10 +1,10 @@
 //! The refund service: record the refund within what was paid, send it to the payment's provider
 //! with a stable `out_refund_no`, and finish it from the answer or a refund notification.
 
+use super::Services;
 use crate::domain::ids::PaymentId;
 use crate::domain::{Payment, RefundStatus, now_millis};
 use crate::providers::{PaymentProvider, RefundOrder, RefundState, RefundUpdate};
-use crate::state::AppState;
 use crate::store::events::{self, EventType};
 use crate::store::refunds::{self as store, Refund, RefundError};
 
@@ -13,21 +13,17 @@ use crate::store::refunds::{self as store, Refund, RefundError};
 /// # Errors
 /// [`RefundError`] when the payment is not paid or the total would exceed it.
 pub async fn create(
-    state: &AppState,
+    svc: &Services,
     payment: &PaymentId,
     amount: Option<i64>,
     reason: Option<&str>,
 ) -> Result<Refund, RefundError> {
-    let refund = state
+    let refund = svc
         .store()
         .insert_refund(payment, amount, reason, now_millis())
         .await?;
-    send(state, &refund).await?;
-    Ok(state
-        .store()
-        .get_refund(&refund.id)
-        .await?
-        .unwrap_or(refund))
+    send(svc, &refund).await?;
+    Ok(svc.store().get_refund(&refund.id).await?.unwrap_or(refund))
 }
 
 /// Refunds a whole payment that should not have been taken (a second payment for one session).
@@ -35,11 +31,11 @@ pub async fn create(
 /// # Errors
 /// [`RefundError`].
 pub async fn refund_automatically(
-    state: &AppState,
+    svc: &Services,
     payment: &Payment,
     why: &str,
 ) -> Result<Refund, RefundError> {
-    create(state, &payment.id, None, Some(why)).await
+    create(svc, &payment.id, None, Some(why)).await
 }
 
 /// Sends a pending refund to the payment's provider (idempotent on `out_refund_no`, so a retry
@@ -48,18 +44,18 @@ pub async fn refund_automatically(
 ///
 /// # Errors
 /// On a database error.
-pub async fn send(state: &AppState, refund: &Refund) -> Result<(), sqlx::Error> {
-    let Some(payment) = state
+pub async fn send(svc: &Services, refund: &Refund) -> Result<(), sqlx::Error> {
+    let Some(payment) = svc
         .store()
         .get_payment(&parse_payment(&refund.payment_id)?)
         .await?
     else {
         return Ok(());
     };
-    let Some(provider) = state.provider(payment.channel.method()) else {
+    let Some(provider) = svc.provider(payment.channel.method()) else {
         return Ok(());
     };
-    let notify_url = crate::payments::notify_url(state, payment.channel.method());
+    let notify_url = svc.urls().notify(payment.channel.method());
     let order = RefundOrder {
         out_trade_no: &payment.out_trade_no,
         transaction_id: payment.provider_transaction_id.as_deref(),
@@ -71,14 +67,14 @@ pub async fn send(state: &AppState, refund: &Refund) -> Result<(), sqlx::Error> 
         notify_url: &notify_url,
     };
     match provider.refund(&order).await {
-        Ok(answer) => apply_state(state, refund, answer).await,
+        Ok(answer) => apply_state(svc, refund, answer).await,
         Err(e) if e.retryable() => {
             tracing::warn!(refund = %refund.id, error = %e, "refund not accepted yet; it stays pending");
             Ok(())
         }
         Err(e) => {
             tracing::warn!(refund = %refund.id, error = %e, "the provider refused the refund");
-            finish(state, refund, RefundStatus::Failed).await
+            finish(svc, refund, RefundStatus::Failed).await
         }
     }
 }
@@ -88,20 +84,20 @@ fn parse_payment(id: &str) -> Result<PaymentId, sqlx::Error> {
 }
 
 async fn apply_state(
-    state: &AppState,
+    svc: &Services,
     refund: &Refund,
     answer: RefundState,
 ) -> Result<(), sqlx::Error> {
     match answer {
-        RefundState::Succeeded => finish(state, refund, RefundStatus::Succeeded).await,
-        RefundState::Failed => finish(state, refund, RefundStatus::Failed).await,
+        RefundState::Succeeded => finish(svc, refund, RefundStatus::Succeeded).await,
+        RefundState::Failed => finish(svc, refund, RefundStatus::Failed).await,
         RefundState::Processing => Ok(()),
     }
 }
 
-async fn finish(state: &AppState, refund: &Refund, to: RefundStatus) -> Result<(), sqlx::Error> {
-    let slot = state.store().write_slot().await;
-    let mut tx = state.store().begin().await?;
+async fn finish(svc: &Services, refund: &Refund, to: RefundStatus) -> Result<(), sqlx::Error> {
+    let slot = svc.store().write_slot().await;
+    let mut tx = svc.store().begin().await?;
     if let Some(done) = store::finish(&mut tx, &refund.id, to, now_millis()).await? {
         let kind = if to == RefundStatus::Succeeded {
             EventType::RefundSucceeded
@@ -112,13 +108,13 @@ async fn finish(state: &AppState, refund: &Refund, to: RefundStatus) -> Result<(
             &mut tx,
             kind,
             &done.id,
-            crate::api::merchant::objects::refund_value(&done, state.livemode()),
+            crate::service::objects::refund_value(&done, svc.livemode()),
         )
         .await?;
     }
     tx.commit().await?;
     drop(slot);
-    state.outbox_changed();
+    svc.signals().outbox_changed();
     Ok(())
 }
 
@@ -127,11 +123,11 @@ async fn finish(state: &AppState, refund: &Refund, to: RefundStatus) -> Result<(
 /// # Errors
 /// On a database error.
 pub async fn apply_notice(
-    state: &AppState,
+    svc: &Services,
     provider: &dyn PaymentProvider,
     notice: &RefundUpdate,
 ) -> Result<(), sqlx::Error> {
-    let Some(refund) = state
+    let Some(refund) = svc
         .store()
         .refund_by_out_refund_no(&notice.out_refund_no)
         .await?
@@ -145,8 +141,8 @@ pub async fn apply_notice(
         .is_none_or(|m| m == provider.merchant_id());
     if !merchant_ok || notice.amount.is_some_and(|a| a != refund.amount) {
         tracing::error!(refund = %refund.id, "ALERT: an authentic refund notification disagrees with our refund; nothing changed");
-        state.metrics().provider_mismatch();
+        svc.metrics().provider_mismatch();
         return Ok(());
     }
-    apply_state(state, &refund, notice.state).await
+    apply_state(svc, &refund, notice.state).await
 }

@@ -2,11 +2,11 @@
 //! once whatever the duplicates and ordering: guarded transitions in one transaction with
 //! their events. A transaction that disagrees with our attempt completes nothing.
 
-use crate::api::merchant::objects::UnmatchedPaymentObject;
+use super::Services;
 use crate::domain::ids::{PaymentId, SessionId};
 use crate::domain::{Payment, PaymentStatus, SessionStatus, now_millis};
-use crate::providers::{PaymentProvider, ProviderError, Trade, TradeState};
-use crate::state::AppState;
+use crate::providers::{Notice, PaymentProvider, ProviderError, Trade, TradeState};
+use crate::service::objects::UnmatchedPaymentObject;
 use crate::store::events::{self, EventType};
 use crate::store::{payments, unmatched};
 
@@ -25,21 +25,38 @@ pub enum Applied {
     Mismatch,
 }
 
+/// Applies a verified notification: a trade's state, or a refund's.
+///
+/// # Errors
+/// A database error: nothing was acknowledged, and the provider sends it again.
+pub async fn receive(
+    svc: &Services,
+    provider: &dyn PaymentProvider,
+    notice: &Notice,
+) -> Result<(), sqlx::Error> {
+    match notice {
+        Notice::Trade(t) => apply(svc, provider, t).await.map(|applied| {
+            tracing::info!(method = provider.method().as_str(), out_trade_no = %t.out_trade_no, ?applied, "transaction notification");
+        }),
+        Notice::Refund(r) => super::refunds::apply_notice(svc, provider, r).await,
+        Notice::Ignored(kind) => {
+            tracing::info!(kind = %kind, "ignored a notification of an unknown type");
+            Ok(())
+        }
+    }
+}
+
 /// Checks `t` (reported by `provider`) against our attempt and applies its final state.
 ///
 /// # Errors
 /// On a database error (the caller answers the provider with an error so it retries).
 pub async fn apply(
-    state: &AppState,
+    svc: &Services,
     provider: &dyn PaymentProvider,
     t: &Trade,
 ) -> Result<Applied, sqlx::Error> {
-    let Some(payment) = state
-        .store()
-        .payment_by_out_trade_no(&t.out_trade_no)
-        .await?
-    else {
-        record_unmatched(state, provider, t).await?;
+    let Some(payment) = svc.store().payment_by_out_trade_no(&t.out_trade_no).await? else {
+        record_unmatched(svc, provider, t).await?;
         return Ok(Applied::UnknownOrder);
     };
     let currency_ok = t.currency.as_deref().is_none_or(|c| c == payment.currency);
@@ -61,14 +78,14 @@ pub async fn apply(
             merchant_matches = merchant_ok,
             "ALERT: an authentic provider transaction disagrees with our payment attempt; nothing completed"
         );
-        state.metrics().provider_mismatch();
-        record_mismatch(state, &payment, t).await?;
+        svc.metrics().provider_mismatch();
+        record_mismatch(svc, &payment, t).await?;
         // What the provider's own query says about the attempt is what counts; the reconciler
         // would ask soon anyway, this asks now (a query answer passes the same checks).
         if let Ok(queried) = provider.query(&payment.out_trade_no).await
             && queried != *t
         {
-            return Box::pin(apply(state, provider, &queried)).await;
+            return Box::pin(apply(svc, provider, &queried)).await;
         }
         return Ok(Applied::Mismatch);
     }
@@ -76,14 +93,11 @@ pub async fn apply(
         // A duplicate of what is already recorded (the guarded transition would refuse it too;
         // this spares the write transaction).
         TradeState::Paid if payment.status == PaymentStatus::Succeeded => Ok(Applied::Unchanged),
-        TradeState::Paid => succeed(state, &payment, t.transaction_id.as_deref()).await,
-        TradeState::Closed => end(state, &payment.id, PaymentStatus::Canceled, &t.detail).await,
-        TradeState::Failed => end(state, &payment.id, PaymentStatus::Failed, &t.detail).await,
+        TradeState::Paid => succeed(svc, &payment, t.transaction_id.as_deref()).await,
+        TradeState::Closed => end(svc, &payment.id, PaymentStatus::Canceled, &t.detail).await,
+        TradeState::Failed => end(svc, &payment.id, PaymentStatus::Failed, &t.detail).await,
         TradeState::Pending => {
-            state
-                .store()
-                .touch_payment(&payment.id, now_millis())
-                .await?;
+            svc.store().touch_payment(&payment.id, now_millis()).await?;
             Ok(Applied::Unchanged)
         }
     }
@@ -91,12 +105,8 @@ pub async fn apply(
 
 /// Records the disagreement as an alert event (merchants may subscribe to it) with what the
 /// provider reported beside the attempt.
-async fn record_mismatch(
-    state: &AppState,
-    payment: &Payment,
-    t: &Trade,
-) -> Result<(), sqlx::Error> {
-    let mut object = crate::api::merchant::objects::payment_value(payment, state.livemode());
+async fn record_mismatch(svc: &Services, payment: &Payment, t: &Trade) -> Result<(), sqlx::Error> {
+    let mut object = crate::service::objects::payment_value(payment, svc.livemode());
     if let Some(map) = object.as_object_mut() {
         map.insert(
             "provider_report".into(),
@@ -110,8 +120,8 @@ async fn record_mismatch(
             }),
         );
     }
-    let slot = state.store().write_slot().await;
-    let mut tx = state.store().begin().await?;
+    let slot = svc.store().write_slot().await;
+    let mut tx = svc.store().begin().await?;
     events::emit(
         &mut tx,
         EventType::PaymentProviderMismatch,
@@ -121,7 +131,7 @@ async fn record_mismatch(
     .await?;
     tx.commit().await?;
     drop(slot);
-    state.outbox_changed();
+    svc.signals().outbox_changed();
     Ok(())
 }
 
@@ -130,7 +140,7 @@ async fn record_mismatch(
 /// that cannot be recorded is retried by the provider. Not refunded automatically: the trade
 /// may be another system's on the same merchant account (see the README).
 async fn record_unmatched(
-    state: &AppState,
+    svc: &Services,
     provider: &dyn PaymentProvider,
     t: &Trade,
 ) -> Result<(), sqlx::Error> {
@@ -151,11 +161,11 @@ async fn record_unmatched(
         status,
         provider_detail: &t.detail,
     };
-    let slot = state.store().write_slot().await;
-    let mut tx = state.store().begin().await?;
+    let slot = svc.store().write_slot().await;
+    let mut tx = svc.store().begin().await?;
     let (recorded, news) = unmatched::record(&mut tx, &report, now_millis()).await?;
     if news {
-        let object = UnmatchedPaymentObject::new(&recorded, state.livemode());
+        let object = UnmatchedPaymentObject::new(&recorded, svc.livemode());
         events::emit(
             &mut tx,
             EventType::PaymentUnmatched,
@@ -167,8 +177,8 @@ async fn record_unmatched(
     tx.commit().await?;
     drop(slot);
     if news {
-        state.metrics().unmatched_payment();
-        state.outbox_changed();
+        svc.metrics().unmatched_payment();
+        svc.signals().outbox_changed();
         tracing::error!(
             unmatched = %recorded.id,
             out_trade_no = %t.out_trade_no,
@@ -183,12 +193,12 @@ async fn record_unmatched(
 }
 
 async fn succeed(
-    state: &AppState,
+    svc: &Services,
     payment: &Payment,
     transaction_id: Option<&str>,
 ) -> Result<Applied, sqlx::Error> {
     // One guarded transition, written together with other successes queued meanwhile.
-    let written = state
+    let written = svc
         .write_success(super::success::Success {
             payment: payment.id.clone(),
             transaction_id: transaction_id.map(str::to_owned),
@@ -197,13 +207,15 @@ async fn succeed(
     let Some((paid, completed)) = written else {
         return Ok(Applied::Unchanged);
     };
-    state.outbox_changed();
-    state.session_changed(paid.session_id.as_str()).await;
+    svc.signals().outbox_changed();
+    svc.signals()
+        .session_changed(paid.session_id.as_str())
+        .await;
     tracing::info!(payment = %paid.id, session = %paid.session_id, "payment succeeded");
     let Some((_, open_attempts)) = completed else {
         // The session was already paid by another attempt, or had expired: the shopper must
         // not pay twice or for nothing.
-        let why = match state
+        let why = match svc
             .store()
             .get_session(&paid.session_id)
             .await?
@@ -213,14 +225,14 @@ async fn succeed(
             _ => "session_not_open",
         };
         tracing::warn!(payment = %paid.id, reason = why, "a second payment arrived for a finished session; refunding it");
-        if let Err(e) = crate::refunds::refund_automatically(state, &paid, why).await {
+        if let Err(e) = crate::service::refunds::refund_automatically(svc, &paid, why).await {
             tracing::error!(payment = %paid.id, error = %e, "ALERT: automatic refund could not be started; the reconciler will retry");
         }
         return Ok(Applied::Succeeded);
     };
     if open_attempts > 0 {
         close_open_attempts(
-            state,
+            svc,
             &paid.session_id,
             Some(&paid.id),
             "another attempt succeeded",
@@ -236,13 +248,13 @@ async fn succeed(
 /// # Errors
 /// On a database error.
 pub(crate) async fn end(
-    state: &AppState,
+    svc: &Services,
     id: &PaymentId,
     to: PaymentStatus,
     reason: &str,
 ) -> Result<Applied, sqlx::Error> {
-    let slot = state.store().write_slot().await;
-    let mut tx = state.store().begin().await?;
+    let slot = svc.store().write_slot().await;
+    let mut tx = svc.store().begin().await?;
     let ended = payments::finish(&mut tx, id, to, reason, now_millis()).await?;
     if let Some(p) = &ended
         && to == PaymentStatus::Failed
@@ -251,17 +263,17 @@ pub(crate) async fn end(
             &mut tx,
             EventType::PaymentFailed,
             p.id.as_str(),
-            crate::api::merchant::objects::payment_value(p, state.livemode()),
+            crate::service::objects::payment_value(p, svc.livemode()),
         )
         .await?;
     }
     tx.commit().await?;
     drop(slot);
     if let Some(p) = &ended {
-        state.session_changed(p.session_id.as_str()).await;
+        svc.signals().session_changed(p.session_id.as_str()).await;
     }
     if ended.is_some() {
-        state.outbox_changed();
+        svc.signals().outbox_changed();
         return Ok(Applied::Ended);
     }
     Ok(Applied::Unchanged)
@@ -273,12 +285,12 @@ pub(crate) async fn end(
 /// the session no longer takes it; errors are logged, and an attempt left open is closed by the
 /// reconciler once it expires.
 pub(crate) async fn close_open_attempts(
-    state: &AppState,
+    svc: &Services,
     session: &SessionId,
     except: Option<&PaymentId>,
     reason: &str,
 ) {
-    let attempts = match state.store().payments_of_session(session).await {
+    let attempts = match svc.store().payments_of_session(session).await {
         Ok(attempts) => attempts,
         Err(e) => {
             tracing::warn!(session = %session, error = %e, reason, "cannot list a session's attempts to close them");
@@ -288,10 +300,10 @@ pub(crate) async fn close_open_attempts(
     for p in attempts.iter().filter(|p| {
         Some(&p.id) != except && matches!(p.status, PaymentStatus::Created | PaymentStatus::Pending)
     }) {
-        let Some(provider) = state.provider(p.channel.method()) else {
+        let Some(provider) = svc.provider(p.channel.method()) else {
             continue;
         };
-        if let Err(e) = close_at_provider(state, provider, p, reason).await {
+        if let Err(e) = close_at_provider(svc, provider, p, reason).await {
             tracing::warn!(payment = %p.id, error = %e, "cannot record a closed attempt");
         }
     }
@@ -301,25 +313,22 @@ pub(crate) async fn close_open_attempts(
 ///
 /// # Errors
 /// On a database error; provider errors are logged and leave the attempt as it was.
-pub async fn check(state: &AppState, payment: &Payment) -> Result<Applied, sqlx::Error> {
-    let Some(provider) = state.provider(payment.channel.method()) else {
+pub async fn check(svc: &Services, payment: &Payment) -> Result<Applied, sqlx::Error> {
+    let Some(provider) = svc.provider(payment.channel.method()) else {
         return Ok(Applied::Unchanged);
     };
-    state
-        .store()
-        .touch_payment(&payment.id, now_millis())
-        .await?;
+    svc.store().touch_payment(&payment.id, now_millis()).await?;
     let abandoned = payment.status == PaymentStatus::Created
         && now_millis() - payment.created_at > CREATED_GRACE_MS;
     match provider.query(&payment.out_trade_no).await {
         Ok(t) => {
-            let applied = apply(state, provider, &t).await?;
+            let applied = apply(svc, provider, &t).await?;
             if applied == Applied::Unchanged && t.state == TradeState::Pending && abandoned {
                 // Whoever asked for it never got its next action (a crash between the
                 // provider's answer and our pending mark): nobody can be paying it, and
                 // closing it makes sure nobody will.
                 return close_at_provider(
-                    state,
+                    svc,
                     provider,
                     payment,
                     "never shown to the shopper; closed at the provider",
@@ -333,7 +342,7 @@ pub async fn check(state: &AppState, payment: &Payment) -> Result<Applied, sqlx:
         // forever.
         Err(ProviderError::NotFound) if abandoned => {
             end(
-                state,
+                svc,
                 &payment.id,
                 PaymentStatus::Failed,
                 "never created at the provider",
@@ -360,14 +369,14 @@ pub const CREATED_GRACE_MS: i64 = 60_000;
 /// # Errors
 /// On a database error.
 pub(crate) async fn close_at_provider(
-    state: &AppState,
+    svc: &Services,
     provider: &dyn PaymentProvider,
     payment: &Payment,
     reason: &str,
 ) -> Result<Applied, sqlx::Error> {
     match provider.close(&payment.out_trade_no).await {
         Ok(()) | Err(ProviderError::NotFound) => {
-            end(state, &payment.id, PaymentStatus::Canceled, reason).await
+            end(svc, &payment.id, PaymentStatus::Canceled, reason).await
         }
         Err(e) => {
             tracing::info!(payment = %payment.id, error = %e, reason, "could not close the attempt at the provider yet");
@@ -381,13 +390,13 @@ pub(crate) async fn close_at_provider(
 ///
 /// # Errors
 /// On a database error.
-pub async fn reconcile(state: &AppState, payment: &Payment) -> Result<Applied, sqlx::Error> {
-    let applied = check(state, payment).await?;
+pub async fn reconcile(svc: &Services, payment: &Payment) -> Result<Applied, sqlx::Error> {
+    let applied = check(svc, payment).await?;
     if applied != Applied::Unchanged || payment.expires_at > now_millis() {
         return Ok(applied);
     }
-    let Some(provider) = state.provider(payment.channel.method()) else {
+    let Some(provider) = svc.provider(payment.channel.method()) else {
         return Ok(applied);
     };
-    close_at_provider(state, provider, payment, "expired unpaid").await
+    close_at_provider(svc, provider, payment, "expired unpaid").await
 }

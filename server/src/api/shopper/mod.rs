@@ -1,24 +1,36 @@
 //! The shopper API used by the checkout page (DESIGN §4). It shows only what the page needs:
 //! no merchant reference, metadata or redirect URLs beyond the session's own.
 
+pub mod events;
+pub mod miniprogram;
+pub mod oauth;
+pub mod pay;
+pub mod status;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use paybridge_shared::{CheckoutStatus, CheckoutView, MinorUnits};
 
-use crate::checkout;
 use crate::domain::SessionStatus;
 use crate::domain::ids::SessionId;
 use crate::error::AppError;
+use crate::service::sessions;
 use crate::state::AppState;
+
+/// A checkout id from the path, or the page's 404.
+pub(crate) fn session_id(raw: &str) -> Result<SessionId, AppError> {
+    SessionId::parse(raw).ok_or_else(|| crate::service::ServiceError::checkout_not_found().into())
+}
 
 /// `GET /api/checkout/{id}`: the page's view model.
 pub async fn checkout_view(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<CheckoutView>, AppError> {
-    let not_found = || AppError::not_found("checkout_not_found", "No such checkout session.");
-    let id = SessionId::parse(&id).ok_or_else(not_found)?;
-    let s = checkout::get(&state, &id).await?.ok_or_else(not_found)?;
+    let id = session_id(&id)?;
+    let s = sessions::get(state.services(), &id)
+        .await?
+        .ok_or_else(crate::service::ServiceError::checkout_not_found)?;
     // Only what this server can take: a method whose provider is not configured is not shown.
     let payment_methods = s
         .payment_methods

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::Urls;
 use crate::domain::ids::PaymentId;
 use crate::domain::status::State;
 use crate::domain::{CheckoutSession, Payment, now_millis};
@@ -28,20 +29,20 @@ pub struct Success {
 /// when this success completed it (`None` when the session was not open any more).
 pub type Written = Option<(Payment, Option<(CheckoutSession, i64)>)>;
 
-/// The group write for [`Success`]es; `public_url` goes into the session objects of the
-/// `checkout.session.completed` events, `livemode` into every object.
+/// The group write for [`Success`]es; `urls` give the session objects of the
+/// `checkout.session.completed` events their page, `livemode` goes into every object.
 #[must_use]
-pub fn writer(public_url: url::Url, livemode: bool) -> WriteGroup<Success, Written> {
+pub fn writer(urls: Urls, livemode: bool) -> WriteGroup<Success, Written> {
     Arc::new(move |tx, group| {
-        let public_url = public_url.clone();
-        Box::pin(async move { write(tx, group, &public_url, livemode).await })
+        let urls = urls.clone();
+        Box::pin(async move { write(tx, group, &urls, livemode).await })
     })
 }
 
 async fn write(
     tx: &mut Tx,
     group: &[Success],
-    public_url: &url::Url,
+    urls: &Urls,
     livemode: bool,
 ) -> Result<Vec<Written>, sqlx::Error> {
     let now = now_millis();
@@ -77,13 +78,13 @@ async fn write(
         emitted.push((
             EventType::PaymentSucceeded,
             p.id.as_str(),
-            crate::api::merchant::objects::payment_value(p, livemode),
+            crate::service::objects::payment_value(p, livemode),
         ));
         if let Some((s, _)) = session {
             emitted.push((
                 EventType::SessionCompleted,
                 s.id.as_str(),
-                crate::api::merchant::objects::SessionObject::new(s, public_url, livemode)
+                crate::service::objects::SessionObject::new(s, urls, livemode)
                     .with_payment(Some(&crate::store::payments::PaymentSummary {
                         payment: p.id.to_string(),
                         status: p.status.as_str().to_owned(),

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::api::merchant::objects::SessionObject;
+use super::{ServiceError, Services};
 use crate::domain::ids::SessionId;
 use crate::domain::session::{
     DEFAULT_EXPIRES_IN, EXPIRES_IN_RANGE, Locale, parse_description, parse_reference,
@@ -12,7 +12,7 @@ use crate::domain::{
     Amount, CheckoutSession, Invalid, Metadata, NewSession, PaymentMethod, RedirectUrl,
     SessionStatus, now_millis,
 };
-use crate::state::AppState;
+use crate::service::objects::SessionObject;
 use crate::store::events::{self, EventType};
 use crate::store::sessions;
 
@@ -160,19 +160,82 @@ impl CreateSession {
     }
 }
 
+/// How old the last provider check of a pending attempt may be before a status look asks again.
+const STALE_MS: i64 = 3_000;
+
+/// The status the checkout page shows — asking the provider first when the latest attempt is
+/// pending and was last checked more than a few seconds ago, so a lost notification never
+/// leaves a paid shopper waiting (and may complete the session, or refund a second payment).
+///
+/// # Errors
+/// Not found for an unknown session; a database error.
+pub async fn status_asking_provider(
+    svc: &Services,
+    id: &SessionId,
+) -> Result<paybridge_shared::StatusView, ServiceError> {
+    use paybridge_shared::CheckoutStatus;
+    let mut session = get(svc, id)
+        .await?
+        .ok_or_else(ServiceError::checkout_not_found)?;
+    let mut latest = svc
+        .store()
+        .payments_of_session(id)
+        .await?
+        .into_iter()
+        .next();
+    if session.status == SessionStatus::Open
+        && let Some(p) = &latest
+        && matches!(p.status, crate::domain::PaymentStatus::Pending)
+        && now_millis() - p.checked_at > STALE_MS
+        && super::complete::check(svc, p).await? == super::complete::Applied::Succeeded
+    {
+        session = get(svc, id)
+            .await?
+            .ok_or_else(ServiceError::checkout_not_found)?;
+        latest = svc
+            .store()
+            .payments_of_session(id)
+            .await?
+            .into_iter()
+            .next();
+    }
+    Ok(paybridge_shared::StatusView {
+        status: match session.status {
+            SessionStatus::Open => CheckoutStatus::Open,
+            SessionStatus::Complete => CheckoutStatus::Complete,
+            SessionStatus::Expired => CheckoutStatus::Expired,
+        },
+        payment_status: latest.map(|p| crate::domain::status::State::as_str(p.status).to_owned()),
+        success_url: (session.status == SessionStatus::Complete).then_some(session.success_url),
+    })
+}
+
+/// Creates a session from what the merchant sent, held to the server's rules.
+///
+/// # Errors
+/// [`ServiceError::Invalid`] naming the field; a database error.
+pub async fn create(svc: &Services, req: CreateSession) -> Result<SessionObject, ServiceError> {
+    let rules = svc.rules();
+    let new = req.validate(rules.max_amount, &rules.redirect_origins)?;
+    let session = svc.store().insert_session(&new, now_millis()).await?;
+    tracing::info!(session = %session.id, amount = session.amount, "checkout session created");
+    // A new session has no payment yet.
+    Ok(new_object(svc, &session))
+}
+
 /// The session's API object.
 #[must_use]
-pub fn new_object(state: &AppState, s: &CheckoutSession) -> SessionObject {
-    SessionObject::new(s, &state.public_url(), state.livemode())
+pub fn new_object(svc: &Services, s: &CheckoutSession) -> SessionObject {
+    SessionObject::new(s, svc.urls(), svc.livemode())
 }
 
 /// The API form of `s` with the payment it leads to.
 ///
 /// # Errors
 /// On a database error.
-pub async fn object(state: &AppState, s: &CheckoutSession) -> Result<SessionObject, sqlx::Error> {
-    let mut all = objects(state, std::slice::from_ref(s)).await?.into_iter();
-    Ok(all.next().unwrap_or_else(|| new_object(state, s)))
+pub async fn object(svc: &Services, s: &CheckoutSession) -> Result<SessionObject, sqlx::Error> {
+    let mut all = objects(svc, std::slice::from_ref(s)).await?.into_iter();
+    Ok(all.next().unwrap_or_else(|| new_object(svc, s)))
 }
 
 /// The API forms of `sessions`, in order, each with the payment it leads to (one query).
@@ -180,14 +243,14 @@ pub async fn object(state: &AppState, s: &CheckoutSession) -> Result<SessionObje
 /// # Errors
 /// On a database error.
 pub async fn objects(
-    state: &AppState,
+    svc: &Services,
     sessions: &[CheckoutSession],
 ) -> Result<Vec<SessionObject>, sqlx::Error> {
     let ids: Vec<&SessionId> = sessions.iter().map(|s| &s.id).collect();
-    let summaries = state.store().payment_summaries(&ids).await?;
+    let summaries = svc.store().payment_summaries(&ids).await?;
     Ok(sessions
         .iter()
-        .map(|s| new_object(state, s).with_payment(summaries.get(s.id.as_str())))
+        .map(|s| new_object(svc, s).with_payment(summaries.get(s.id.as_str())))
         .collect())
 }
 
@@ -196,11 +259,11 @@ pub async fn objects(
 ///
 /// # Errors
 /// On a database error.
-pub async fn get(state: &AppState, id: &SessionId) -> Result<Option<CheckoutSession>, sqlx::Error> {
-    let session = state.store().get_session(id).await?;
+pub async fn get(svc: &Services, id: &SessionId) -> Result<Option<CheckoutSession>, sqlx::Error> {
+    let session = svc.store().get_session(id).await?;
     match session {
         Some(s) if s.status == SessionStatus::Open && s.expires_at <= now_millis() => {
-            Ok(Some(expire(state, id, true).await?.unwrap_or(s)))
+            Ok(Some(expire(svc, id, true).await?.unwrap_or(s)))
         }
         other => Ok(other),
     }
@@ -209,12 +272,12 @@ pub async fn get(state: &AppState, id: &SessionId) -> Result<Option<CheckoutSess
 /// Before a session expires on its own, its unfinished attempts are asked about once more: a
 /// shopper who paid just before the deadline, whose notification has not arrived yet, gets a
 /// completed checkout rather than an automatic refund.
-async fn paid_at_the_last_look(state: &AppState, id: &SessionId) -> Result<bool, sqlx::Error> {
+async fn paid_at_the_last_look(svc: &Services, id: &SessionId) -> Result<bool, sqlx::Error> {
     use crate::domain::PaymentStatus;
-    use crate::payments::complete::{self, Applied};
-    for p in state.store().payments_of_session(id).await? {
+    use crate::service::complete::{self, Applied};
+    for p in svc.store().payments_of_session(id).await? {
         if matches!(p.status, PaymentStatus::Created | PaymentStatus::Pending)
-            && complete::check(state, &p).await? == Applied::Succeeded
+            && complete::check(svc, &p).await? == Applied::Succeeded
         {
             return Ok(true);
         }
@@ -228,43 +291,41 @@ async fn paid_at_the_last_look(state: &AppState, id: &SessionId) -> Result<bool,
 /// # Errors
 /// On a database error.
 pub async fn expire(
-    state: &AppState,
+    svc: &Services,
     id: &SessionId,
     only_if_due: bool,
 ) -> Result<Option<CheckoutSession>, sqlx::Error> {
-    if only_if_due && paid_at_the_last_look(state, id).await? {
-        return state.store().get_session(id).await;
+    if only_if_due && paid_at_the_last_look(svc, id).await? {
+        return svc.store().get_session(id).await;
     }
     // Read before the write: holding SQLite's writer slot and a connection while waiting for
     // another connection can starve the pool (webhook workers hold connections waiting for the
     // slot).
-    let summary = state
+    let summary = svc
         .store()
         .payment_summaries(&[id])
         .await?
         .remove(id.as_str());
-    let slot = state.store().write_slot().await;
-    let mut tx = state.store().begin().await?;
+    let slot = svc.store().write_slot().await;
+    let mut tx = svc.store().begin().await?;
     let changed = sessions::expire(&mut tx, id, now_millis(), only_if_due).await?;
     if let Some(s) = &changed {
         events::emit(
             &mut tx,
             EventType::SessionExpired,
             s.id.as_str(),
-            new_object(state, s)
-                .with_payment(summary.as_ref())
-                .to_value(),
+            new_object(svc, s).with_payment(summary.as_ref()).to_value(),
         )
         .await?;
     }
     tx.commit().await?;
     drop(slot);
     if changed.is_some() {
-        state.outbox_changed();
-        state.session_changed(id.as_str()).await;
+        svc.signals().outbox_changed();
+        svc.signals().session_changed(id.as_str()).await;
         // Nobody may pay a checkout the merchant (or the clock) has given up on.
-        crate::payments::complete::close_open_attempts(
-            state,
+        crate::service::complete::close_open_attempts(
+            svc,
             id,
             None,
             "the checkout session expired",
@@ -272,5 +333,5 @@ pub async fn expire(
         .await;
         return Ok(changed);
     }
-    state.store().get_session(id).await
+    svc.store().get_session(id).await
 }

@@ -16,11 +16,12 @@ use paybridge_shared::{CheckoutStatus, StatusView};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::client_ip::ClientIp;
-use super::pay::{session_id, status_view};
+use super::session_id;
+use crate::api::client_ip::ClientIp;
 use crate::config::Limits;
 use crate::domain::ids::SessionId;
 use crate::error::AppError;
+use crate::service::sessions::status_asking_provider;
 use crate::state::AppState;
 
 /// How often a watcher re-checks even without a change signal (and so asks the provider about
@@ -96,7 +97,7 @@ impl StatusStreams {
         session: &SessionId,
         first: StatusView,
     ) -> Result<Slot, Refused> {
-        let client = super::rate_limit::limit_key(client);
+        let client = crate::api::rate_limit::limit_key(client);
         let mut open = self.lock();
         if open.per_client.get(&client).copied().unwrap_or(0) >= self.limits.max_streams_per_ip {
             return Err(Refused::Client);
@@ -173,7 +174,7 @@ async fn watch_session(
             () = tx.closed() => return,
             () = stopping.cancelled() => return,
         }
-        if let Ok(view) = status_view(&state, &id).await {
+        if let Ok(view) = status_asking_provider(state.services(), &id).await {
             tx.send_if_modified(|shown| {
                 let changed = **shown != view;
                 if changed {
@@ -194,7 +195,7 @@ pub async fn events(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let id = session_id(&id)?;
-    let first = status_view(&state, &id).await?;
+    let first = status_asking_provider(state.services(), &id).await?;
     let streams = Arc::clone(state.status_streams());
     let slot = match streams.open(&state, ip, &id, first) {
         Ok(slot) => slot,

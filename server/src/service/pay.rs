@@ -1,27 +1,22 @@
-//! The payment service: from a checkout session and where the shopper is, create the right
-//! attempt at WeChat Pay and tell the page its next step; complete attempts exactly once from
-//! verified notifications or queries. Independent of HTTP so the hosted page, a future
-//! payment-intents API and background jobs share it.
-
-pub mod complete;
-pub mod oauth_state;
-pub mod success;
+//! Paying: from a checkout session and where the shopper is, create the right attempt at the
+//! provider and tell the page its next step (completing attempts is `complete`).
 
 use std::net::IpAddr;
 
 use paybridge_shared::{Environment, JsapiParams, NextAction};
 
+use super::Services;
+use super::error::codes;
+use super::{ServiceError, complete, oauth_state};
 use crate::domain::ids::{PaymentId, SessionId};
 use crate::domain::payment::out_trade_no;
 use crate::domain::{
     Channel, CheckoutSession, Millis, Payment, PaymentMethod, PaymentStatus, SessionStatus,
     now_millis,
 };
-use crate::error::AppError;
 use crate::providers::wechat::signer::new_nonce;
 use crate::providers::wechat::{JsapiPayParams, WechatClients, WechatError};
 use crate::providers::{OrderCreated, OrderRequest, PaymentProvider, ProviderError};
-use crate::state::AppState;
 
 /// Lifetimes WeChat gives: prepay_id / code_url 2 h, h5_url 5 min.
 const PREPAY_LIFETIME_MS: Millis = 2 * 3600 * 1000;
@@ -98,13 +93,9 @@ pub const fn channel_for(environment: Environment, prefer_qr: bool) -> Option<Ch
     }
 }
 
-fn unavailable(method: PaymentMethod) -> AppError {
-    AppError::Public {
-        status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
-        kind: paybridge_shared::ErrorType::Provider,
-        code: "provider_unavailable",
+fn unavailable(method: PaymentMethod) -> ServiceError {
+    ServiceError::ProviderUnavailable {
         message: format!("{} is not configured on this server.", method_name(method)),
-        param: None,
     }
 }
 
@@ -119,27 +110,25 @@ const fn method_name(method: PaymentMethod) -> &'static str {
 ///
 /// # Errors
 /// 503 when it is not configured.
-pub fn provider(state: &AppState, method: PaymentMethod) -> Result<&dyn PaymentProvider, AppError> {
-    state.provider(method).ok_or_else(|| unavailable(method))
+pub fn provider(
+    svc: &Services,
+    method: PaymentMethod,
+) -> Result<&dyn PaymentProvider, ServiceError> {
+    svc.provider(method).ok_or_else(|| unavailable(method))
 }
 
-fn clients(state: &AppState) -> Result<&WechatClients, AppError> {
-    state
-        .wechat()
+fn clients(svc: &Services) -> Result<&WechatClients, ServiceError> {
+    svc.wechat()
         .ok_or_else(|| unavailable(PaymentMethod::WechatPay))
 }
 
-fn provider_error(method: PaymentMethod, e: &dyn std::fmt::Display) -> AppError {
+fn provider_error(method: PaymentMethod, e: &dyn std::fmt::Display) -> ServiceError {
     tracing::warn!(error = %e, method = method.as_str(), "provider call failed");
-    AppError::Public {
-        status: axum::http::StatusCode::BAD_GATEWAY,
-        kind: paybridge_shared::ErrorType::Provider,
-        code: "provider_error",
+    ServiceError::ProviderFailed {
         message: format!(
             "{} did not accept the payment right now. Please try again.",
             method_name(method)
         ),
-        param: None,
     }
 }
 
@@ -149,13 +138,13 @@ fn provider_error(method: PaymentMethod, e: &dyn std::fmt::Display) -> AppError 
 /// 404 for an unknown session, 422 for a method the session does not offer, 502 when the
 /// provider refuses, 500 on a database error.
 pub async fn pay(
-    state: &AppState,
+    svc: &Services,
     id: &SessionId,
     shopper: &Shopper,
-) -> Result<NextAction, AppError> {
-    let session = crate::checkout::get(state, id)
+) -> Result<NextAction, ServiceError> {
+    let session = crate::service::sessions::get(svc, id)
         .await?
-        .ok_or_else(|| AppError::not_found("checkout_not_found", "No such checkout session."))?;
+        .ok_or_else(ServiceError::checkout_not_found)?;
     match session.status {
         SessionStatus::Complete => {
             return Ok(NextAction::AlreadyPaid {
@@ -185,21 +174,17 @@ pub async fn pay(
             });
         }
         Route::OpenInBrowser => {
-            let url = state
-                .public_url()
-                .join(&format!("pay/{}", session.id))
-                .map(String::from)
-                .unwrap_or_default();
+            let url = svc.urls().checkout_page(session.id.as_str());
             return Ok(NextAction::OpenInBrowser { url });
         }
     };
     let (appid, openid) = match shopper.method {
         PaymentMethod::WechatPay => {
-            let wechat = clients(state)?;
+            let wechat = clients(svc)?;
             let openid = if channel == Channel::Jsapi {
                 match shopper.openid.clone() {
                     Some(openid) => Some(openid),
-                    None => return Ok(oauth_redirect(state, wechat, &session, &shopper.browser)),
+                    None => return Ok(oauth_redirect(svc, wechat, &session, &shopper.browser)),
                 }
             } else {
                 None
@@ -207,48 +192,75 @@ pub async fn pay(
             (wechat.appid.clone(), openid)
         }
         PaymentMethod::Alipay => (
-            provider(state, shopper.method)?.merchant_id().to_owned(),
+            provider(svc, shopper.method)?.merchant_id().to_owned(),
             None,
         ),
     };
-    start(state, &session, channel, appid, openid, shopper.ip).await
+    start(svc, &session, channel, appid, openid, shopper.ip).await
+}
+
+/// Pays `id` from the mini program: its `wx.login` code becomes the shopper's openid for the
+/// configured mini program, and the answer is `wx.requestPayment`'s parameters.
+///
+/// # Errors
+/// 404 for an unknown session, a conflict when no mini program is configured, a refusal when
+/// WeChat refuses the code, 502 when the order cannot be placed.
+pub async fn mini_program(
+    svc: &Services,
+    id: &SessionId,
+    code: &str,
+    ip: IpAddr,
+) -> Result<NextAction, ServiceError> {
+    let session = crate::service::sessions::get(svc, id)
+        .await?
+        .ok_or_else(ServiceError::checkout_not_found)?;
+    match session.status {
+        SessionStatus::Complete => {
+            return Ok(NextAction::AlreadyPaid {
+                success_url: session.success_url,
+            });
+        }
+        SessionStatus::Expired => return Ok(NextAction::Expired),
+        SessionStatus::Open => {}
+    }
+    let (Some(mp), Some(appid)) = (
+        svc.wechat().and_then(|w| w.miniprogram.as_ref()),
+        svc.providers().miniprogram_appid(),
+    ) else {
+        return Err(ServiceError::Conflict {
+            code: codes::MINIPROGRAM_NOT_CONFIGURED,
+            message: "No mini program is configured on this server.".into(),
+        });
+    };
+    let login = mp.jscode2session(code).await.map_err(|e| {
+        tracing::warn!(error = %e, "jscode2session failed");
+        ServiceError::Refused {
+            code: codes::MINIPROGRAM_LOGIN_FAILED,
+            message: "The mini program login code was refused; call wx.login again.".into(),
+        }
+    })?;
+    start(
+        svc,
+        &session,
+        Channel::MiniProgram,
+        appid.to_owned(),
+        Some(login.openid),
+        ip,
+    )
+    .await
 }
 
 fn oauth_redirect(
-    state: &AppState,
+    svc: &Services,
     wechat: &WechatClients,
     session: &CheckoutSession,
     browser: &str,
 ) -> NextAction {
-    let secret = state
-        .config()
-        .secret_key
-        .as_ref()
-        .map(|s| s.expose().clone())
-        .unwrap_or_default();
-    let token = oauth_state::issue(&secret, session.id.as_str(), browser, now_millis());
-    let callback = state
-        .public_url()
-        .join("oauth/wechat/callback")
-        .map(String::from)
-        .unwrap_or_default();
+    let token = oauth_state::issue(svc.secret_key(), session.id.as_str(), browser, now_millis());
+    let callback = svc.urls().oauth_callback();
     NextAction::Oauth {
         url: wechat.oauth.authorize_url(&callback, &token),
     }
-}
-
-/// Where `method`'s provider sends notifications (about payments and refunds alike).
-#[must_use]
-pub fn notify_url(state: &AppState, method: PaymentMethod) -> String {
-    let path = match method {
-        PaymentMethod::WechatPay => "notify/wechat",
-        PaymentMethod::Alipay => "notify/alipay",
-    };
-    state
-        .public_url()
-        .join(path)
-        .map(String::from)
-        .unwrap_or_default()
 }
 
 /// Creates an attempt for `channel` (or reuses a live one) and asks the provider for the trade.
@@ -256,17 +268,17 @@ pub fn notify_url(state: &AppState, method: PaymentMethod) -> String {
 /// # Errors
 /// 502 when the provider refuses, 500 on a database error.
 pub async fn start(
-    state: &AppState,
+    svc: &Services,
     session: &CheckoutSession,
     channel: Channel,
     appid: String,
     openid: Option<String>,
     ip: IpAddr,
-) -> Result<NextAction, AppError> {
+) -> Result<NextAction, ServiceError> {
     let method = channel.method();
-    let provider = provider(state, method)?;
+    let provider = provider(svc, method)?;
     let now = now_millis();
-    for p in state.store().payments_of_session(&session.id).await? {
+    for p in svc.store().payments_of_session(&session.id).await? {
         let reusable = p.channel == channel
             && p.status == PaymentStatus::Pending
             && p.openid == openid
@@ -278,7 +290,7 @@ pub async fn start(
                 .as_deref()
                 .and_then(|a| serde_json::from_str(a).ok())
         {
-            return refresh_jsapi(state, action, &appid);
+            return refresh_jsapi(svc, action, &appid);
         }
     }
     let lifetime = if matches!(channel, Channel::H5) {
@@ -308,18 +320,9 @@ pub async fn start(
     };
     // Durable before the provider hears of it: a crash after this point is found by the
     // reconciler.
-    state.store().insert_payment(&payment).await?;
-    let notify_url = notify_url(state, method);
-    // The page confirms on `?return=…`: `h5` from WeChat's H5 cashier, `alipay` from Alipay's.
-    let back = match method {
-        PaymentMethod::WechatPay => "h5",
-        PaymentMethod::Alipay => "alipay",
-    };
-    let return_url = state
-        .public_url()
-        .join(&format!("pay/{}?return={back}", session.id))
-        .map(String::from)
-        .unwrap_or_default();
+    svc.store().insert_payment(&payment).await?;
+    let notify_url = svc.urls().notify(method);
+    let return_url = svc.urls().cashier_return(session.id.as_str(), method);
     let order = OrderRequest {
         channel,
         out_trade_no: &payment.out_trade_no,
@@ -343,7 +346,7 @@ pub async fn start(
             url,
         }),
         Ok(OrderCreated::Prepay { prepay_id }) => {
-            let params = jsapi_params(clients(state)?, &payment.appid, &prepay_id)
+            let params = jsapi_params(clients(svc)?, &payment.appid, &prepay_id)
                 .map_err(|e| provider_error(method, &e))?;
             Ok(NextAction::Jsapi {
                 payment: payment.id.to_string(),
@@ -355,7 +358,7 @@ pub async fn start(
     match action {
         Ok(action) => {
             let stored = stored_action(&action);
-            let marked = state
+            let marked = svc
                 .store()
                 .mark_payment_pending(&payment.id, &stored, now_millis())
                 .await?;
@@ -375,7 +378,7 @@ pub async fn start(
             // A refusal (the appid not bound to the mchid, say) fails the attempt with the
             // provider's code and message, and tells the merchant in `payment.failed`.
             if !e.retryable() && !matches!(e, ProviderError::NotFound) {
-                complete::end(state, &payment.id, PaymentStatus::Failed, &e.to_string()).await?;
+                complete::end(svc, &payment.id, PaymentStatus::Failed, &e.to_string()).await?;
             }
             Err(provider_error(method, &e))
         }
@@ -401,10 +404,10 @@ enum Stored {
     Action(NextAction),
 }
 
-fn refresh_jsapi(state: &AppState, stored: Stored, appid: &str) -> Result<NextAction, AppError> {
+fn refresh_jsapi(svc: &Services, stored: Stored, appid: &str) -> Result<NextAction, ServiceError> {
     match stored {
         Stored::Prepay { payment, prepay_id } => {
-            let params = jsapi_params(clients(state)?, appid, &prepay_id)
+            let params = jsapi_params(clients(svc)?, appid, &prepay_id)
                 .map_err(|e| provider_error(PaymentMethod::WechatPay, &e))?;
             Ok(NextAction::Jsapi { payment, params })
         }

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use url::Url;
 
 use crate::domain::CheckoutSession;
 use crate::domain::status::State;
@@ -62,10 +61,8 @@ impl SessionObject {
 
     /// The API form of `s`, with its URL under `public_url`.
     #[must_use]
-    pub fn new(s: &CheckoutSession, public_url: &Url, livemode: bool) -> Self {
-        let url = public_url
-            .join(&format!("pay/{}", s.id))
-            .map_or_else(|_| format!("/pay/{}", s.id), String::from);
+    pub fn new(s: &CheckoutSession, urls: &super::Urls, livemode: bool) -> Self {
+        let url = urls.checkout_page(s.id.as_str());
         Self {
             id: s.id.to_string(),
             object: "checkout.session",

@@ -1,0 +1,34 @@
+//! `POST /api/miniprogram/login {cs, code}`: the mini program's pay page sends its `wx.login`
+//! code and gets `wx.requestPayment`'s parameters.
+
+use axum::Json;
+use axum::extract::State;
+use paybridge_shared::NextAction;
+use serde::Deserialize;
+
+use super::session_id;
+use crate::api::client_ip::ClientIp;
+use crate::api::json::Body;
+use crate::error::AppError;
+use crate::service::pay;
+use crate::state::AppState;
+
+/// Body of `POST /api/miniprogram/login`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MiniProgramLogin {
+    cs: String,
+    code: String,
+}
+
+/// `POST /api/miniprogram/login {cs, code}` → `wx.requestPayment` parameters.
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Body(req): Body<MiniProgramLogin>,
+) -> Result<Json<NextAction>, AppError> {
+    let id = session_id(&req.cs)?;
+    Ok(Json(
+        pay::mini_program(state.services(), &id, &req.code, ip).await?,
+    ))
+}

@@ -1,0 +1,162 @@
+//! The service layer: everything paybridge does with money, independent of HTTP. Checkout
+//! sessions, paying, completing from verified provider reports, refunds, reconciliation, and the
+//! objects the API and webhooks show — for the hosted page, the merchant API, background jobs
+//! and any future front alike. Services return [`ServiceError`]; the HTTP layer alone decides
+//! what status that is.
+
+pub mod bills;
+pub mod complete;
+pub mod error;
+pub mod oauth_state;
+pub mod objects;
+pub mod pay;
+pub mod refunds;
+pub mod sessions;
+pub mod sign_in;
+pub mod signals;
+pub mod success;
+pub mod urls;
+
+use std::sync::Arc;
+
+pub use error::ServiceError;
+pub use signals::Signals;
+pub use urls::Urls;
+
+use crate::metrics::Metrics;
+use crate::providers::wechat::WechatClients;
+use crate::providers::{PaymentProvider, Providers};
+use crate::secret::Secret;
+use crate::store::{Batched, Store};
+
+/// Limits a new checkout session is held to.
+#[derive(Debug, Clone)]
+pub struct SessionRules {
+    /// Largest amount, in minor units.
+    pub max_amount: i64,
+    /// Origins success/cancel URLs must belong to; empty means any https origin.
+    pub redirect_origins: Vec<String>,
+}
+
+/// What the services share: a cheap `Clone` of an `Arc`.
+#[derive(Clone)]
+pub struct Services(Arc<Inner>);
+
+struct Inner {
+    store: Store,
+    providers: Providers,
+    urls: Urls,
+    signals: Signals,
+    /// Payment successes, written in groups on SQLite.
+    successes: Batched<success::Success, success::Written>,
+    metrics: Metrics,
+    /// Signs OAuth states and sealed openids.
+    secret_key: Secret<String>,
+    livemode: bool,
+    rules: SessionRules,
+}
+
+/// What [`Services::new`] is built from.
+pub struct Parts {
+    pub store: Store,
+    pub providers: Providers,
+    pub urls: Urls,
+    pub metrics: Metrics,
+    pub secret_key: Secret<String>,
+    pub livemode: bool,
+    pub rules: SessionRules,
+}
+
+impl Services {
+    /// Bundles the parts built at start.
+    ///
+    /// # Errors
+    /// When the payment-success writer's thread cannot be started.
+    pub fn new(parts: Parts) -> std::io::Result<Self> {
+        let successes = parts
+            .store
+            .batched(success::writer(parts.urls.clone(), parts.livemode))?;
+        Ok(Self(Arc::new(Inner {
+            signals: Signals::new(parts.store.clone()),
+            store: parts.store,
+            providers: parts.providers,
+            urls: parts.urls,
+            successes,
+            metrics: parts.metrics,
+            secret_key: parts.secret_key,
+            livemode: parts.livemode,
+            rules: parts.rules,
+        })))
+    }
+
+    /// The database.
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    /// The configured providers.
+    #[must_use]
+    pub fn providers(&self) -> &Providers {
+        &self.0.providers
+    }
+
+    /// The provider that pays with `method`, when it is configured.
+    #[must_use]
+    pub fn provider(&self, method: crate::domain::PaymentMethod) -> Option<&dyn PaymentProvider> {
+        self.0.providers.get(method)
+    }
+
+    /// The WeChat clients, when WeChat Pay is configured.
+    #[must_use]
+    pub fn wechat(&self) -> Option<&WechatClients> {
+        self.0.providers.wechat()
+    }
+
+    /// The URLs paybridge hands out about itself.
+    #[must_use]
+    pub fn urls(&self) -> &Urls {
+        &self.0.urls
+    }
+
+    /// Change signals (webhook worker, status streams).
+    #[must_use]
+    pub fn signals(&self) -> &Signals {
+        &self.0.signals
+    }
+
+    /// Metric families.
+    #[must_use]
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    /// The server's secret for signed tokens.
+    #[must_use]
+    pub fn secret_key(&self) -> &str {
+        self.0.secret_key.expose()
+    }
+
+    /// Whether this server moves real money (its objects say `livemode: true`).
+    #[must_use]
+    pub fn livemode(&self) -> bool {
+        self.0.livemode
+    }
+
+    /// Limits new sessions are held to.
+    #[must_use]
+    pub fn rules(&self) -> &SessionRules {
+        &self.0.rules
+    }
+
+    /// Writes a payment success (see [`success`]).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn write_success(
+        &self,
+        success: success::Success,
+    ) -> Result<success::Written, sqlx::Error> {
+        self.0.successes.submit(success).await
+    }
+}
