@@ -7,13 +7,12 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use paybridge_shared::{
-    CheckoutStatus, CheckoutView, Environment, JsapiParams, NextAction, StatusView, detect,
-};
+use paybridge_shared::{CheckoutStatus, Environment, JsapiParams, NextAction, StatusView, detect};
 
 use crate::api::{self, ApiError};
 use crate::bridge::{self, BridgeResult};
 use crate::i18n::{Lang, Text};
+use crate::phase::{Ctx, Phase, Reason};
 
 /// How often the status is polled, in watch ticks of one second.
 const POLL_EVERY_TICKS: u32 = 2;
@@ -23,73 +22,6 @@ const CONFIRM_PATIENCE_MS: f64 = 15_000.0;
 const BRIDGE_PATIENCE_MS: i32 = 10_000;
 /// Seconds shown before going to the merchant's success page.
 const SUCCESS_COUNTDOWN: i64 = 3;
-
-/// Why paying did not work, as the failed screen explains it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Reason {
-    Api(ApiError),
-    /// WeChat reported `fail`, with its description when it gave one.
-    Declined(Option<String>),
-    /// The attempt failed at WeChat (e.g. the bank refused) as the status API reports it.
-    PaymentFailed,
-    OauthDenied,
-    /// WeChat sign-in did not complete (its link was used or expired, or WeChat did not
-    /// confirm it); trying again starts a fresh one.
-    OauthIncomplete,
-    NoBridge,
-    NoMiniProgram,
-}
-
-/// Where the checkout is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Phase {
-    Loading,
-    NotFound,
-    LoadFailed(ApiError),
-    Summary,
-    Starting,
-    Redirecting,
-    Qr {
-        code_url: String,
-        expires_at: i64,
-    },
-    Sheet,
-    MiniProgram,
-    /// Alipay inside WeChat: open `url` in the phone's browser.
-    OpenInBrowser {
-        url: String,
-    },
-    Confirming,
-    Succeeded {
-        url: String,
-    },
-    Failed(Reason),
-    Cancelled,
-    Expired,
-}
-
-/// The checkout's shared state: copyable handles the screens use.
-#[derive(Clone, Copy)]
-pub struct Ctx {
-    pub id: StoredValue<String>,
-    pub view: RwSignal<Option<CheckoutView>>,
-    pub phase: RwSignal<Phase>,
-    pub lang: RwSignal<Lang>,
-    pub env: StoredValue<Environment>,
-    /// Paying with Alipay rather than WeChat Pay.
-    pub alipay: RwSignal<bool>,
-    /// Confirming for long enough to offer "I have paid" / "pay again".
-    pub slow: RwSignal<bool>,
-    /// Seconds until the success redirect.
-    pub countdown: RwSignal<i64>,
-    /// Unix seconds, ticking while a QR code is shown.
-    pub now: RwSignal<i64>,
-    /// Bumped when a status watch (or countdown) starts, which ends the previous one.
-    generation: StoredValue<u32>,
-    /// Phase changes whose screen has not been drawn yet: its heading, if it has one, should
-    /// take the focus once shown.
-    unfocused: StoredValue<u32>,
-}
 
 fn detect_here() -> Environment {
     detect(&bridge::user_agent(), &bridge::hints())

@@ -6,6 +6,7 @@ mod checkout;
 mod i18n;
 #[cfg(all(test, target_arch = "wasm32"))]
 mod in_browser;
+mod phase;
 mod qr;
 mod screens;
 

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use paybridge_shared::CheckoutView;
 
 use crate::api::ApiError;
-use crate::checkout::{Ctx, Phase, Reason};
 use crate::i18n::{Text, minutes_seconds};
+use crate::phase::{Ctx, Phase, Reason};
 use crate::{bridge, qr};
 
 /// The heading of the state shown, which takes the focus when the state changes.

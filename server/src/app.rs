@@ -20,8 +20,6 @@ use crate::state::AppState;
 use crate::telemetry;
 use crate::web::{assets, page, security};
 
-/// Largest request body accepted anywhere (provider notifications are a few KiB).
-pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 /// Time allowed to produce response headers.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -107,7 +105,9 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
                 .layer(TraceLayer::new_for_http().make_span_with(telemetry::make_span))
                 // Outside the limit and the timeout, whose refusals are plain text.
                 .layer(middleware::from_fn(crate::api::rejections::as_json))
-                .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+                .layer(RequestBodyLimitLayer::new(
+                    crate::api::json::BODY_LIMIT_BYTES,
+                ))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,
                     REQUEST_TIMEOUT,

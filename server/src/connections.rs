@@ -108,7 +108,7 @@ pub async fn serve(
         let held = if exempt {
             None
         } else {
-            let key = crate::api::rate_limit::limit_key(peer.ip());
+            let key = crate::guard::rate::limit_key(peer.ip());
             let Some(held) = clients.admit(key, limits.max_connections_per_ip) else {
                 metrics.refused("connections_per_ip");
                 tracing::debug!(%peer, "connection refused: this client holds its maximum");

@@ -6,6 +6,28 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use paybridge_shared::{ApiError, ApiErrorBody, ErrorType};
 
+/// The error body every endpoint answers with (mirrors `paybridge_shared::ApiErrorBody`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// The inner error object.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    /// `invalid_request`, `authentication`, `permission`, `not_found`, `conflict`, `api`, …
+    #[schema(rename = "type")]
+    kind: String,
+    /// Stable machine-readable reason, e.g. `parameter_invalid`.
+    code: String,
+    /// A sentence for the developer.
+    message: String,
+    /// The field at fault, for validation errors.
+    param: Option<String>,
+}
+
 /// An error answered to a client.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

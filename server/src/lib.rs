@@ -9,6 +9,7 @@ pub mod connections;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod guard;
 pub mod jobs;
 pub mod metrics;
 pub mod providers;

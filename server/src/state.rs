@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use crate::api::failures::FailureGate;
-use crate::api::rate_limit::ShopperLimiter;
-use crate::api::shopper::events::StatusStreams;
 use crate::config::Config;
+use crate::guard::failures::FailureGate;
+use crate::guard::rate::ShopperLimiter;
+use crate::guard::streams::StatusStreams;
 use crate::metrics::Metrics;
 use crate::providers::PaymentProvider;
 use crate::providers::wechat::WechatClients;
@@ -35,6 +35,12 @@ struct Inner {
     detached: tokio_util::task::TaskTracker,
     /// The simulator, in sandbox mode only.
     sandbox: Option<Sandbox>,
+}
+
+impl axum::extract::FromRef<AppState> for Page {
+    fn from_ref(state: &AppState) -> Self {
+        state.0.page.clone()
+    }
 }
 
 impl AppState {

@@ -2,6 +2,7 @@
 
 pub mod environment;
 pub mod error;
+pub mod html;
 pub mod money;
 pub mod pay;
 pub mod view;

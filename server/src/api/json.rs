@@ -12,6 +12,9 @@ use serde::de::DeserializeOwned;
 use crate::domain::Invalid;
 use crate::error::AppError;
 
+/// Largest request body accepted anywhere (provider notifications are a few KiB).
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
 /// A parsed JSON body.
 pub struct Body<T>(pub T);
 
@@ -64,10 +67,7 @@ pub fn unreadable(status: StatusCode) -> AppError {
             status,
             kind: ErrorType::InvalidRequest,
             code: "body_too_large",
-            message: format!(
-                "The request body exceeds {} KiB.",
-                crate::app::BODY_LIMIT_BYTES / 1024
-            ),
+            message: format!("The request body exceeds {} KiB.", BODY_LIMIT_BYTES / 1024),
             param: None,
         };
     }

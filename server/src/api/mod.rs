@@ -3,7 +3,6 @@
 pub mod browser;
 pub mod client_ip;
 pub mod detached;
-pub mod failures;
 pub mod health;
 pub mod json;
 pub mod merchant;

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::client_ip::ClientIp;
-use super::failures::Counted;
 use crate::domain::PaymentMethod;
+use crate::guard::failures::Counted;
 use crate::service::complete;
 use crate::state::AppState;
 

@@ -2,31 +2,10 @@
 
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use super::merchant::{events, payments, sessions, unmatched, webhooks};
-
-/// The error body every endpoint answers with (mirrors `paybridge_shared::ApiErrorBody`).
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ErrorBody {
-    error: ErrorDetail,
-}
-
-/// The inner error object.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ErrorDetail {
-    /// `invalid_request`, `authentication`, `permission`, `not_found`, `conflict`, `api`, …
-    #[schema(rename = "type")]
-    kind: String,
-    /// Stable machine-readable reason, e.g. `parameter_invalid`.
-    code: String,
-    /// A sentence for the developer.
-    message: String,
-    /// The field at fault, for validation errors.
-    param: Option<String>,
-}
+use crate::error::{ErrorBody, ErrorDetail};
 
 /// Every status the API's shared layers can answer, added to each operation that can meet it
 /// (in one place, so no handler forgets one): authentication on every operation, request-body

@@ -166,7 +166,7 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
     /// Verifies and decodes a notification (headers and raw body as received).
     fn notification<'a>(
         &'a self,
-        headers: &'a axum::http::HeaderMap,
+        headers: &'a http::HeaderMap,
         body: &'a [u8],
     ) -> BoxFuture<'a, Result<Notice, ProviderError>>;
 }

@@ -9,11 +9,13 @@ pub mod alipay;
 mod api;
 mod auth;
 mod bills;
+mod html;
 
 pub mod keys;
 mod notify;
 mod oauth;
 mod orders;
+mod outbox;
 mod pages;
 mod refunds;
 pub mod scenarios;

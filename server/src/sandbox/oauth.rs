@@ -16,7 +16,7 @@ use sha2::Sha256;
 use sqlx::Row as _;
 
 use super::Sandbox;
-use super::pages;
+use super::html::{self, esc, page};
 use super::util::{self, now_ms};
 
 /// A code works for five minutes (at time scale 1).
@@ -100,10 +100,10 @@ pub async fn authorize_page(
 ) -> Response {
     let mut redirect = match check_authorize(&sandbox, &q) {
         Ok(url) => url,
-        Err(why) => return pages::message(&sandbox, "授权失败", why),
+        Err(why) => return html::message(&sandbox, "授权失败", why),
     };
     if q.scope != "snsapi_base" {
-        return pages::consent(&sandbox, &q.appid, &q.redirect_uri, &q.scope, &q.state);
+        return consent(&sandbox, &q.appid, &q.redirect_uri, &q.scope, &q.state);
     }
     match issue_code(&sandbox, "oauth", &q.appid, SILENT_USER, &q.scope).await {
         Ok(code) => {
@@ -119,7 +119,7 @@ pub async fn authorize_page(
         }
         Err(e) => {
             tracing::error!(error = %e, "sandbox cannot issue an OAuth code");
-            pages::message(&sandbox, "授权失败", "系统繁忙")
+            html::message(&sandbox, "授权失败", "系统繁忙")
         }
     }
 }
@@ -148,7 +148,7 @@ pub async fn approve(State(sandbox): State<Sandbox>, Form(form): Form<Approve>) 
     };
     let mut redirect = match check_authorize(&sandbox, &query) {
         Ok(url) => url,
-        Err(why) => return pages::message(&sandbox, "授权失败", why),
+        Err(why) => return html::message(&sandbox, "授权失败", why),
     };
     if form.decision == "allow" {
         let user = if form.user.trim().is_empty() {
@@ -162,7 +162,7 @@ pub async fn approve(State(sandbox): State<Sandbox>, Form(form): Form<Approve>) 
             }
             Err(e) => {
                 tracing::error!(error = %e, "sandbox cannot issue an OAuth code");
-                return pages::message(&sandbox, "授权失败", "系统繁忙");
+                return html::message(&sandbox, "授权失败", "系统繁忙");
             }
         }
     }
@@ -353,4 +353,42 @@ pub async fn miniprogram_login(
             errcode(-1, "system error")
         }
     }
+}
+
+/// The OAuth consent page.
+pub fn consent(
+    sandbox: &Sandbox,
+    appid: &str,
+    redirect_uri: &str,
+    scope: &str,
+    state: &str,
+) -> Response {
+    let hidden = format!(
+        "<input type=\"hidden\" name=\"appid\" value=\"{}\">\
+         <input type=\"hidden\" name=\"redirect_uri\" value=\"{}\">\
+         <input type=\"hidden\" name=\"scope\" value=\"{}\">\
+         <input type=\"hidden\" name=\"state\" value=\"{}\">",
+        esc(appid),
+        esc(redirect_uri),
+        esc(scope),
+        esc(state)
+    );
+    page(
+        "微信授权",
+        &format!(
+            "<div class=\"card\"><h2>{}</h2><p>申请获取你的身份标识 (openid)</p>\
+             <p class=\"muted\">scope: {}</p>\
+             <form method=\"post\" action=\"/sandbox/wechat/connect/oauth2/approve\">{hidden}\
+             <p class=\"muted\">模拟用户 simulated user:</p>\
+             <input type=\"text\" name=\"user\" id=\"user\" value=\"shopper\">\
+             <input type=\"hidden\" name=\"decision\" value=\"allow\">\
+             <button class=\"pay\" type=\"submit\" id=\"allow\">允许 Allow</button></form>\
+             <form method=\"post\" action=\"/sandbox/wechat/connect/oauth2/approve\">{hidden}\
+             <input type=\"hidden\" name=\"decision\" value=\"deny\">\
+             <button class=\"cancel\" type=\"submit\" id=\"deny\">拒绝 Deny</button></form></div>",
+            esc(sandbox.merchant_name()),
+            esc(scope)
+        ),
+        false,
+    )
 }

@@ -10,8 +10,8 @@ use sqlx::any::AnyRow;
 
 use super::Sandbox;
 use super::auth::{Verified, parse_body};
-use super::notify::{self, Outgoing};
 use super::orders::{self, ByColumn};
+use super::outbox::{self, Outgoing};
 use super::util::{self, now_ms};
 use super::wire::{ApiError, Reply};
 
@@ -367,7 +367,7 @@ pub async fn settle_due(sandbox: &Sandbox) -> Result<(), sqlx::Error> {
                     notify_url,
                     out_trade_no: refund.out_trade_no.clone(),
                 };
-                notify::enqueue(&mut tx, &outgoing, &[now]).await?;
+                outbox::enqueue(&mut tx, &outgoing, &[now]).await?;
             }
         }
         tx.commit().await?;

@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::Sandbox;
-use super::notify::{self, Outgoing};
+use super::html::{self, esc, page};
 use super::oauth;
 use super::orders::{self, ByColumn, H5_LIFETIME_MS, Order, PREPAY_LIFETIME_MS};
-use super::pages;
+use super::outbox::{self, Outgoing};
 use super::scenarios::Scenario;
 use super::util::{self, now_ms, yuan};
 use crate::providers::wechat::JsapiPayParams;
@@ -102,7 +102,7 @@ pub async fn pay(
     let late = now.saturating_add(
         i64::try_from(
             sandbox
-                .scaled(Duration::from_secs(notify::SCHEDULE_SECS[0]))
+                .scaled(Duration::from_secs(outbox::SCHEDULE_SECS[0]))
                 .as_millis(),
         )
         .unwrap_or(i64::MAX),
@@ -126,7 +126,7 @@ pub async fn pay(
             notify_url: paid.notify_url.clone(),
             out_trade_no: paid.out_trade_no.clone(),
         };
-        notify::enqueue(&mut tx, &outgoing, &due).await?;
+        outbox::enqueue(&mut tx, &outgoing, &due).await?;
     }
     tx.commit().await?;
     sandbox.wake_notifier();
@@ -224,10 +224,10 @@ pub fn allowed_return(sandbox: &Sandbox, raw: &str) -> Option<url::Url> {
 pub async fn h5_pay(State(sandbox): State<Sandbox>, Form(form): Form<H5Pay>) -> Response {
     let order = match orders::find_by(&sandbox, ByColumn::PrepayId, &form.prepay_id).await {
         Ok(Some(order)) if order.trade_type == "MWEB" => order,
-        Ok(_) => return pages::message(&sandbox, "支付失败", "订单不存在"),
+        Ok(_) => return html::message(&sandbox, "支付失败", "订单不存在"),
         Err(e) => {
             tracing::error!(error = %e, "sandbox cashier lookup failed");
-            return pages::message(&sandbox, "支付失败", "系统繁忙");
+            return html::message(&sandbox, "支付失败", "系统繁忙");
         }
     };
     let result = if form.action == "pay" {
@@ -243,7 +243,7 @@ pub async fn h5_pay(State(sandbox): State<Sandbox>, Form(form): Form<H5Pay>) -> 
     };
     match allowed_return(&sandbox, &form.redirect_url) {
         Some(url) => Redirect::to(url.as_str()).into_response(),
-        None => pages::result(&sandbox, &order, &result),
+        None => result_page(&sandbox, &order, &result),
     }
 }
 
@@ -269,7 +269,7 @@ pub async fn order_for_code_url(sandbox: &Sandbox, code_url: &str) -> Option<Ord
 /// `POST /sandbox/wechat/scan/pay`: the phone that scanned the QR pays (or declines).
 pub async fn scan_pay(State(sandbox): State<Sandbox>, Form(form): Form<ScanPay>) -> Response {
     let Some(order) = order_for_code_url(&sandbox, &form.code_url).await else {
-        return pages::message(&sandbox, "无法识别", "二维码已失效或不存在");
+        return html::message(&sandbox, "无法识别", "二维码已失效或不存在");
     };
     let user = if form.user.trim().is_empty() {
         "scanner"
@@ -286,5 +286,26 @@ pub async fn scan_pay(State(sandbox): State<Sandbox>, Form(form): Form<ScanPay>)
     } else {
         PayResult::Cancel
     };
-    pages::result(&sandbox, &order, &result)
+    result_page(&sandbox, &order, &result)
+}
+
+/// The outcome of a payment on the cashier or scan page.
+pub fn result_page(_sandbox: &Sandbox, order: &Order, result: &PayResult) -> Response {
+    let (title, text) = match result {
+        PayResult::Ok => ("支付成功", "支付成功".to_owned()),
+        PayResult::Cancel => ("已取消", "已取消支付".to_owned()),
+        PayResult::Fail(why) => ("支付失败", why.clone()),
+    };
+    page(
+        title,
+        &format!(
+            "<div class=\"card\"><h2 id=\"title\">{}</h2><div class=\"amount\">¥{}</div>\
+             <p id=\"message\" data-result=\"{}\">{}</p></div>",
+            esc(title),
+            yuan(order.amount),
+            result.as_str(),
+            esc(&text)
+        ),
+        false,
+    )
 }

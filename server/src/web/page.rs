@@ -11,8 +11,6 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use crate::state::AppState;
-
 /// The page, or why it is not available.
 #[derive(Clone, Debug)]
 pub struct Page {
@@ -83,8 +81,8 @@ fn inline_script_hashes(html: &str) -> Vec<String> {
 
 /// `GET /` and `GET /pay/{id}`: the same document for every checkout. `no-cache` so a new
 /// deployment's page (and its new asset hashes) is picked up at once.
-pub async fn serve(State(state): State<AppState>) -> Response {
-    match &state.page().html {
+pub async fn serve(State(page): State<Page>) -> Response {
+    match &page.html {
         Some(html) => (
             [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
             html.clone(),

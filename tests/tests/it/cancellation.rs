@@ -451,7 +451,11 @@ async fn a_cancelled_begin_leaves_no_pooled_connection_in_a_transaction(db: Db) 
     times.sort();
     let scale = times[10];
     let mut dropped = 0;
-    for i in 0..ROUNDS {
+    // At least ROUNDS rounds, and more (up to ten times as many) until enough BEGINs were
+    // dropped to mean something: a loaded machine stretches the timings the drops aim at.
+    let mut i = 0;
+    while (i < ROUNDS || dropped <= ROUNDS / 10) && i < ROUNDS * 10 {
+        i += 1;
         let after = rng.abort_after(scale).unwrap_or(scale * 2);
         if within(after, store.begin()).await.is_none() {
             dropped += 1;
@@ -464,7 +468,7 @@ async fn a_cancelled_begin_leaves_no_pooled_connection_in_a_transaction(db: Db) 
                 .unwrap()
         );
     }
-    eprintln!("{dropped} of {ROUNDS} BEGINs dropped (scale {scale:?})");
+    eprintln!("{dropped} of {i} BEGINs dropped (scale {scale:?})");
     assert!(
         dropped > ROUNDS / 10,
         "too few dropped BEGINs ({dropped}) to test anything"
@@ -476,11 +480,7 @@ async fn a_cancelled_begin_leaves_no_pooled_connection_in_a_transaction(db: Db) 
         .await
         .unwrap()
         .get("n");
-    assert_eq!(
-        committed,
-        i64::try_from(ROUNDS).unwrap(),
-        "statements committed"
-    );
+    assert_eq!(committed, i64::try_from(i).unwrap(), "statements committed");
 }
 
 /// `fut`'s output if it is ready within `limit`, else `None` (and `fut` is dropped). Polls

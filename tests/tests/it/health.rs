@@ -76,7 +76,7 @@ async fn metrics_count_requests_by_route_template_and_status() {
 #[tokio::test]
 async fn oversized_bodies_are_refused() {
     let app = spawn_app().await;
-    let body = vec![b'x'; paybridge_server::app::BODY_LIMIT_BYTES + 1];
+    let body = vec![b'x'; paybridge_server::api::json::BODY_LIMIT_BYTES + 1];
     let res = app
         .client
         .post(app.url("/api/checkout/cs_x"))

@@ -93,7 +93,7 @@ async fn merchant_api_refusals_are_the_json_envelope() {
     bad_enum["payment_methods"] = json!(["paypal"]);
     let (s, _, e) = refusal(&app, Method::POST, sessions, json, json_body(&bad_enum)).await;
     assert_eq!(s, 422, "{e}");
-    let huge = vec![b' '; paybridge_server::app::BODY_LIMIT_BYTES + 1];
+    let huge = vec![b' '; paybridge_server::api::json::BODY_LIMIT_BYTES + 1];
     let (s, _, e) = refusal(&app, Method::POST, sessions, json, huge).await;
     assert_eq!(
         (s, e["code"].as_str()),
@@ -132,7 +132,7 @@ async fn shopper_api_refusals_are_the_json_envelope() {
     let unknown = json_body(&json!({"method": "paypal", "environment": "desktop"}));
     let (s, _, e) = refusal(&app, Method::POST, &pay, json, unknown).await;
     assert_eq!((s, e["param"].as_str()), (422, Some("method")), "{e}");
-    let huge = vec![b' '; paybridge_server::app::BODY_LIMIT_BYTES + 1];
+    let huge = vec![b' '; paybridge_server::api::json::BODY_LIMIT_BYTES + 1];
     let (s, _, e) = refusal(&app, Method::POST, &pay, json, huge).await;
     assert_eq!(
         (s, e["code"].as_str()),

@@ -6,9 +6,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::api::client_ip::ClientIp;
-use crate::api::failures::Counted;
 use crate::config::Mode;
 use crate::error::AppError;
+use crate::guard::failures::Counted;
 use crate::state::AppState;
 use crate::store::api_keys::ApiKey;
 

@@ -7,9 +7,9 @@ use crate::api::json::Query;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::api::openapi::ErrorBody;
 use crate::domain::Invalid;
 use crate::error::AppError;
+use crate::error::ErrorBody;
 use crate::service::objects::List;
 use crate::state::AppState;
 use crate::store::events::EventType;

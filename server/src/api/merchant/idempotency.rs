@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
-use crate::app::BODY_LIMIT_BYTES;
+use crate::api::json::BODY_LIMIT_BYTES;
 use crate::domain::now_millis;
 use crate::error::AppError;
 use crate::state::AppState;

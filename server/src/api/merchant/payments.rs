@@ -7,10 +7,10 @@ use crate::api::json::Query;
 use serde::Deserialize;
 
 use crate::api::json::Body;
-use crate::api::openapi::ErrorBody;
 use crate::domain::Invalid;
 use crate::domain::ids::{PaymentId, SessionId};
 use crate::error::AppError;
+use crate::error::ErrorBody;
 use crate::service::objects::{List, PaymentObject, RefundObject};
 use crate::state::AppState;
 use crate::store::refunds::RefundError;

@@ -7,11 +7,11 @@ use crate::api::json::Query;
 use serde::Deserialize;
 
 use crate::api::json::Body;
-use crate::api::openapi::ErrorBody;
 use crate::domain::Invalid;
 use crate::domain::SessionStatus;
 use crate::domain::ids::SessionId;
 use crate::error::AppError;
+use crate::error::ErrorBody;
 use crate::service::objects::{List, SessionObject};
 use crate::service::sessions::{self, CreateSession};
 use crate::state::AppState;

@@ -6,9 +6,9 @@ use axum::extract::{Path, State};
 
 use crate::api::json::Query;
 
-use crate::api::openapi::ErrorBody;
 use crate::domain::ids::UnmatchedId;
 use crate::error::AppError;
+use crate::error::ErrorBody;
 use crate::service::objects::{List, UnmatchedPaymentObject};
 use crate::state::AppState;
 

@@ -6,9 +6,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use crate::api::json::Body;
-use crate::api::openapi::ErrorBody;
 use crate::domain::{Invalid, RedirectUrl};
 use crate::error::AppError;
+use crate::error::ErrorBody;
 use crate::service::objects::{EndpointObject, List};
 use crate::state::AppState;
 use crate::store::events::EventType;

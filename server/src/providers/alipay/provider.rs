@@ -216,7 +216,7 @@ impl PaymentProvider for AlipayProvider {
 
     fn notification<'a>(
         &'a self,
-        _headers: &'a axum::http::HeaderMap,
+        _headers: &'a http::HeaderMap,
         body: &'a [u8],
     ) -> BoxFuture<'a, Result<Notice, ProviderError>> {
         Box::pin(async move {

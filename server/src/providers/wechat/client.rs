@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use reqwest::Method;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, USER_AGENT};
-use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
@@ -15,7 +15,6 @@ use super::certificates::{CERTIFICATES_PATH, PlatformKeys, decrypt_certificates}
 use super::clock::Clock;
 use super::crypto::PublicKey;
 use super::error::{ApiErrorCode, WechatError};
-use super::notification::{Notification, decrypt_notification};
 use super::retry::RetryPolicy;
 use super::signer::{SignedHeaders, SigningIdentity, header, new_nonce};
 use super::verifier::{PUBLIC_KEY_ID_PREFIX, VerifyError, verify_signed_body};
@@ -53,7 +52,7 @@ impl std::fmt::Debug for WechatPayClient {
 /// An answer as received: status, headers and the raw body bytes.
 #[derive(Debug, Clone)]
 pub struct RawResponse {
-    pub status: StatusCode,
+    pub status: u16,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
 }
@@ -132,7 +131,7 @@ impl WechatPayClient {
             .call(method, path_with_query, body, idempotency)
             .await?;
         serde_json::from_slice(&response.body).map_err(|e| WechatError::InvalidResponse {
-            status: response.status.as_u16(),
+            status: response.status,
             detail: format!("{path_with_query}: {e}"),
         })
     }
@@ -250,7 +249,7 @@ impl WechatPayClient {
             .send()
             .await
             .map_err(|e| WechatError::from_reqwest(&e))?;
-        let status = response.status();
+        let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response
             .bytes()
@@ -262,7 +261,7 @@ impl WechatPayClient {
             headers,
             body,
         };
-        if !status.is_success() {
+        if !(200..300).contains(&status) {
             return Err(api_error(&raw));
         }
         if verification == Verification::Required {
@@ -341,16 +340,9 @@ impl WechatPayClient {
         Ok(count)
     }
 
-    /// Verifies and decrypts a notification from its headers and raw body bytes.
-    pub async fn parse_notification(
-        &self,
-        headers: &HeaderMap,
-        body: &[u8],
-    ) -> Result<Notification, WechatError> {
-        let signed = SignedHeaders::from_header_map(headers).ok_or(VerifyError::MissingHeaders)?;
-        let key = self.platform_key(&signed.serial).await?;
-        verify_signed_body(&key, &signed, body, self.clock.now_unix())?;
-        decrypt_notification(body, &self.config.apiv3_key)
+    /// The APIv3 key notifications and certificates are encrypted with.
+    pub(super) const fn apiv3_key(&self) -> &ApiV3Key {
+        &self.config.apiv3_key
     }
 
     /// Refreshes certificates every `every` until the handle is aborted (only when downloads are on).
@@ -383,7 +375,7 @@ struct ApiErrorBody {
 }
 
 fn api_error(raw: &RawResponse) -> WechatError {
-    let status = raw.status.as_u16();
+    let status = raw.status;
     match serde_json::from_slice::<ApiErrorBody>(&raw.body) {
         Ok(body) => WechatError::Api {
             status,

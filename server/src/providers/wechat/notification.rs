@@ -4,12 +4,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::aead::{ALGORITHM, AeadError, ApiV3Key};
+use super::client::WechatPayClient;
 use super::crypto::PublicKey;
 use super::error::WechatError;
 use super::orders::Transaction;
 use super::refunds::RefundNotice;
 use super::signer::{SignedHeaders, SigningIdentity};
-use super::verifier::verify_signed_body;
+use super::verifier::{VerifyError, verify_signed_body};
+use reqwest::header::HeaderMap;
 
 /// The notification body as WeChat posts it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -152,4 +154,18 @@ pub fn build_notification(
         serde_json::to_vec(&envelope).map_err(|e| WechatError::InvalidRequest(e.to_string()))?;
     let headers = signer.sign_response(&body, timestamp, nonce)?;
     Ok((headers, body))
+}
+
+impl WechatPayClient {
+    /// Verifies and decrypts a notification from its headers and raw body bytes.
+    pub async fn parse_notification(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Notification, WechatError> {
+        let signed = SignedHeaders::from_header_map(headers).ok_or(VerifyError::MissingHeaders)?;
+        let key = self.platform_key(&signed.serial).await?;
+        verify_signed_body(&key, &signed, body, self.now_unix())?;
+        decrypt_notification(body, self.apiv3_key())
+    }
 }

@@ -183,7 +183,7 @@ impl PaymentProvider for WechatClients {
 
     fn notification<'a>(
         &'a self,
-        headers: &'a axum::http::HeaderMap,
+        headers: &'a http::HeaderMap,
         body: &'a [u8],
     ) -> BoxFuture<'a, Result<Notice, ProviderError>> {
         Box::pin(async move {

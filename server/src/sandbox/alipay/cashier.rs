@@ -7,10 +7,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::super::Sandbox;
-use super::super::pages::{esc, page};
+use super::super::html::{esc, page};
 use super::super::scenarios::Scenario;
 use super::super::util::now_ms;
-use super::gateway::Failure;
+use super::failure::Failure;
 use super::trades::{self, AliTrade};
 use crate::providers::alipay::amount::to_yuan;
 use crate::providers::alipay::client::beijing_time;

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::super::Sandbox;
 use super::super::scenarios::{SLOW, Scenario};
 use super::super::util::now_ms;
+use super::failure::Failure;
 use super::trades::{self, AliTrade, NewTrade};
 use crate::providers::alipay::amount::{MAX_FEN, to_fen, to_yuan};
 use crate::providers::alipay::client::{beijing_time, parse_beijing_time};
@@ -21,45 +22,6 @@ use crate::providers::alipay::{response, sign};
 
 /// How far a request's `timestamp` may be from the gateway's clock.
 const TIMESTAMP_WINDOW_SECS: i64 = 15 * 60;
-
-/// A failure as Alipay reports it.
-#[derive(Debug)]
-pub struct Failure {
-    pub code: &'static str,
-    pub msg: &'static str,
-    pub sub_code: String,
-    pub sub_msg: String,
-}
-
-impl Failure {
-    fn new(code: &'static str, sub_code: &str, sub_msg: &str) -> Self {
-        let msg = match code {
-            "20000" => "Service Currently Unavailable",
-            "40001" => "Missing Required Arguments",
-            "40002" => "Invalid Arguments",
-            _ => "Business Failed",
-        };
-        Self {
-            code,
-            msg,
-            sub_code: sub_code.to_owned(),
-            sub_msg: sub_msg.to_owned(),
-        }
-    }
-
-    fn business(sub_code: &str, sub_msg: &str) -> Self {
-        Self::new("40004", sub_code, sub_msg)
-    }
-
-    fn invalid(sub_code: &str, sub_msg: &str) -> Self {
-        Self::new("40002", sub_code, sub_msg)
-    }
-
-    fn db(e: &sqlx::Error) -> Self {
-        tracing::warn!(error = %e, "sandbox Alipay database error");
-        Self::new("20000", "isp.unknow-error", "系统繁忙")
-    }
-}
 
 /// A request whose common parameters and signature passed.
 pub struct Checked {

@@ -3,6 +3,7 @@
 //! (delivered by the sandbox's notifier).
 
 mod cashier;
+mod failure;
 mod gateway;
 pub mod keys;
 mod trades;
@@ -17,8 +18,8 @@ pub use trades::{AliTrade, recent};
 
 /// The gateway's path.
 pub const GATEWAY_PATH: &str = "/sandbox/alipay/gateway.do";
-/// `event_type` of Alipay notifications in the shared delivery queue.
-pub const NOTIFICATION_KIND: &str = "alipay.trade_status_sync";
+/// The `notify_type` of Alipay's trade notifications.
+pub use super::outbox::ALIPAY_KIND as NOTIFICATION_KIND;
 
 /// The simulated Alipay's routes.
 pub fn routes() -> Router<Sandbox> {

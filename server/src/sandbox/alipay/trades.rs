@@ -5,7 +5,7 @@
 use sqlx::Row as _;
 
 use super::super::Sandbox;
-use super::super::notify::{self, Outgoing};
+use super::super::outbox::{self, Outgoing};
 use super::super::scenarios::Scenario;
 use super::super::util::{self, now_ms};
 use crate::providers::alipay::amount::to_yuan;
@@ -275,7 +275,7 @@ pub async fn pay(sandbox: &Sandbox, token: &str) -> Result<Option<AliTrade>, sql
             + i64::try_from(
                 sandbox
                     .scaled(std::time::Duration::from_secs(
-                        notify::ALIPAY_SCHEDULE_SECS[0],
+                        outbox::ALIPAY_SCHEDULE_SECS[0],
                     ))
                     .as_millis(),
             )
@@ -283,9 +283,9 @@ pub async fn pay(sandbox: &Sandbox, token: &str) -> Result<Option<AliTrade>, sql
         match trade.scenario() {
             Scenario::NoNotification => {}
             Scenario::TripleOutOfOrder => {
-                notify::enqueue(&mut tx, &outgoing, &[now, now, later]).await?;
+                outbox::enqueue(&mut tx, &outgoing, &[now, now, later]).await?;
             }
-            _ => notify::enqueue(&mut tx, &outgoing, &[now]).await?,
+            _ => outbox::enqueue(&mut tx, &outgoing, &[now]).await?,
         }
     }
     tx.commit().await?;
@@ -432,7 +432,7 @@ pub async fn refund(
                 ("gmt_refund", beijing_time(now / 1000)),
             ],
         );
-        notify::enqueue(&mut tx, &outgoing, &[now]).await?;
+        outbox::enqueue(&mut tx, &outgoing, &[now]).await?;
     }
     tx.commit().await?;
     drop(slot);

@@ -3,96 +3,22 @@
 //! refunds and notification deliveries. Plain server-rendered HTML, no inline script or style.
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 pub mod devices;
 
 use super::Sandbox;
+use super::html::{esc, message, page};
 use super::orders::{self, ByColumn, H5_LIFETIME_MS, Order, PREPAY_LIFETIME_MS};
 use super::scenarios::TABLE;
-use super::shopper::{self, PayResult};
+use super::shopper;
 use super::util::{self, now_ms, yuan};
 use super::{notify, refunds};
 
 const BRIDGE_JS: &str = include_str!("bridge.js");
 const STYLESHEET: &str = include_str!("sandbox.css");
-/// The cashier returns the shopper to the merchant's site after a form post.
-const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
-    form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'";
-
-/// Escapes text for HTML content and attribute values.
-pub(super) fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-pub(super) fn page(title: &str, body: &str, wide: bool) -> Response {
-    let class = if wide { " class=\"wide\"" } else { "" };
-    let html = format!(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><link rel=\"stylesheet\" href=\"/sandbox/assets/sandbox.css\"></head>\
-         <body><div class=\"banner\">paybridge sandbox · 模拟环境，不会产生真实交易</div>\
-         <main{class}>{body}</main></body></html>",
-        esc(title)
-    );
-    let mut response = Html(html).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(PAGE_CSP),
-    );
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-/// A page with one message.
-pub fn message(_sandbox: &Sandbox, title: &str, text: &str) -> Response {
-    page(
-        title,
-        &format!(
-            "<div class=\"card\"><h2 id=\"title\">{}</h2><p id=\"message\">{}</p></div>",
-            esc(title),
-            esc(text)
-        ),
-        false,
-    )
-}
-
-/// The outcome of a payment on the cashier or scan page.
-pub fn result(_sandbox: &Sandbox, order: &Order, result: &PayResult) -> Response {
-    let (title, text) = match result {
-        PayResult::Ok => ("支付成功", "支付成功".to_owned()),
-        PayResult::Cancel => ("已取消", "已取消支付".to_owned()),
-        PayResult::Fail(why) => ("支付失败", why.clone()),
-    };
-    page(
-        title,
-        &format!(
-            "<div class=\"card\"><h2 id=\"title\">{}</h2><div class=\"amount\">¥{}</div>\
-             <p id=\"message\" data-result=\"{}\">{}</p></div>",
-            esc(title),
-            yuan(order.amount),
-            result.as_str(),
-            esc(&text)
-        ),
-        false,
-    )
-}
-
 /// `GET /sandbox/bridge.js`.
 pub async fn bridge_js() -> Response {
     (
@@ -234,44 +160,6 @@ pub async fn scan(State(sandbox): State<Sandbox>, Query(q): Query<ScanQuery>) ->
             order_card(&sandbox, &order),
             form("pay", "确认支付 Pay", "pay", "pay"),
             form("cancel", "取消 Cancel", "cancel", "cancel")
-        ),
-        false,
-    )
-}
-
-/// The OAuth consent page.
-pub fn consent(
-    sandbox: &Sandbox,
-    appid: &str,
-    redirect_uri: &str,
-    scope: &str,
-    state: &str,
-) -> Response {
-    let hidden = format!(
-        "<input type=\"hidden\" name=\"appid\" value=\"{}\">\
-         <input type=\"hidden\" name=\"redirect_uri\" value=\"{}\">\
-         <input type=\"hidden\" name=\"scope\" value=\"{}\">\
-         <input type=\"hidden\" name=\"state\" value=\"{}\">",
-        esc(appid),
-        esc(redirect_uri),
-        esc(scope),
-        esc(state)
-    );
-    page(
-        "微信授权",
-        &format!(
-            "<div class=\"card\"><h2>{}</h2><p>申请获取你的身份标识 (openid)</p>\
-             <p class=\"muted\">scope: {}</p>\
-             <form method=\"post\" action=\"/sandbox/wechat/connect/oauth2/approve\">{hidden}\
-             <p class=\"muted\">模拟用户 simulated user:</p>\
-             <input type=\"text\" name=\"user\" id=\"user\" value=\"shopper\">\
-             <input type=\"hidden\" name=\"decision\" value=\"allow\">\
-             <button class=\"pay\" type=\"submit\" id=\"allow\">允许 Allow</button></form>\
-             <form method=\"post\" action=\"/sandbox/wechat/connect/oauth2/approve\">{hidden}\
-             <input type=\"hidden\" name=\"decision\" value=\"deny\">\
-             <button class=\"cancel\" type=\"submit\" id=\"deny\">拒绝 Deny</button></form></div>",
-            esc(sandbox.merchant_name()),
-            esc(scope)
         ),
         false,
     )

@@ -38,7 +38,7 @@ impl FailureGate {
     }
 
     fn key(ip: IpAddr) -> IpAddr {
-        super::rate_limit::limit_key(ip)
+        super::rate::limit_key(ip)
     }
 
     /// Whether `ip` has used up its share of failures this minute.
