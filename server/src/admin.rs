@@ -173,22 +173,14 @@ async fn wechat_clients(
     config: &Config,
     store: &Store,
 ) -> Result<crate::providers::wechat::WechatClients, String> {
-    match (&config.wechat, config.mode) {
-        (Some(wechat), Mode::Live) => {
-            crate::providers::wechat::WechatClients::from_config(wechat, &config.wechat_endpoints)
-                .map_err(|e| e.to_string())
-        }
-        (_, Mode::Sandbox) => {
-            let public = config
-                .public_url
-                .clone()
-                .or_else(|| url::Url::parse(&format!("http://{}/", config.listen)).ok())
-                .ok_or("no public URL")?;
-            let sandbox = crate::sandbox::Sandbox::start(config, store, &public)
-                .await
-                .map_err(|e| e.to_string())?;
-            sandbox.wechat_clients(&public).map_err(|e| e.to_string())
-        }
-        (None, Mode::Live) => Err("WeChat Pay is not configured".into()),
-    }
+    let public = config
+        .public_url
+        .clone()
+        .or_else(|| url::Url::parse(&format!("http://{}/", config.listen)).ok())
+        .ok_or("no public URL")?;
+    let (_, providers) = crate::server::providers(config, store, &public).await?;
+    providers
+        .wechat()
+        .cloned()
+        .ok_or_else(|| "WeChat Pay is not configured".to_owned())
 }

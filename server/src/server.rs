@@ -91,26 +91,9 @@ impl Server {
             .secret_key
             .clone()
             .ok_or_else(|| StartError::Setup("no secret key".into()))?;
-        // The providers: the simulator's in sandbox mode, built exactly as live ones are.
-        let (sandbox, providers) = if config.mode == crate::config::Mode::Sandbox {
-            let sandbox = crate::sandbox::Sandbox::start(&config, &store, &public_url)
-                .await
-                .map_err(|e| StartError::Setup(format!("sandbox: {e}")))?;
-            let providers = sandbox
-                .providers(&public_url)
-                .map_err(|e| StartError::Setup(format!("sandbox {e}")))?;
-            (Some(sandbox), providers)
-        } else {
-            let providers = Providers::build(
-                config
-                    .wechat
-                    .as_ref()
-                    .map(|w| (w, &config.wechat_endpoints)),
-                config.alipay.as_ref().map(|a| (a, &config.alipay_gateway)),
-            )
-            .map_err(|e| StartError::Setup(e.to_string()))?;
-            (None, providers)
-        };
+        let (sandbox, providers) = providers(&config, &store, &public_url)
+            .await
+            .map_err(StartError::Setup)?;
         let services = Services::new(Parts {
             store,
             providers,
@@ -211,6 +194,37 @@ impl Server {
         state.store().close().await;
         tracing::info!("paybridge stopped");
         Ok(())
+    }
+}
+
+/// The providers: the simulator's in sandbox mode (started here, and returned to be served),
+/// built exactly as live ones are from the live configuration otherwise.
+///
+/// # Errors
+/// A sentence naming what could not be built.
+pub async fn providers(
+    config: &Config,
+    store: &Store,
+    public_url: &Url,
+) -> Result<(Option<crate::sandbox::Sandbox>, Providers), String> {
+    if config.mode == crate::config::Mode::Sandbox {
+        let sandbox = crate::sandbox::Sandbox::start(config, store, public_url)
+            .await
+            .map_err(|e| format!("sandbox: {e}"))?;
+        let providers = sandbox
+            .providers(public_url)
+            .map_err(|e| format!("sandbox {e}"))?;
+        Ok((Some(sandbox), providers))
+    } else {
+        let providers = Providers::build(
+            config
+                .wechat
+                .as_ref()
+                .map(|w| (w, &config.wechat_endpoints)),
+            config.alipay.as_ref().map(|a| (a, &config.alipay_gateway)),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok((None, providers))
     }
 }
 

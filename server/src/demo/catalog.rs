@@ -60,9 +60,7 @@ pub fn find(id: &str) -> Option<&'static Product> {
 /// Fen as a yuan price, `2800` → `¥28.00`.
 #[must_use]
 pub fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let fen = fen.unsigned_abs();
-    format!("{sign}¥{}.{:02}", fen / 100, fen % 100)
+    paybridge_shared::MinorUnits(fen).display(paybridge_shared::Currency::Cny)
 }
 
 #[cfg(test)]

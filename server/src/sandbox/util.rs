@@ -60,7 +60,7 @@ pub fn hex_chars(n: usize) -> String {
 /// Fen as yuan with two decimals, `1234` → `12.34`.
 #[must_use]
 pub fn yuan(fen: i64) -> String {
-    crate::providers::alipay::amount::to_yuan(fen)
+    paybridge_shared::MinorUnits(fen).decimal(paybridge_shared::Currency::Cny)
 }
 
 /// `hex(SHA-256(bytes))`, to compare repeated requests.

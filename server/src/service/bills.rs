@@ -60,12 +60,7 @@ pub enum ReconcileError {
 
 /// Parses "12.34" (yuan, as bills write it) into fen, exactly.
 fn fen(yuan: &str) -> Option<i64> {
-    let (whole, frac) = yuan.split_once('.').unwrap_or((yuan, "0"));
-    if frac.len() > 2 || whole.is_empty() {
-        return None;
-    }
-    let frac = format!("{frac:0<2}");
-    Some(whole.parse::<i64>().ok()? * 100 + frac.parse::<i64>().ok()?)
+    paybridge_shared::MinorUnits::parse_decimal(yuan, paybridge_shared::Currency::Cny).map(|m| m.0)
 }
 
 /// The payment rows of a trade bill (WeChat prefixes each cell with a backtick).

@@ -2,7 +2,7 @@
 //! once whatever the duplicates and ordering: guarded transitions in one transaction with
 //! their events. A transaction that disagrees with our attempt completes nothing.
 
-use super::Services;
+use super::{Changed, Services};
 use crate::domain::ids::{PaymentId, SessionId};
 use crate::domain::{Payment, PaymentStatus, SessionStatus, now_millis};
 use crate::providers::{Notice, PaymentProvider, ProviderError, Trade, TradeState};
@@ -120,19 +120,20 @@ async fn record_mismatch(svc: &Services, payment: &Payment, t: &Trade) -> Result
             }),
         );
     }
-    let slot = svc.store().write_slot().await;
-    let mut tx = svc.store().begin().await?;
+    let mut write = svc.write().await?;
     events::emit(
-        &mut tx,
+        write.tx(),
         EventType::PaymentProviderMismatch,
         payment.id.as_str(),
         object,
     )
     .await?;
-    tx.commit().await?;
-    drop(slot);
-    svc.signals().outbox_changed();
-    Ok(())
+    write
+        .commit(Changed {
+            events: true,
+            session: None,
+        })
+        .await
 }
 
 /// Records an authentic report of a trade no attempt has (DESIGN §9: never just acknowledged)
@@ -161,24 +162,26 @@ async fn record_unmatched(
         status,
         provider_detail: &t.detail,
     };
-    let slot = svc.store().write_slot().await;
-    let mut tx = svc.store().begin().await?;
-    let (recorded, news) = unmatched::record(&mut tx, &report, now_millis()).await?;
+    let mut write = svc.write().await?;
+    let (recorded, news) = unmatched::record(write.tx(), &report, now_millis()).await?;
     if news {
         let object = UnmatchedPaymentObject::new(&recorded, svc.livemode());
         events::emit(
-            &mut tx,
+            write.tx(),
             EventType::PaymentUnmatched,
             &recorded.id,
             object.to_value(),
         )
         .await?;
     }
-    tx.commit().await?;
-    drop(slot);
+    write
+        .commit(Changed {
+            events: news,
+            session: None,
+        })
+        .await?;
     if news {
         svc.metrics().unmatched_payment();
-        svc.signals().outbox_changed();
         tracing::error!(
             unmatched = %recorded.id,
             out_trade_no = %t.out_trade_no,
@@ -253,30 +256,30 @@ pub(crate) async fn end(
     to: PaymentStatus,
     reason: &str,
 ) -> Result<Applied, sqlx::Error> {
-    let slot = svc.store().write_slot().await;
-    let mut tx = svc.store().begin().await?;
-    let ended = payments::finish(&mut tx, id, to, reason, now_millis()).await?;
+    let mut write = svc.write().await?;
+    let ended = payments::finish(write.tx(), id, to, reason, now_millis()).await?;
     if let Some(p) = &ended
         && to == PaymentStatus::Failed
     {
         events::emit(
-            &mut tx,
+            write.tx(),
             EventType::PaymentFailed,
             p.id.as_str(),
             crate::service::objects::payment_value(p, svc.livemode()),
         )
         .await?;
     }
-    tx.commit().await?;
-    drop(slot);
-    if let Some(p) = &ended {
-        svc.signals().session_changed(p.session_id.as_str()).await;
-    }
-    if ended.is_some() {
-        svc.signals().outbox_changed();
-        return Ok(Applied::Ended);
-    }
-    Ok(Applied::Unchanged)
+    write
+        .commit(Changed {
+            events: ended.is_some(),
+            session: ended.as_ref().map(|p| p.session_id.as_str()),
+        })
+        .await?;
+    Ok(if ended.is_some() {
+        Applied::Ended
+    } else {
+        Applied::Unchanged
+    })
 }
 
 /// Closes `session`'s open attempts, all but `except`, at their providers so none of them can

@@ -16,12 +16,14 @@ pub mod sign_in;
 pub mod signals;
 pub mod success;
 pub mod urls;
+mod write;
 
 use std::sync::Arc;
 
 pub use error::ServiceError;
 pub use signals::Signals;
 pub use urls::Urls;
+pub use write::{Changed, Write};
 
 use crate::metrics::Metrics;
 use crate::providers::wechat::WechatClients;

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use paybridge_shared::{Environment, JsapiParams, NextAction};
+use paybridge_shared::{Environment, NextAction};
 
 use super::Services;
 use super::error::codes;
@@ -14,8 +14,7 @@ use crate::domain::{
     Channel, CheckoutSession, Millis, Payment, PaymentMethod, PaymentStatus, SessionStatus,
     now_millis,
 };
-use crate::providers::wechat::signer::new_nonce;
-use crate::providers::wechat::{JsapiPayParams, WechatClients, WechatError};
+use crate::providers::wechat::WechatClients;
 use crate::providers::{OrderCreated, OrderRequest, PaymentProvider, ProviderError};
 
 /// Lifetimes WeChat gives: prepay_id / code_url 2 h, h5_url 5 min.
@@ -346,7 +345,8 @@ pub async fn start(
             url,
         }),
         Ok(OrderCreated::Prepay { prepay_id }) => {
-            let params = jsapi_params(clients(svc)?, &payment.appid, &prepay_id)
+            let params = clients(svc)?
+                .jsapi_params(&payment.appid, &prepay_id)
                 .map_err(|e| provider_error(method, &e))?;
             Ok(NextAction::Jsapi {
                 payment: payment.id.to_string(),
@@ -407,38 +407,13 @@ enum Stored {
 fn refresh_jsapi(svc: &Services, stored: Stored, appid: &str) -> Result<NextAction, ServiceError> {
     match stored {
         Stored::Prepay { payment, prepay_id } => {
-            let params = jsapi_params(clients(svc)?, appid, &prepay_id)
+            let params = clients(svc)?
+                .jsapi_params(appid, &prepay_id)
                 .map_err(|e| provider_error(PaymentMethod::WechatPay, &e))?;
             Ok(NextAction::Jsapi { payment, params })
         }
         Stored::Action(action) => Ok(action),
     }
-}
-
-/// Signs `getBrandWCPayRequest` / `wx.requestPayment` parameters for `prepay_id`.
-///
-/// # Errors
-/// When the merchant key cannot sign.
-pub fn jsapi_params(
-    wechat: &WechatClients,
-    appid: &str,
-    prepay_id: &str,
-) -> Result<JsapiParams, WechatError> {
-    let p = JsapiPayParams::sign(
-        wechat.pay.merchant(),
-        appid,
-        prepay_id,
-        wechat.pay.now_unix(),
-        &new_nonce(),
-    )?;
-    Ok(JsapiParams {
-        app_id: p.app_id,
-        time_stamp: p.time_stamp,
-        nonce_str: p.nonce_str,
-        package: p.package,
-        sign_type: p.sign_type,
-        pay_sign: p.pay_sign,
-    })
 }
 
 #[cfg(test)]

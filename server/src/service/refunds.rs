@@ -1,7 +1,7 @@
 //! The refund service: record the refund within what was paid, send it to the payment's provider
 //! with a stable `out_refund_no`, and finish it from the answer or a refund notification.
 
-use super::Services;
+use super::{Changed, Services};
 use crate::domain::ids::PaymentId;
 use crate::domain::{Payment, RefundStatus, now_millis};
 use crate::providers::{PaymentProvider, RefundOrder, RefundState, RefundUpdate};
@@ -96,26 +96,28 @@ async fn apply_state(
 }
 
 async fn finish(svc: &Services, refund: &Refund, to: RefundStatus) -> Result<(), sqlx::Error> {
-    let slot = svc.store().write_slot().await;
-    let mut tx = svc.store().begin().await?;
-    if let Some(done) = store::finish(&mut tx, &refund.id, to, now_millis()).await? {
+    let mut write = svc.write().await?;
+    let done = store::finish(write.tx(), &refund.id, to, now_millis()).await?;
+    if let Some(done) = &done {
         let kind = if to == RefundStatus::Succeeded {
             EventType::RefundSucceeded
         } else {
             EventType::RefundFailed
         };
         events::emit(
-            &mut tx,
+            write.tx(),
             kind,
             &done.id,
-            crate::service::objects::refund_value(&done, svc.livemode()),
+            crate::service::objects::refund_value(done, svc.livemode()),
         )
         .await?;
     }
-    tx.commit().await?;
-    drop(slot);
-    svc.signals().outbox_changed();
-    Ok(())
+    write
+        .commit(Changed {
+            events: done.is_some(),
+            session: None,
+        })
+        .await
 }
 
 /// Applies a verified `REFUND.*` notification.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{ServiceError, Services};
+use super::{Changed, ServiceError, Services};
 use crate::domain::ids::SessionId;
 use crate::domain::session::{
     DEFAULT_EXPIRES_IN, EXPIRES_IN_RANGE, Locale, parse_description, parse_reference,
@@ -306,23 +306,24 @@ pub async fn expire(
         .payment_summaries(&[id])
         .await?
         .remove(id.as_str());
-    let slot = svc.store().write_slot().await;
-    let mut tx = svc.store().begin().await?;
-    let changed = sessions::expire(&mut tx, id, now_millis(), only_if_due).await?;
+    let mut write = svc.write().await?;
+    let changed = sessions::expire(write.tx(), id, now_millis(), only_if_due).await?;
     if let Some(s) = &changed {
         events::emit(
-            &mut tx,
+            write.tx(),
             EventType::SessionExpired,
             s.id.as_str(),
             new_object(svc, s).with_payment(summary.as_ref()).to_value(),
         )
         .await?;
     }
-    tx.commit().await?;
-    drop(slot);
+    write
+        .commit(Changed {
+            events: changed.is_some(),
+            session: changed.is_some().then_some(id.as_str()),
+        })
+        .await?;
     if changed.is_some() {
-        svc.signals().outbox_changed();
-        svc.signals().session_changed(id.as_str()).await;
         // Nobody may pay a checkout the merchant (or the clock) has given up on.
         crate::service::complete::close_open_attempts(
             svc,

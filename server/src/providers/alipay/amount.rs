@@ -1,34 +1,24 @@
 //! Alipay amounts are yuan as decimal strings with at most two decimals (`"0.01"` to
 //! `"100000000.00"`); paybridge keeps fen. Conversions are exact or refused.
 
+use paybridge_shared::{Currency, MinorUnits};
+
 /// The largest amount Alipay accepts, in fen.
 pub const MAX_FEN: i64 = 10_000_000_000;
 
 /// `1234` fen → `"12.34"`.
 #[must_use]
 pub fn to_yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let abs = fen.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+    MinorUnits(fen).decimal(Currency::Cny)
 }
 
 /// `"12.34"`, `"12.3"` or `"12"` → `1234` fen; `None` for anything else (signs, exponents,
-/// more than two decimals, blanks, overflow).
+/// more than two decimals, blanks, more than Alipay accepts).
 #[must_use]
 pub fn to_fen(yuan: &str) -> Option<i64> {
-    let (whole, frac) = yuan.split_once('.').unwrap_or((yuan, ""));
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || (yuan.contains('.') && !digits(frac)) || frac.len() > 2 || whole.len() > 12
-    {
-        return None;
-    }
-    let whole: i64 = whole.parse().ok()?;
-    let frac: i64 = match frac.len() {
-        0 => 0,
-        1 => frac.parse::<i64>().ok()? * 10,
-        _ => frac.parse().ok()?,
-    };
-    whole.checked_mul(100)?.checked_add(frac)
+    MinorUnits::parse_decimal(yuan, Currency::Cny)
+        .map(|m| m.0)
+        .filter(|fen| *fen <= MAX_FEN)
 }
 
 #[cfg(test)]

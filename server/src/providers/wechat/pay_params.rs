@@ -68,3 +68,31 @@ impl JsapiPayParams {
         self.package.strip_prefix("prepay_id=")
     }
 }
+impl super::WechatClients {
+    /// Signs `getBrandWCPayRequest` / `wx.requestPayment` parameters for `prepay_id`, fresh
+    /// (a new timestamp and nonce on every call).
+    ///
+    /// # Errors
+    /// When the merchant key cannot sign.
+    pub fn jsapi_params(
+        &self,
+        appid: &str,
+        prepay_id: &str,
+    ) -> Result<paybridge_shared::JsapiParams, super::WechatError> {
+        let p = JsapiPayParams::sign(
+            self.pay.merchant(),
+            appid,
+            prepay_id,
+            self.pay.now_unix(),
+            &super::signer::new_nonce(),
+        )?;
+        Ok(paybridge_shared::JsapiParams {
+            app_id: p.app_id,
+            time_stamp: p.time_stamp,
+            nonce_str: p.nonce_str,
+            package: p.package,
+            sign_type: p.sign_type,
+            pay_sign: p.pay_sign,
+        })
+    }
+}
