@@ -117,7 +117,17 @@ mod tests {
         let parse = |s| MinorUnits::parse_decimal(s, Currency::Cny).map(|m| m.0);
         assert_eq!(parse("12.3"), Some(1230));
         assert_eq!(parse("12"), Some(1200));
-        for bad in ["", ".5", "1.", "1.234", "-1", "+1", "1e3", " 1", "92233720368547758.07"] {
+        for bad in [
+            "",
+            ".5",
+            "1.",
+            "1.234",
+            "-1",
+            "+1",
+            "1e3",
+            " 1",
+            "92233720368547758.07",
+        ] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }
     }
