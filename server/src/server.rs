@@ -10,7 +10,7 @@ use crate::app::app;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::providers::Providers;
-use crate::service::{Parts, Services, SessionRules, Urls};
+use crate::service::{Parts, Rules, Services, Urls};
 use crate::state::AppState;
 use crate::store::Store;
 use crate::web::page::Page;
@@ -101,9 +101,10 @@ impl Server {
             metrics,
             secret_key,
             livemode: config.mode == crate::config::Mode::Live,
-            rules: SessionRules {
+            rules: Rules {
                 max_amount: config.max_amount,
                 redirect_origins: config.redirect_origins.clone(),
+                webhook_allowed_networks: config.webhook_allowed_networks.clone(),
             },
         })
         .map_err(|e| StartError::Setup(format!("database writer: {e}")))?;

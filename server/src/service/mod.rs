@@ -16,6 +16,7 @@ pub mod sign_in;
 pub mod signals;
 pub mod success;
 pub mod urls;
+pub mod webhooks;
 mod write;
 
 use std::sync::Arc;
@@ -31,13 +32,15 @@ use crate::providers::{PaymentProvider, Providers};
 use crate::secret::Secret;
 use crate::store::{Batched, Store};
 
-/// Limits a new checkout session is held to.
+/// What the merchant's input is held to.
 #[derive(Debug, Clone)]
-pub struct SessionRules {
-    /// Largest amount, in minor units.
+pub struct Rules {
+    /// Largest amount of a session, in minor units.
     pub max_amount: i64,
     /// Origins success/cancel URLs must belong to; empty means any https origin.
     pub redirect_origins: Vec<String>,
+    /// Live mode: private networks webhook endpoints may nevertheless reach.
+    pub webhook_allowed_networks: Vec<ipnet::IpNet>,
 }
 
 /// What the services share: a cheap `Clone` of an `Arc`.
@@ -55,7 +58,7 @@ struct Inner {
     /// Signs OAuth states and sealed openids.
     secret_key: Secret<String>,
     livemode: bool,
-    rules: SessionRules,
+    rules: Rules,
 }
 
 /// What [`Services::new`] is built from.
@@ -66,7 +69,7 @@ pub struct Parts {
     pub metrics: Metrics,
     pub secret_key: Secret<String>,
     pub livemode: bool,
-    pub rules: SessionRules,
+    pub rules: Rules,
 }
 
 impl Services {
@@ -145,9 +148,9 @@ impl Services {
         self.0.livemode
     }
 
-    /// Limits new sessions are held to.
+    /// What the merchant's input is held to.
     #[must_use]
-    pub fn rules(&self) -> &SessionRules {
+    pub fn rules(&self) -> &Rules {
         &self.0.rules
     }
 

@@ -1,0 +1,107 @@
+//! Webhook endpoints: registered (the `whsec_` secret is returned once), listed, deleted. In
+//! live mode an endpoint must reach a public address (see `jobs::webhook_targets`).
+
+use serde::Deserialize;
+
+use super::error::codes;
+use super::objects::EndpointObject;
+use super::{ServiceError, Services};
+use crate::domain::{Invalid, RedirectUrl};
+use crate::store::events::EventType;
+
+/// A create-endpoint request.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEndpoint {
+    /// https (http only for localhost).
+    #[schema(schema_with = crate::domain::redirect::url_schema)]
+    pub url: String,
+    /// Event types, or `["*"]` for all (the default).
+    #[schema(schema_with = enabled_events_schema)]
+    pub enabled_events: Option<Vec<String>>,
+}
+
+fn enabled_events_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+    let names = std::iter::once("*").chain(EventType::ALL.iter().map(|t| t.as_str()));
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(names)),
+        )
+        .min_items(Some(1))
+        .build()
+}
+
+/// Whether a live webhook URL may be used: a name is checked again at every delivery, as it
+/// resolves; localhost (the only address a URL may spell out) only when allowed.
+fn public_enough(url: &str, allowed: &[ipnet::IpNet]) -> bool {
+    use std::net::{IpAddr, Ipv4Addr};
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()));
+    let ip = match host {
+        Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        }
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+        Some(url::Host::Domain(_)) | None => return true,
+    };
+    crate::domain::network::may_send_to(ip, allowed)
+}
+
+/// Registers an endpoint; its object carries the secret, this once.
+///
+/// # Errors
+/// [`ServiceError::Invalid`] naming the field; a database error.
+pub async fn create(svc: &Services, req: CreateEndpoint) -> Result<EndpointObject, ServiceError> {
+    let url = RedirectUrl::parse("url", &req.url, &[])?;
+    if svc.livemode() && !public_enough(url.as_str(), &svc.rules().webhook_allowed_networks) {
+        return Err(Invalid::value(
+            "url",
+            "must reach a public address in live mode: localhost is not one (allow a private network with PAYBRIDGE_WEBHOOK_ALLOWED_NETWORKS).",
+        )
+        .into());
+    }
+    let events = req.enabled_events.unwrap_or_else(|| vec!["*".to_owned()]);
+    if events.is_empty() {
+        return Err(Invalid::value(
+            "enabled_events",
+            "must name at least one event type, or \"*\".",
+        )
+        .into());
+    }
+    for (i, e) in events.iter().enumerate() {
+        if e != "*" && EventType::parse(e).is_none() {
+            return Err(Invalid::value(
+                format!("enabled_events[{i}]"),
+                format!("{e:?} is not an event type."),
+            )
+            .into());
+        }
+    }
+    let (endpoint, secret) = svc.store().create_endpoint(url.as_str(), &events).await?;
+    Ok(EndpointObject::new(
+        &endpoint,
+        Some(secret.expose().clone()),
+        svc.livemode(),
+    ))
+}
+
+/// Deletes an endpoint: its deliveries not yet made are dropped.
+///
+/// # Errors
+/// Not found for an unknown id; a database error.
+pub async fn delete(svc: &Services, id: &str) -> Result<(), ServiceError> {
+    if svc.store().delete_endpoint(id).await? {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound {
+            code: codes::RESOURCE_MISSING,
+            message: format!("No such webhook endpoint: {id:?}."),
+        })
+    }
+}
