@@ -141,18 +141,10 @@ pub async fn pay(
     id: &SessionId,
     shopper: &Shopper,
 ) -> Result<NextAction, ServiceError> {
-    let session = crate::service::sessions::get(svc, id)
-        .await?
-        .ok_or_else(ServiceError::checkout_not_found)?;
-    match session.status {
-        SessionStatus::Complete => {
-            return Ok(NextAction::AlreadyPaid {
-                success_url: session.success_url,
-            });
-        }
-        SessionStatus::Expired => return Ok(NextAction::Expired),
-        SessionStatus::Open => {}
-    }
+    let session = match payable(svc, id).await? {
+        Ok(session) => session,
+        Err(over) => return Ok(over),
+    };
     if !session
         .payment_methods
         .iter()
@@ -198,6 +190,27 @@ pub async fn pay(
     start(svc, &session, channel, appid, openid, shopper.ip).await
 }
 
+/// The session `id` while it can be paid, or the page's answer once it cannot (already paid,
+/// or expired).
+///
+/// # Errors
+/// Not found for an unknown session; a database error.
+async fn payable(
+    svc: &Services,
+    id: &SessionId,
+) -> Result<Result<CheckoutSession, NextAction>, ServiceError> {
+    let session = crate::service::sessions::get(svc, id)
+        .await?
+        .ok_or_else(ServiceError::checkout_not_found)?;
+    Ok(match session.status {
+        SessionStatus::Complete => Err(NextAction::AlreadyPaid {
+            success_url: session.success_url,
+        }),
+        SessionStatus::Expired => Err(NextAction::Expired),
+        SessionStatus::Open => Ok(session),
+    })
+}
+
 /// Pays `id` from the mini program: its `wx.login` code becomes the shopper's openid for the
 /// configured mini program, and the answer is `wx.requestPayment`'s parameters.
 ///
@@ -210,18 +223,10 @@ pub async fn mini_program(
     code: &str,
     ip: IpAddr,
 ) -> Result<NextAction, ServiceError> {
-    let session = crate::service::sessions::get(svc, id)
-        .await?
-        .ok_or_else(ServiceError::checkout_not_found)?;
-    match session.status {
-        SessionStatus::Complete => {
-            return Ok(NextAction::AlreadyPaid {
-                success_url: session.success_url,
-            });
-        }
-        SessionStatus::Expired => return Ok(NextAction::Expired),
-        SessionStatus::Open => {}
-    }
+    let session = match payable(svc, id).await? {
+        Ok(session) => session,
+        Err(over) => return Ok(over),
+    };
     let (Some(mp), Some(appid)) = (
         svc.wechat().and_then(|w| w.miniprogram.as_ref()),
         svc.providers().miniprogram_appid(),
