@@ -7,7 +7,9 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use paybridge_shared::{CheckoutStatus, Environment, JsapiParams, NextAction, StatusView, detect};
+use paybridge_shared::{
+    CheckoutStatus, Environment, JsapiParams, NextAction, PaymentMethod, StatusView, detect,
+};
 
 use crate::api::{self, ApiError};
 use crate::bridge::{self, BridgeResult};
@@ -86,9 +88,9 @@ impl Ctx {
         }
         self.view.with(|v| {
             v.as_ref().is_some_and(|v| {
-                ["wechat_pay", "alipay"]
+                PaymentMethod::ALL
                     .iter()
-                    .all(|m| v.payment_methods.iter().any(|o| o == m))
+                    .all(|m| v.payment_methods.iter().any(|o| o == m.as_str()))
             })
         })
     }
@@ -155,8 +157,11 @@ impl Ctx {
             self.set_lang(Lang::choose(Some(locale), &bridge::browser_language()));
         }
         let status = v.status;
-        let offers = |m: &str| v.payment_methods.iter().any(|o| o == m);
-        let (alipay, wechat_pay) = (offers("alipay"), offers("wechat_pay"));
+        let offers = |m: PaymentMethod| v.payment_methods.iter().any(|o| o == m.as_str());
+        let (alipay, wechat_pay) = (
+            offers(PaymentMethod::Alipay),
+            offers(PaymentMethod::WechatPay),
+        );
         self.view.set(Some(v));
         self.env.set_value(self.environment());
         // Alipay first where it is the only method or the page runs in the Alipay app.
@@ -207,11 +212,11 @@ impl Ctx {
         let id = self.id.get_value();
         let env = self.env.get_value();
         let method = if self.alipay.get_untracked() {
-            "alipay"
+            PaymentMethod::Alipay
         } else {
-            "wechat_pay"
+            PaymentMethod::WechatPay
         };
-        let action = match api::pay(&id, method, env, prefer_qr).await {
+        let action = match api::pay(&id, method.as_str(), env, prefer_qr).await {
             Ok(action) => action,
             Err(ApiError::NotFound) => return self.set(Phase::NotFound),
             Err(e) => return self.set(Phase::Failed(Reason::Api(e))),

@@ -70,7 +70,7 @@ impl Channel {
 pub struct Payment {
     pub id: PaymentId,
     pub session_id: SessionId,
-    pub method: String,
+    pub method: super::PaymentMethod,
     pub channel: Channel,
     pub status: PaymentStatus,
     pub amount: i64,

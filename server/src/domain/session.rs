@@ -10,37 +10,19 @@ pub const EXPIRES_IN_RANGE: std::ops::RangeInclusive<i64> = 300..=86_400;
 /// `expires_in` when the merchant does not say.
 pub const DEFAULT_EXPIRES_IN: i64 = 1_800;
 
-/// A way to pay offered on the page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PaymentMethod {
-    WechatPay,
-    Alipay,
-}
+pub use paybridge_shared::PaymentMethod;
 
-impl PaymentMethod {
-    /// The API name.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::WechatPay => "wechat_pay",
-            Self::Alipay => "alipay",
-        }
-    }
-
-    /// Parses an API name for the field `param`.
-    ///
-    /// # Errors
-    /// [`Invalid`] when unknown.
-    pub fn parse(param: &str, text: &str) -> Result<Self, Invalid> {
-        match text {
-            "wechat_pay" => Ok(Self::WechatPay),
-            "alipay" => Ok(Self::Alipay),
-            other => Err(Invalid::value(
-                param,
-                format!("{other:?} is not a payment method; use \"wechat_pay\" or \"alipay\"."),
-            )),
-        }
-    }
+/// The payment method `text` names, for the field `param`.
+///
+/// # Errors
+/// [`Invalid`] when it names none.
+pub fn payment_method(param: &str, text: &str) -> Result<PaymentMethod, Invalid> {
+    PaymentMethod::from_name(text).ok_or_else(|| {
+        Invalid::value(
+            param,
+            format!("{text:?} is not a payment method; use \"wechat_pay\" or \"alipay\"."),
+        )
+    })
 }
 
 /// Page language: from the shopper's browser (`auto`) or fixed by the merchant.

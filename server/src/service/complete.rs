@@ -65,7 +65,7 @@ pub async fn apply(
         .as_deref()
         .is_none_or(|m| m == provider.merchant_id());
     if !merchant_ok
-        || payment.method != provider.method().as_str()
+        || payment.method != provider.method()
         || t.app_id != payment.appid
         || t.amount != payment.amount
         || !currency_ok

@@ -184,7 +184,7 @@ impl PaymentObject {
             object: "payment",
             livemode,
             checkout_session: p.session_id.to_string(),
-            method: p.method.clone(),
+            method: p.method.as_str().to_owned(),
             channel: p.channel.as_str(),
             status: p.status.as_str(),
             amount: p.amount,

@@ -307,7 +307,7 @@ pub async fn start(
         out_trade_no: out_trade_no(&id),
         id,
         session_id: session.id.clone(),
-        method: method.as_str().into(),
+        method,
         channel,
         status: PaymentStatus::Created,
         amount: session.amount,

@@ -137,7 +137,10 @@ impl CreateSession {
             Some(list) => {
                 let mut out = Vec::new();
                 for (i, m) in list.iter().enumerate() {
-                    let method = PaymentMethod::parse(&format!("payment_methods[{i}]"), m)?;
+                    let method = crate::domain::session::payment_method(
+                        &format!("payment_methods[{i}]"),
+                        m,
+                    )?;
                     if !out.contains(&method) {
                         out.push(method);
                     }

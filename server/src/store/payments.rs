@@ -5,7 +5,7 @@ use sqlx::Row;
 use super::{Store, Tx};
 use crate::domain::ids::{PaymentId, SessionId};
 use crate::domain::status::State;
-use crate::domain::{Channel, Millis, Payment, PaymentStatus};
+use crate::domain::{Channel, Millis, Payment, PaymentMethod, PaymentStatus};
 
 const COLUMNS: &str = "id, session_id, method, channel, status, amount, currency, out_trade_no, provider_transaction_id, \
                        failure_reason, appid, openid, next_action, expires_at, checked_at, created_at, updated_at";
@@ -26,7 +26,7 @@ impl Store {
                 ))
                 .bind(p.id.as_str())
                 .bind(p.session_id.as_str())
-                .bind(&p.method)
+                .bind(p.method.as_str())
                 .bind(p.channel.as_str())
                 .bind(p.status.as_str())
                 .bind(p.amount)
@@ -329,11 +329,13 @@ fn payment(r: &sqlx::any::AnyRow) -> Result<Payment, sqlx::Error> {
     let session: String = r.try_get("session_id")?;
     let channel: String = r.try_get("channel")?;
     let status: String = r.try_get("status")?;
+    let method: String = r.try_get("method")?;
     Ok(Payment {
         id: PaymentId::parse(&id).ok_or_else(|| decode(format!("bad payment id {id:?}")))?,
         session_id: SessionId::parse(&session)
             .ok_or_else(|| decode(format!("bad session id {session:?}")))?,
-        method: r.try_get("method")?,
+        method: PaymentMethod::from_name(&method)
+            .ok_or_else(|| decode(format!("bad payment method {method:?}")))?,
         channel: Channel::parse(&channel)
             .ok_or_else(|| decode(format!("bad channel {channel:?}")))?,
         status: PaymentStatus::parse(&status)

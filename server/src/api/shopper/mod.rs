@@ -36,7 +36,7 @@ pub async fn checkout_view(
         .payment_methods
         .iter()
         .filter(|m| {
-            crate::domain::PaymentMethod::parse("payment_methods", m)
+            crate::domain::session::payment_method("payment_methods", m)
                 .is_ok_and(|m| state.provider(m).is_some())
         })
         .cloned()

@@ -12,7 +12,6 @@ use super::session_id;
 use crate::api::browser;
 use crate::api::client_ip::ClientIp;
 use crate::api::json::Body;
-use crate::domain::PaymentMethod;
 use crate::error::AppError;
 use crate::service::pay::{self, Shopper};
 use crate::service::sign_in;
@@ -27,7 +26,7 @@ pub async fn pay(
     Body(req): Body<PayRequest>,
 ) -> Result<Response, AppError> {
     let id = session_id(&id)?;
-    let method = PaymentMethod::parse("method", &req.method)?;
+    let method = crate::domain::session::payment_method("method", &req.method)?;
     let environment = req.environment.unwrap_or_else(|| {
         let ua = headers
             .get(header::USER_AGENT)
