@@ -131,7 +131,7 @@ impl IntoResponse for AppError {
                     StatusCode::INTERNAL_SERVER_ERROR,
                     ApiError {
                         kind: ErrorType::Api,
-                        code: "internal_error".to_owned(),
+                        code: paybridge_shared::codes::INTERNAL_ERROR.to_owned(),
                         message: "Something went wrong on our side. Quote the X-Request-Id header when asking for help.".to_owned(),
                         param: None,
                     },

@@ -1,5 +1,6 @@
 //! Wire types shared by the paybridge server and the checkout page (compiled natively and to wasm).
 
+pub mod codes;
 pub mod environment;
 pub mod error;
 pub mod html;

@@ -44,7 +44,10 @@ pub fn is_json(headers: &axum::http::HeaderMap) -> bool {
 /// The error for a path under a JSON API that names no endpoint (404).
 #[must_use]
 pub fn route_not_found() -> AppError {
-    AppError::not_found("route_not_found", "No such API endpoint.")
+    AppError::not_found(
+        paybridge_shared::codes::ROUTE_NOT_FOUND,
+        "No such API endpoint.",
+    )
 }
 
 /// The error for a body that is not `Content-Type: application/json` (415).
@@ -53,7 +56,7 @@ pub fn not_json() -> AppError {
     AppError::Public {
         status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
         kind: ErrorType::InvalidRequest,
-        code: "content_type_unsupported",
+        code: paybridge_shared::codes::CONTENT_TYPE_UNSUPPORTED,
         message: "Send a JSON body with `Content-Type: application/json`.".into(),
         param: None,
     }
@@ -66,12 +69,15 @@ pub fn unreadable(status: StatusCode) -> AppError {
         return AppError::Public {
             status,
             kind: ErrorType::InvalidRequest,
-            code: "body_too_large",
+            code: paybridge_shared::codes::BODY_TOO_LARGE,
             message: format!("The request body exceeds {} KiB.", BODY_LIMIT_BYTES / 1024),
             param: None,
         };
     }
-    AppError::bad_request("body_unreadable", "The request body could not be read.")
+    AppError::bad_request(
+        paybridge_shared::codes::BODY_UNREADABLE,
+        "The request body could not be read.",
+    )
 }
 
 /// A parsed query string.
@@ -111,7 +117,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
             return AppError::bad_request(
-                "invalid_json",
+                paybridge_shared::codes::INVALID_JSON,
                 format!("The body is not valid JSON: {inner}"),
             );
         }

@@ -22,7 +22,7 @@ pub async fn limit(
         return AppError::Public {
             status: StatusCode::TOO_MANY_REQUESTS,
             kind: paybridge_shared::ErrorType::RateLimited,
-            code: "rate_limited",
+            code: paybridge_shared::codes::RATE_LIMITED,
             message: "Too many requests; please wait a moment.".into(),
             param: None,
         }

@@ -29,19 +29,19 @@ pub async fn as_json(req: Request, next: Next) -> Response {
         StatusCode::METHOD_NOT_ALLOWED => public(
             status,
             ErrorType::InvalidRequest,
-            "method_not_allowed",
+            paybridge_shared::codes::METHOD_NOT_ALLOWED,
             "This endpoint does not accept this HTTP method (see the Allow header).",
         ),
         StatusCode::REQUEST_TIMEOUT => public(
             status,
             ErrorType::Api,
-            "request_timeout",
+            paybridge_shared::codes::REQUEST_TIMEOUT,
             "The request took too long to answer; it may still complete. Retry with the same Idempotency-Key.",
         ),
         _ => public(
             status,
             ErrorType::InvalidRequest,
-            "invalid_request",
+            paybridge_shared::codes::INVALID_REQUEST,
             "The request could not be read.",
         ),
     };

@@ -17,7 +17,7 @@ impl Invalid {
     pub fn value(param: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             param: param.into(),
-            code: "parameter_invalid",
+            code: paybridge_shared::codes::PARAMETER_INVALID,
             message: message.into(),
         }
     }
@@ -28,7 +28,7 @@ impl Invalid {
         Self {
             message: format!("`{param}` is not a known parameter."),
             param,
-            code: "parameter_unknown",
+            code: paybridge_shared::codes::PARAMETER_UNKNOWN,
         }
     }
 
@@ -38,7 +38,7 @@ impl Invalid {
         Self {
             message: format!("`{param}` is required."),
             param,
-            code: "parameter_missing",
+            code: paybridge_shared::codes::PARAMETER_MISSING,
         }
     }
 }

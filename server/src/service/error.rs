@@ -4,16 +4,8 @@
 
 use crate::domain::Invalid;
 
-/// The stable error codes of the API, one place for all of them.
-pub mod codes {
-    pub const CHECKOUT_NOT_FOUND: &str = "checkout_not_found";
-    pub const RESOURCE_MISSING: &str = "resource_missing";
-    pub const PAYMENT_NOT_FOUND: &str = "payment_not_found";
-    pub const PROVIDER_UNAVAILABLE: &str = "provider_unavailable";
-    pub const PROVIDER_ERROR: &str = "provider_error";
-    pub const MINIPROGRAM_NOT_CONFIGURED: &str = "miniprogram_not_configured";
-    pub const MINIPROGRAM_LOGIN_FAILED: &str = "miniprogram_login_failed";
-}
+/// The stable error codes of the API (the one catalogue, shared with the page).
+pub use paybridge_shared::codes;
 
 /// A failed service call.
 #[derive(Debug, thiserror::Error)]

@@ -38,7 +38,7 @@ pub async fn require_key(
             AppError::Public {
                 status: axum::http::StatusCode::TOO_MANY_REQUESTS,
                 kind: paybridge_shared::ErrorType::RateLimited,
-                code: "rate_limited",
+                code: paybridge_shared::codes::RATE_LIMITED,
                 message: "Too many failed authentications from this address; wait a minute.".into(),
                 param: None,
             }
@@ -66,7 +66,7 @@ async fn authenticate(
 ) -> Result<ApiKey, AppError> {
     let header = header.ok_or_else(|| {
         AppError::unauthenticated(
-            "api_key_missing",
+            paybridge_shared::codes::API_KEY_MISSING,
             "Send your secret key as `Authorization: Bearer sk_…`.",
         )
     })?;
@@ -78,7 +78,7 @@ async fn authenticate(
         .filter(|t| t.starts_with("sk_") && t.len() <= 128)
         .ok_or_else(|| {
             AppError::unauthenticated(
-                "api_key_invalid",
+                paybridge_shared::codes::API_KEY_INVALID,
                 "The Authorization header must be `Bearer sk_…`.",
             )
         })?;
@@ -89,7 +89,7 @@ async fn authenticate(
     };
     let key = found.ok_or_else(|| {
         AppError::unauthenticated(
-            "api_key_invalid",
+            paybridge_shared::codes::API_KEY_INVALID,
             "This API key is not valid (unknown or revoked).",
         )
     })?;
@@ -99,7 +99,7 @@ async fn authenticate(
     };
     if key.mode != expected {
         return Err(AppError::forbidden(
-            "api_key_wrong_mode",
+            paybridge_shared::codes::API_KEY_WRONG_MODE,
             format!(
                 "This server runs in {} mode and needs an sk_{expected}_ key.",
                 state.config().mode.as_str()

@@ -71,7 +71,10 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     let event = state.store().get_event(&id).await?.ok_or_else(|| {
-        AppError::not_found("resource_missing", format!("No such event: {id:?}."))
+        AppError::not_found(
+            paybridge_shared::codes::RESOURCE_MISSING,
+            format!("No such event: {id:?}."),
+        )
     })?;
     serde_json::from_str(&event.payload)
         .map(Json)

@@ -44,7 +44,7 @@ async fn run(state: &AppState, req: Request, next: Next) -> Result<Response, Res
         .map(str::to_owned)
         .ok_or_else(|| {
             AppError::bad_request(
-                "idempotency_key_invalid",
+                paybridge_shared::codes::IDEMPOTENCY_KEY_INVALID,
                 "Idempotency-Key must be 1 to 255 visible ASCII characters.",
             )
             .into_response()
@@ -101,7 +101,7 @@ async fn run(state: &AppState, req: Request, next: Next) -> Result<Response, Res
                 ..
             } if other != request_hash => {
                 return Err(AppError::conflict(
-                    "idempotency_key_reused",
+                    paybridge_shared::codes::IDEMPOTENCY_KEY_REUSED,
                     "This Idempotency-Key was used with a different request; use a new key for a new request.",
                 )
                 .into_response());
@@ -112,7 +112,7 @@ async fn run(state: &AppState, req: Request, next: Next) -> Result<Response, Res
             } => return Ok(replay(status, body)),
             Claim::Existing { response: None, .. } => {
                 if Instant::now() >= deadline {
-                    return Err(AppError::conflict("idempotency_request_in_progress", "A request with this Idempotency-Key is still being processed; retry shortly.").into_response());
+                    return Err(AppError::conflict(paybridge_shared::codes::IDEMPOTENCY_REQUEST_IN_PROGRESS, "A request with this Idempotency-Key is still being processed; retry shortly.").into_response());
                 }
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_millis(200));

@@ -22,7 +22,12 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<PaymentObject>, AppError> {
-    let missing = || AppError::not_found("resource_missing", format!("No such payment: {id:?}."));
+    let missing = || {
+        AppError::not_found(
+            paybridge_shared::codes::RESOURCE_MISSING,
+            format!("No such payment: {id:?}."),
+        )
+    };
     let pid = PaymentId::parse(&id).ok_or_else(missing)?;
     let p = state.store().get_payment(&pid).await?.ok_or_else(missing)?;
     Ok(Json(PaymentObject::new(&p, state.livemode())))
@@ -100,7 +105,10 @@ pub async fn create_refund(
 ) -> Result<Json<RefundObject>, AppError> {
     let pid = refunded_payment(&state, &req).await?;
     let payment = state.store().get_payment(&pid).await?.ok_or_else(|| {
-        AppError::not_found("resource_missing", format!("No such payment: {pid}."))
+        AppError::not_found(
+            paybridge_shared::codes::RESOURCE_MISSING,
+            format!("No such payment: {pid}."),
+        )
     })?;
     if let Some(reason) = &req.reason
         && reason.chars().count() > 80
@@ -120,7 +128,7 @@ pub async fn create_refund(
     {
         Ok(r) => Ok(Json(RefundObject::new(&r, state.livemode()))),
         Err(RefundError::NotPaid) => Err(AppError::conflict(
-            "payment_not_succeeded",
+            paybridge_shared::codes::PAYMENT_NOT_SUCCEEDED,
             "Only a succeeded payment can be refunded.",
         )),
         Err(RefundError::TooMuch { would, paid }) => Err(Invalid::value(
@@ -147,11 +155,11 @@ async fn refunded_payment(state: &AppState, req: &CreateRefund) -> Result<Paymen
                 Some(s) if s.status == "succeeded" => PaymentId::parse(&s.payment)
                     .ok_or_else(|| AppError::internal("a stored payment id does not parse")),
                 _ if state.store().get_session(&id).await?.is_none() => Err(AppError::not_found(
-                    "resource_missing",
+                    paybridge_shared::codes::RESOURCE_MISSING,
                     format!("No such checkout session: {session}."),
                 )),
                 _ => Err(AppError::conflict(
-                    "payment_not_succeeded",
+                    paybridge_shared::codes::PAYMENT_NOT_SUCCEEDED,
                     "The checkout session has no succeeded payment to refund.",
                 )),
             }
@@ -173,7 +181,10 @@ pub async fn get_refund(
     Path(id): Path<String>,
 ) -> Result<Json<RefundObject>, AppError> {
     let r = state.store().get_refund(&id).await?.ok_or_else(|| {
-        AppError::not_found("resource_missing", format!("No such refund: {id:?}."))
+        AppError::not_found(
+            paybridge_shared::codes::RESOURCE_MISSING,
+            format!("No such refund: {id:?}."),
+        )
     })?;
     Ok(Json(RefundObject::new(&r, state.livemode())))
 }

@@ -19,7 +19,7 @@ use crate::state::AppState;
 fn parse_id(raw: &str) -> Result<SessionId, AppError> {
     SessionId::parse(raw).ok_or_else(|| {
         AppError::not_found(
-            "resource_missing",
+            paybridge_shared::codes::RESOURCE_MISSING,
             format!("No such checkout session: {raw:?}."),
         )
     })
@@ -46,7 +46,7 @@ pub async fn get(
     let id = parse_id(&id)?;
     let session = sessions::get(state.services(), &id).await?.ok_or_else(|| {
         AppError::not_found(
-            "resource_missing",
+            paybridge_shared::codes::RESOURCE_MISSING,
             format!("No such checkout session: {id}."),
         )
     })?;
@@ -115,13 +115,13 @@ pub async fn expire(
         .await?
         .ok_or_else(|| {
             AppError::not_found(
-                "resource_missing",
+                paybridge_shared::codes::RESOURCE_MISSING,
                 format!("No such checkout session: {id}."),
             )
         })?;
     if session.status == SessionStatus::Complete {
         return Err(AppError::conflict(
-            "session_complete",
+            paybridge_shared::codes::SESSION_COMPLETE,
             "This checkout session is already paid and cannot be expired.",
         ));
     }

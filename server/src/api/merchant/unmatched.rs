@@ -61,7 +61,7 @@ pub async fn get(
 ) -> Result<Json<UnmatchedPaymentObject>, AppError> {
     let missing = || {
         AppError::not_found(
-            "resource_missing",
+            paybridge_shared::codes::RESOURCE_MISSING,
             format!("No such unmatched payment: {id:?}."),
         )
     };

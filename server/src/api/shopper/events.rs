@@ -40,7 +40,7 @@ pub async fn events(
             return Err(AppError::Public {
                 status: StatusCode::TOO_MANY_REQUESTS,
                 kind: paybridge_shared::ErrorType::RateLimited,
-                code: "rate_limited",
+                code: paybridge_shared::codes::RATE_LIMITED,
                 message: "Too many status streams; ask /status instead.".into(),
                 param: None,
             });
