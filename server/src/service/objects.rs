@@ -76,8 +76,12 @@ impl SessionObject {
             success_url: s.success_url.clone(),
             cancel_url: s.cancel_url.clone(),
             metadata: s.metadata.clone(),
-            payment_methods: s.payment_methods.clone(),
-            locale: s.locale.clone(),
+            payment_methods: s
+                .payment_methods
+                .iter()
+                .map(|m| m.as_str().to_owned())
+                .collect(),
+            locale: s.locale.as_str().to_owned(),
             created: s.created_at / 1000,
             expires_at: s.expires_at / 1000,
             completed_at: s.completed_at.map(|t| t / 1000),

@@ -145,11 +145,7 @@ pub async fn pay(
         Ok(session) => session,
         Err(over) => return Ok(over),
     };
-    if !session
-        .payment_methods
-        .iter()
-        .any(|m| m == shopper.method.as_str())
-    {
+    if !session.payment_methods.contains(&shopper.method) {
         return Err(crate::domain::Invalid::value(
             "method",
             format!("this checkout does not offer {}.", shopper.method.as_str()),

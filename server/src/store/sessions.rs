@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use super::{Store, Tx};
 use crate::domain::ids::SessionId;
+use crate::domain::session::Locale;
 use crate::domain::status::State;
 use crate::domain::{CheckoutSession, Millis, NewSession, SessionStatus};
 
@@ -28,7 +29,7 @@ fn insert_query(
         .bind(&session.cancel_url)
         .bind(serde_json::to_string(&session.metadata).unwrap_or_else(|_| "{}".into()))
         .bind(serde_json::to_string(&session.payment_methods).unwrap_or_else(|_| "[]".into()))
-        .bind(&session.locale)
+        .bind(session.locale.as_str())
         .bind(session.created_at)
         .bind(session.expires_at)
 }
@@ -60,12 +61,8 @@ impl Store {
             success_url: new.success_url.as_str().to_owned(),
             cancel_url: new.cancel_url.as_str().to_owned(),
             metadata: new.metadata.as_map().clone(),
-            payment_methods: new
-                .payment_methods
-                .iter()
-                .map(|m| m.as_str().to_owned())
-                .collect(),
-            locale: new.locale.as_str().to_owned(),
+            payment_methods: new.payment_methods.clone(),
+            locale: new.locale,
             created_at: now,
             expires_at: now + new.expires_in * 1000,
             completed_at: None,
@@ -227,6 +224,7 @@ fn session(r: &sqlx::any::AnyRow) -> Result<CheckoutSession, sqlx::Error> {
     let currency: String = r.try_get("currency")?;
     let metadata: String = r.try_get("metadata")?;
     let methods: String = r.try_get("payment_methods")?;
+    let locale: String = r.try_get("locale")?;
     Ok(CheckoutSession {
         id: SessionId::parse(&id).ok_or_else(|| decode(format!("bad session id {id:?}")))?,
         status: SessionStatus::parse(&status)
@@ -243,7 +241,7 @@ fn session(r: &sqlx::any::AnyRow) -> Result<CheckoutSession, sqlx::Error> {
         metadata: serde_json::from_str::<BTreeMap<String, String>>(&metadata)
             .map_err(|e| decode(e.to_string()))?,
         payment_methods: serde_json::from_str(&methods).map_err(|e| decode(e.to_string()))?,
-        locale: r.try_get("locale")?,
+        locale: Locale::parse(&locale).map_err(|e| decode(e.message))?,
         created_at: r.try_get("created_at")?,
         expires_at: r.try_get("expires_at")?,
         completed_at: r.try_get("completed_at")?,

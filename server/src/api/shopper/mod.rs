@@ -35,11 +35,8 @@ pub async fn checkout_view(
     let payment_methods = s
         .payment_methods
         .iter()
-        .filter(|m| {
-            crate::domain::session::payment_method("payment_methods", m)
-                .is_ok_and(|m| state.provider(m).is_some())
-        })
-        .cloned()
+        .filter(|m| state.provider(**m).is_some())
+        .map(|m| m.as_str().to_owned())
         .collect();
     Ok(Json(CheckoutView {
         id: s.id.to_string(),
@@ -54,7 +51,8 @@ pub async fn checkout_view(
         },
         sandbox: state.sandbox().is_some(),
         // `auto` leaves the choice to the shopper's browser.
-        locale: (s.locale != "auto").then_some(s.locale),
+        locale: (s.locale != crate::domain::session::Locale::Auto)
+            .then(|| s.locale.as_str().to_owned()),
         payment_methods,
         cancel_url: Some(s.cancel_url),
     }))
