@@ -43,6 +43,12 @@ impl axum::extract::FromRef<AppState> for Page {
     }
 }
 
+impl axum::extract::FromRef<AppState> for Services {
+    fn from_ref(state: &AppState) -> Self {
+        state.0.services.clone()
+    }
+}
+
 impl AppState {
     /// Bundles the parts built at start.
     #[must_use]

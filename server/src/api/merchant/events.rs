@@ -10,8 +10,8 @@ use serde_json::Value;
 use crate::domain::Invalid;
 use crate::error::AppError;
 use crate::error::ErrorBody;
+use crate::service::Services;
 use crate::service::objects::List;
-use crate::state::AppState;
 use crate::store::events::EventType;
 
 /// Query of `GET /v1/events`.
@@ -38,7 +38,7 @@ pub struct EventQuery {
 #[utoipa::path(get, path = "/v1/events", tag = "events", params(EventQuery),
     responses((status = 200, body = List<Object>, description = "Events, each `{id, object: \"event\", livemode, type, created, data: {object}}`"), (status = 422, body = ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(svc): State<Services>,
     Query(q): Query<EventQuery>,
 ) -> Result<Json<List<Value>>, AppError> {
     let limit = super::sessions::page_size(q.limit)?;
@@ -52,7 +52,7 @@ pub async fn list(
         "starting_after",
         "an event id",
     )?;
-    let rows = state
+    let rows = svc
         .store()
         .list_events(q.kind.as_deref(), q.starting_after.as_deref(), limit + 1)
         .await?;
@@ -67,10 +67,10 @@ pub async fn list(
 #[utoipa::path(get, path = "/v1/events/{id}", tag = "events", params(("id" = String, Path)),
     responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
 pub async fn get(
-    State(state): State<AppState>,
+    State(svc): State<Services>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let event = state.store().get_event(&id).await?.ok_or_else(|| {
+    let event = svc.store().get_event(&id).await?.ok_or_else(|| {
         AppError::not_found(
             paybridge_shared::codes::RESOURCE_MISSING,
             format!("No such event: {id:?}."),

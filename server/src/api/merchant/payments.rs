@@ -11,15 +11,15 @@ use crate::domain::Invalid;
 use crate::domain::ids::{PaymentId, SessionId};
 use crate::error::AppError;
 use crate::error::ErrorBody;
+use crate::service::Services;
 use crate::service::objects::{List, PaymentObject, RefundObject};
-use crate::state::AppState;
 use crate::store::refunds::RefundError;
 
 /// `GET /v1/payments/{id}`
 #[utoipa::path(get, path = "/v1/payments/{id}", tag = "payments", params(("id" = String, Path)),
     responses((status = 200, body = PaymentObject), (status = 404, body = ErrorBody)))]
 pub async fn get(
-    State(state): State<AppState>,
+    State(svc): State<Services>,
     Path(id): Path<String>,
 ) -> Result<Json<PaymentObject>, AppError> {
     let missing = || {
@@ -29,8 +29,8 @@ pub async fn get(
         )
     };
     let pid = PaymentId::parse(&id).ok_or_else(missing)?;
-    let p = state.store().get_payment(&pid).await?.ok_or_else(missing)?;
-    Ok(Json(PaymentObject::new(&p, state.livemode())))
+    let p = svc.store().get_payment(&pid).await?.ok_or_else(missing)?;
+    Ok(Json(PaymentObject::new(&p, svc.livemode())))
 }
 
 /// A refund request.
@@ -100,11 +100,11 @@ impl utoipa::ToSchema for CreateRefund {}
 #[utoipa::path(post, path = "/v1/refunds", tag = "refunds", request_body = CreateRefund,
     responses((status = 200, body = RefundObject), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_refund(
-    State(state): State<AppState>,
+    State(svc): State<Services>,
     Body(req): Body<CreateRefund>,
 ) -> Result<Json<RefundObject>, AppError> {
-    let pid = refunded_payment(&state, &req).await?;
-    let payment = state.store().get_payment(&pid).await?.ok_or_else(|| {
+    let pid = refunded_payment(&svc, &req).await?;
+    let payment = svc.store().get_payment(&pid).await?.ok_or_else(|| {
         AppError::not_found(
             paybridge_shared::codes::RESOURCE_MISSING,
             format!("No such payment: {pid}."),
@@ -118,15 +118,10 @@ pub async fn create_refund(
     if req.amount.is_some_and(|a| a < 1) {
         return Err(Invalid::value("amount", "must be at least 1.").into());
     }
-    match crate::service::refunds::create(
-        state.services(),
-        &payment.id,
-        req.amount,
-        req.reason.as_deref(),
-    )
-    .await
+    match crate::service::refunds::create(&svc, &payment.id, req.amount, req.reason.as_deref())
+        .await
     {
-        Ok(r) => Ok(Json(RefundObject::new(&r, state.livemode()))),
+        Ok(r) => Ok(Json(RefundObject::new(&r, svc.livemode()))),
         Err(RefundError::NotPaid) => Err(AppError::conflict(
             paybridge_shared::codes::PAYMENT_NOT_SUCCEEDED,
             "Only a succeeded payment can be refunded.",
@@ -142,7 +137,7 @@ pub async fn create_refund(
 
 /// The payment a refund request names: `payment` itself, or the succeeded payment of
 /// `checkout_session` — exactly one of the two.
-async fn refunded_payment(state: &AppState, req: &CreateRefund) -> Result<PaymentId, AppError> {
+async fn refunded_payment(svc: &Services, req: &CreateRefund) -> Result<PaymentId, AppError> {
     match (&req.payment, &req.checkout_session) {
         (Some(payment), None) => PaymentId::parse(payment)
             .ok_or_else(|| Invalid::value("payment", "is not a payment id.").into()),
@@ -150,11 +145,11 @@ async fn refunded_payment(state: &AppState, req: &CreateRefund) -> Result<Paymen
             let id = SessionId::parse(session).ok_or_else(|| {
                 Invalid::value("checkout_session", "is not a checkout session id.")
             })?;
-            let summaries = state.store().payment_summaries(&[&id]).await?;
+            let summaries = svc.store().payment_summaries(&[&id]).await?;
             match summaries.get(id.as_str()) {
                 Some(s) if s.status == "succeeded" => PaymentId::parse(&s.payment)
                     .ok_or_else(|| AppError::internal("a stored payment id does not parse")),
-                _ if state.store().get_session(&id).await?.is_none() => Err(AppError::not_found(
+                _ if svc.store().get_session(&id).await?.is_none() => Err(AppError::not_found(
                     paybridge_shared::codes::RESOURCE_MISSING,
                     format!("No such checkout session: {session}."),
                 )),
@@ -177,16 +172,16 @@ async fn refunded_payment(state: &AppState, req: &CreateRefund) -> Result<Paymen
 #[utoipa::path(get, path = "/v1/refunds/{id}", tag = "refunds", params(("id" = String, Path)),
     responses((status = 200, body = RefundObject), (status = 404, body = ErrorBody)))]
 pub async fn get_refund(
-    State(state): State<AppState>,
+    State(svc): State<Services>,
     Path(id): Path<String>,
 ) -> Result<Json<RefundObject>, AppError> {
-    let r = state.store().get_refund(&id).await?.ok_or_else(|| {
+    let r = svc.store().get_refund(&id).await?.ok_or_else(|| {
         AppError::not_found(
             paybridge_shared::codes::RESOURCE_MISSING,
             format!("No such refund: {id:?}."),
         )
     })?;
-    Ok(Json(RefundObject::new(&r, state.livemode())))
+    Ok(Json(RefundObject::new(&r, svc.livemode())))
 }
 
 /// Query of `GET /v1/payments`.
@@ -209,7 +204,7 @@ pub struct PaymentListQuery {
 #[utoipa::path(get, path = "/v1/payments", tag = "payments", params(PaymentListQuery),
     responses((status = 200, body = List<PaymentObject>), (status = 422, body = ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(svc): State<Services>,
     Query(q): Query<PaymentListQuery>,
 ) -> Result<Json<List<PaymentObject>>, AppError> {
     let limit = super::sessions::page_size(q.limit)?;
@@ -223,13 +218,13 @@ pub async fn list(
         "starting_after",
         "a payment id",
     )?;
-    let rows = state
+    let rows = svc
         .store()
         .list_payments(session.as_ref(), after.as_ref(), limit + 1)
         .await?;
     let objects = rows
         .iter()
-        .map(|p| PaymentObject::new(p, state.livemode()))
+        .map(|p| PaymentObject::new(p, svc.livemode()))
         .collect();
     Ok(Json(List::page(
         objects,
@@ -257,7 +252,7 @@ pub struct RefundListQuery {
 #[utoipa::path(get, path = "/v1/refunds", tag = "refunds", params(RefundListQuery),
     responses((status = 200, body = List<RefundObject>), (status = 422, body = ErrorBody)))]
 pub async fn list_refunds(
-    State(state): State<AppState>,
+    State(svc): State<Services>,
     Query(q): Query<RefundListQuery>,
 ) -> Result<Json<List<RefundObject>>, AppError> {
     let limit = super::sessions::page_size(q.limit)?;
@@ -267,13 +262,13 @@ pub async fn list_refunds(
         "starting_after",
         "a refund id",
     )?;
-    let rows = state
+    let rows = svc
         .store()
         .list_refunds(payment.as_ref(), q.starting_after.as_deref(), limit + 1)
         .await?;
     let objects = rows
         .iter()
-        .map(|r| RefundObject::new(r, state.livemode()))
+        .map(|r| RefundObject::new(r, svc.livemode()))
         .collect();
     Ok(Json(List::page(
         objects,

@@ -12,9 +12,9 @@ use crate::domain::SessionStatus;
 use crate::domain::ids::SessionId;
 use crate::error::AppError;
 use crate::error::ErrorBody;
+use crate::service::Services;
 use crate::service::objects::{List, SessionObject};
 use crate::service::sessions::{self, CreateSession};
-use crate::state::AppState;
 
 fn parse_id(raw: &str) -> Result<SessionId, AppError> {
     SessionId::parse(raw).ok_or_else(|| {
@@ -30,27 +30,27 @@ fn parse_id(raw: &str) -> Result<SessionId, AppError> {
     params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[\x21-\x7e]{1,255}$", description = "1–255 visible ASCII characters; replays the stored response for the same body")),
     responses((status = 200, body = SessionObject), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(svc): State<Services>,
     Body(req): Body<CreateSession>,
 ) -> Result<Json<SessionObject>, AppError> {
-    Ok(Json(sessions::create(state.services(), req).await?))
+    Ok(Json(sessions::create(&svc, req).await?))
 }
 
 /// `GET /v1/checkout_sessions/{id}`
 #[utoipa::path(get, path = "/v1/checkout_sessions/{id}", tag = "checkout_sessions", params(("id" = String, Path)),
     responses((status = 200, body = SessionObject), (status = 404, body = ErrorBody)))]
 pub async fn get(
-    State(state): State<AppState>,
+    State(svc): State<Services>,
     Path(id): Path<String>,
 ) -> Result<Json<SessionObject>, AppError> {
     let id = parse_id(&id)?;
-    let session = sessions::get(state.services(), &id).await?.ok_or_else(|| {
+    let session = sessions::get(&svc, &id).await?.ok_or_else(|| {
         AppError::not_found(
             paybridge_shared::codes::RESOURCE_MISSING,
             format!("No such checkout session: {id}."),
         )
     })?;
-    Ok(Json(sessions::object(state.services(), &session).await?))
+    Ok(Json(sessions::object(&svc, &session).await?))
 }
 
 /// Query of list endpoints.
@@ -82,7 +82,7 @@ pub fn page_size(limit: Option<i64>) -> Result<i64, AppError> {
 #[utoipa::path(get, path = "/v1/checkout_sessions", tag = "checkout_sessions", params(ListQuery),
     responses((status = 200, body = List<SessionObject>), (status = 422, body = ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(svc): State<Services>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<List<SessionObject>>, AppError> {
     let limit = page_size(q.limit)?;
@@ -91,11 +91,8 @@ pub async fn list(
         "starting_after",
         "a checkout session id",
     )?;
-    let rows = state
-        .store()
-        .list_sessions(after.as_ref(), limit + 1)
-        .await?;
-    let objects = sessions::objects(state.services(), &rows).await?;
+    let rows = svc.store().list_sessions(after.as_ref(), limit + 1).await?;
+    let objects = sessions::objects(&svc, &rows).await?;
     Ok(Json(List::page(
         objects,
         usize::try_from(limit).unwrap_or(10),
@@ -107,23 +104,21 @@ pub async fn list(
 /// `POST /v1/checkout_sessions/{id}/expire`: closes an open session now. Expiring an expired
 /// session answers it unchanged; a completed one cannot be expired.
 pub async fn expire(
-    State(state): State<AppState>,
+    State(svc): State<Services>,
     Path(id): Path<String>,
 ) -> Result<Json<SessionObject>, AppError> {
     let id = parse_id(&id)?;
-    let session = sessions::expire(state.services(), &id, false)
-        .await?
-        .ok_or_else(|| {
-            AppError::not_found(
-                paybridge_shared::codes::RESOURCE_MISSING,
-                format!("No such checkout session: {id}."),
-            )
-        })?;
+    let session = sessions::expire(&svc, &id, false).await?.ok_or_else(|| {
+        AppError::not_found(
+            paybridge_shared::codes::RESOURCE_MISSING,
+            format!("No such checkout session: {id}."),
+        )
+    })?;
     if session.status == SessionStatus::Complete {
         return Err(AppError::conflict(
             paybridge_shared::codes::SESSION_COMPLETE,
             "This checkout session is already paid and cannot be expired.",
         ));
     }
-    Ok(Json(sessions::object(state.services(), &session).await?))
+    Ok(Json(sessions::object(&svc, &session).await?))
 }

@@ -9,8 +9,8 @@ use crate::api::json::Query;
 use crate::domain::ids::UnmatchedId;
 use crate::error::AppError;
 use crate::error::ErrorBody;
+use crate::service::Services;
 use crate::service::objects::{List, UnmatchedPaymentObject};
-use crate::state::AppState;
 
 /// Query of `GET /v1/unmatched_payments`.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -29,7 +29,7 @@ pub struct UnmatchedListQuery {
 #[utoipa::path(get, path = "/v1/unmatched_payments", tag = "unmatched_payments", params(UnmatchedListQuery),
     responses((status = 200, body = List<UnmatchedPaymentObject>), (status = 422, body = ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(svc): State<Services>,
     Query(q): Query<UnmatchedListQuery>,
 ) -> Result<Json<List<UnmatchedPaymentObject>>, AppError> {
     let limit = super::sessions::page_size(q.limit)?;
@@ -38,13 +38,13 @@ pub async fn list(
         "starting_after",
         "an unmatched payment id",
     )?;
-    let rows = state
+    let rows = svc
         .store()
         .list_unmatched(after.as_ref(), limit + 1)
         .await?;
     let objects = rows
         .iter()
-        .map(|u| UnmatchedPaymentObject::new(u, state.livemode()))
+        .map(|u| UnmatchedPaymentObject::new(u, svc.livemode()))
         .collect();
     Ok(Json(List::page(
         objects,
@@ -56,7 +56,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/v1/unmatched_payments/{id}", tag = "unmatched_payments", params(("id" = String, Path)),
     responses((status = 200, body = UnmatchedPaymentObject), (status = 404, body = ErrorBody)))]
 pub async fn get(
-    State(state): State<AppState>,
+    State(svc): State<Services>,
     Path(id): Path<String>,
 ) -> Result<Json<UnmatchedPaymentObject>, AppError> {
     let missing = || {
@@ -66,10 +66,6 @@ pub async fn get(
         )
     };
     let uid = UnmatchedId::parse(&id).ok_or_else(missing)?;
-    let u = state
-        .store()
-        .get_unmatched(&uid)
-        .await?
-        .ok_or_else(missing)?;
-    Ok(Json(UnmatchedPaymentObject::new(&u, state.livemode())))
+    let u = svc.store().get_unmatched(&uid).await?.ok_or_else(missing)?;
+    Ok(Json(UnmatchedPaymentObject::new(&u, svc.livemode())))
 }

@@ -7,31 +7,29 @@ use axum::http::StatusCode;
 use crate::api::json::Body;
 use crate::error::AppError;
 use crate::error::ErrorBody;
+use crate::service::Services;
 use crate::service::objects::{EndpointObject, List};
 use crate::service::webhooks::CreateEndpoint;
-use crate::state::AppState;
 
 /// `POST /v1/webhook_endpoints`
 #[utoipa::path(post, path = "/v1/webhook_endpoints", tag = "webhooks", request_body = CreateEndpoint,
     responses((status = 200, body = EndpointObject, description = "Created; `secret` is shown only here"), (status = 422, body = ErrorBody)))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(svc): State<Services>,
     Body(req): Body<CreateEndpoint>,
 ) -> Result<Json<EndpointObject>, AppError> {
-    Ok(Json(
-        crate::service::webhooks::create(state.services(), req).await?,
-    ))
+    Ok(Json(crate::service::webhooks::create(&svc, req).await?))
 }
 
 /// `GET /v1/webhook_endpoints`
 #[utoipa::path(get, path = "/v1/webhook_endpoints", tag = "webhooks", responses((status = 200, body = List<EndpointObject>)))]
-pub async fn list(State(state): State<AppState>) -> Result<Json<List<EndpointObject>>, AppError> {
-    let all: Vec<_> = state
+pub async fn list(State(svc): State<Services>) -> Result<Json<List<EndpointObject>>, AppError> {
+    let all: Vec<_> = svc
         .store()
         .list_endpoints()
         .await?
         .iter()
-        .map(|e| EndpointObject::new(e, None, state.livemode()))
+        .map(|e| EndpointObject::new(e, None, svc.livemode()))
         .collect();
     let n = all.len();
     Ok(Json(List::page(all, n)))
@@ -41,9 +39,9 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<List<EndpointObj
 #[utoipa::path(delete, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", params(("id" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)))]
 pub async fn delete(
-    State(state): State<AppState>,
+    State(svc): State<Services>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    crate::service::webhooks::delete(state.services(), &id).await?;
+    crate::service::webhooks::delete(&svc, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,8 +10,8 @@ use super::session_id;
 use crate::api::client_ip::ClientIp;
 use crate::api::json::Body;
 use crate::error::AppError;
+use crate::service::Services;
 use crate::service::pay;
-use crate::state::AppState;
 
 /// Body of `POST /api/miniprogram/login`.
 #[derive(Debug, Deserialize)]
@@ -23,12 +23,10 @@ pub struct MiniProgramLogin {
 
 /// `POST /api/miniprogram/login {cs, code}` → `wx.requestPayment` parameters.
 pub async fn login(
-    State(state): State<AppState>,
+    State(svc): State<Services>,
     ClientIp(ip): ClientIp,
     Body(req): Body<MiniProgramLogin>,
 ) -> Result<Json<NextAction>, AppError> {
     let id = session_id(&req.cs)?;
-    Ok(Json(
-        pay::mini_program(state.services(), &id, &req.code, ip).await?,
-    ))
+    Ok(Json(pay::mini_program(&svc, &id, &req.code, ip).await?))
 }
