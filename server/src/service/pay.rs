@@ -195,7 +195,7 @@ async fn payable(
     svc: &Services,
     id: &SessionId,
 ) -> Result<Result<CheckoutSession, NextAction>, ServiceError> {
-    let session = crate::service::sessions::get(svc, id)
+    let session = crate::service::sessions::get_or_expire(svc, id)
         .await?
         .ok_or_else(ServiceError::checkout_not_found)?;
     Ok(match session.status {

@@ -177,7 +177,7 @@ pub async fn status_asking_provider(
     id: &SessionId,
 ) -> Result<paybridge_shared::StatusView, ServiceError> {
     use paybridge_shared::CheckoutStatus;
-    let mut session = get(svc, id)
+    let mut session = get_or_expire(svc, id)
         .await?
         .ok_or_else(ServiceError::checkout_not_found)?;
     let mut latest = svc
@@ -192,7 +192,7 @@ pub async fn status_asking_provider(
         && now_millis() - p.checked_at > STALE_MS
         && super::complete::check(svc, p).await? == super::complete::Applied::Succeeded
     {
-        session = get(svc, id)
+        session = get_or_expire(svc, id)
             .await?
             .ok_or_else(ServiceError::checkout_not_found)?;
         latest = svc
@@ -258,11 +258,15 @@ pub async fn objects(
 }
 
 /// Reads a session, expiring it first if its time has passed (so no reader ever sees an
-/// overdue session as open, whether or not the expiry job has run yet).
+/// overdue session as open, whether or not the expiry job has run yet). Expiring asks the
+/// provider about the session's open attempts once more, and may complete the session instead.
 ///
 /// # Errors
 /// On a database error.
-pub async fn get(svc: &Services, id: &SessionId) -> Result<Option<CheckoutSession>, sqlx::Error> {
+pub async fn get_or_expire(
+    svc: &Services,
+    id: &SessionId,
+) -> Result<Option<CheckoutSession>, sqlx::Error> {
     let session = svc.store().get_session(id).await?;
     match session {
         Some(s) if s.status == SessionStatus::Open && s.expires_at <= now_millis() => {

@@ -44,7 +44,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<SessionObject>, AppError> {
     let id = parse_id(&id)?;
-    let session = sessions::get(&svc, &id).await?.ok_or_else(|| {
+    let session = sessions::get_or_expire(&svc, &id).await?.ok_or_else(|| {
         AppError::not_found(
             paybridge_shared::codes::RESOURCE_MISSING,
             format!("No such checkout session: {id}."),

@@ -28,7 +28,7 @@ pub async fn checkout_view(
     Path(id): Path<String>,
 ) -> Result<Json<CheckoutView>, AppError> {
     let id = session_id(&id)?;
-    let s = sessions::get(state.services(), &id)
+    let s = sessions::get_or_expire(state.services(), &id)
         .await?
         .ok_or_else(crate::service::ServiceError::checkout_not_found)?;
     // Only what this server can take: a method whose provider is not configured is not shown.
