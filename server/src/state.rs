@@ -84,12 +84,7 @@ impl AppState {
         self.0.services.urls().public().clone()
     }
 
-    /// Wakes the webhook worker: new deliveries were committed.
-    pub fn outbox_changed(&self) {
-        self.0.services.signals().outbox_changed();
-    }
-
-    /// Completes at the next [`AppState::outbox_changed`].
+    /// Completes when new webhook deliveries were committed.
     pub async fn outbox_wait(&self) {
         self.0.services.signals().outbox_wait().await;
     }
@@ -97,18 +92,6 @@ impl AppState {
     /// Delivers a change to this instance's streams.
     pub fn publish_local(&self, session: &str) {
         self.0.services.signals().publish_local(session);
-    }
-
-    /// A receiver of session changes.
-    #[must_use]
-    pub fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<String> {
-        self.0.services.signals().subscribe_changes()
-    }
-
-    /// Whether this server moves real money (its objects say `livemode: true`).
-    #[must_use]
-    pub fn livemode(&self) -> bool {
-        self.0.services.livemode()
     }
 
     /// Failed API authentications, per client.

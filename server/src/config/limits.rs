@@ -40,17 +40,11 @@ pub struct Retention {
 
 const DAY: u64 = 24 * 60 * 60;
 
-/// A whole number, blank meaning `default` (settings built in code leave it empty).
+/// A positive whole number, blank meaning `default` (settings built in code leave it empty).
 fn whole(raw: &str, env: &str, default: u64, p: &mut Problems) -> u64 {
     match raw.trim() {
         "" => default,
-        text => match text.parse::<u64>() {
-            Ok(n) if n > 0 => n,
-            _ => {
-                p.push(env, format!("{text:?} is not a positive whole number"));
-                default
-            }
-        },
+        text => super::validate::positive(text, env, default, p),
     }
 }
 

@@ -342,7 +342,7 @@ fn public_url(raw: &str, mode: Mode, p: &mut Problems) -> Option<Url> {
     Some(url)
 }
 
-fn positive(raw: &str, env: &str, default: u64, p: &mut Problems) -> u64 {
+pub(super) fn positive(raw: &str, env: &str, default: u64, p: &mut Problems) -> u64 {
     match raw.trim().parse::<u64>() {
         Ok(n) if n > 0 => n,
         _ => {

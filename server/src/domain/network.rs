@@ -59,6 +59,25 @@ pub fn may_send_to(ip: IpAddr, allowed: &[IpNet]) -> bool {
     is_public(ip) || allowed.iter().any(|net| net.contains(&ip))
 }
 
+/// Whether a webhook URL may be sent to as far as the URL itself says: an address written in
+/// it (or `localhost`) must be one a webhook may go to; any other name is checked as it
+/// resolves, at each delivery.
+#[must_use]
+pub fn url_may_be_sent_to(url: &str, allowed: &[IpNet]) -> bool {
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()));
+    let ip = match host {
+        Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        }
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+        Some(url::Host::Domain(_)) | None => return true,
+    };
+    may_send_to(ip, allowed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use ipnet::IpNet;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-use crate::domain::network::may_send_to;
+use crate::domain::network::{may_send_to, url_may_be_sent_to};
 
 /// Why a delivery was not sent.
 pub const REFUSED: &str = "refused: the URL resolves only to private addresses \
@@ -48,10 +48,10 @@ impl GuardedResolver {
         Ok(addrs)
     }
 
-    /// Whether an address written into a URL may be sent to.
+    /// The private networks allowed beside public addresses.
     #[must_use]
-    pub fn allows(&self, ip: std::net::IpAddr) -> bool {
-        may_send_to(ip, &self.allowed)
+    pub fn allowed(&self) -> &[IpNet] {
+        &self.allowed
     }
 }
 
@@ -69,14 +69,7 @@ impl Resolve for GuardedResolver {
 /// they resolve; an address in the URL never reaches the resolver.
 #[must_use]
 pub fn literal_refused(url: &str, guard: &GuardedResolver) -> bool {
-    match url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host().map(|h| h.to_owned()))
-    {
-        Some(url::Host::Ipv4(ip)) => !guard.allows(ip.into()),
-        Some(url::Host::Ipv6(ip)) => !guard.allows(ip.into()),
-        Some(url::Host::Domain(_)) | None => false,
-    }
+    !url_may_be_sent_to(url, guard.allowed())
 }
 
 #[cfg(test)]

@@ -35,31 +35,18 @@ fn enabled_events_schema() -> utoipa::openapi::schema::Array {
         .build()
 }
 
-/// Whether a live webhook URL may be used: a name is checked again at every delivery, as it
-/// resolves; localhost (the only address a URL may spell out) only when allowed.
-fn public_enough(url: &str, allowed: &[ipnet::IpNet]) -> bool {
-    use std::net::{IpAddr, Ipv4Addr};
-    let host = url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host().map(|h| h.to_owned()));
-    let ip = match host {
-        Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
-            IpAddr::V4(Ipv4Addr::LOCALHOST)
-        }
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
-        Some(url::Host::Domain(_)) | None => return true,
-    };
-    crate::domain::network::may_send_to(ip, allowed)
-}
-
 /// Registers an endpoint; its object carries the secret, this once.
 ///
 /// # Errors
 /// [`ServiceError::Invalid`] naming the field; a database error.
 pub async fn create(svc: &Services, req: CreateEndpoint) -> Result<EndpointObject, ServiceError> {
     let url = RedirectUrl::parse("url", &req.url, &[])?;
-    if svc.livemode() && !public_enough(url.as_str(), &svc.rules().webhook_allowed_networks) {
+    if svc.livemode()
+        && !crate::domain::network::url_may_be_sent_to(
+            url.as_str(),
+            &svc.rules().webhook_allowed_networks,
+        )
+    {
         return Err(Invalid::value(
             "url",
             "must reach a public address in live mode: localhost is not one (allow a private network with PAYBRIDGE_WEBHOOK_ALLOWED_NETWORKS).",

@@ -50,9 +50,7 @@ impl Write<'_> {
     /// # Errors
     /// When the commit fails (nothing was written, nobody is told).
     pub async fn commit(self, changed: Changed<'_>) -> Result<(), sqlx::Error> {
-        let Self {
-            services, tx, slot, ..
-        } = self;
+        let Self { services, tx, slot } = self;
         tx.commit().await?;
         drop(slot);
         if changed.events {

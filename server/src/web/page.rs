@@ -15,7 +15,8 @@ use sha2::{Digest, Sha256};
 #[derive(Clone, Debug)]
 pub struct Page {
     html: Option<axum::body::Bytes>,
-    script_hashes: Vec<String>,
+    /// Shared: the page is a sub-state, cloned for every page request.
+    script_hashes: std::sync::Arc<[String]>,
 }
 
 impl Page {
@@ -26,14 +27,14 @@ impl Page {
         let path = dist_dir.join("index.html");
         match std::fs::read_to_string(&path) {
             Ok(html) => Self {
-                script_hashes: inline_script_hashes(&html),
+                script_hashes: inline_script_hashes(&html).into(),
                 html: Some(html.into()),
             },
             Err(e) => {
                 tracing::warn!(path = %path.display(), error = %e, "checkout page not built; run `make run` or `trunk build --release`");
                 Self {
                     html: None,
-                    script_hashes: Vec::new(),
+                    script_hashes: std::sync::Arc::new([]),
                 }
             }
         }
