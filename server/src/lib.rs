@@ -23,5 +23,8 @@ pub mod store;
 pub mod telemetry;
 pub mod web;
 
+#[cfg(test)]
+mod tests;
+
 pub use app::app;
 pub use server::Server;

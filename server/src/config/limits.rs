@@ -44,7 +44,7 @@ const DAY: u64 = 24 * 60 * 60;
 fn whole(raw: &str, env: &str, default: u64, p: &mut Problems) -> u64 {
     match raw.trim() {
         "" => default,
-        text => super::validate::positive(text, env, default, p),
+        text => p.positive(text, env, default),
     }
 }
 

@@ -12,6 +12,18 @@ impl Problems {
         self.0.push((env.to_owned(), why.into()));
     }
 
+    /// `raw` as a positive whole number; otherwise records that `env` is not one and gives
+    /// `default`, so every problem is still found in one pass.
+    pub fn positive(&mut self, raw: &str, env: &str, default: u64) -> u64 {
+        match raw.trim().parse::<u64>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                self.push(env, format!("{raw:?} is not a positive whole number"));
+                default
+            }
+        }
+    }
+
     /// True when nothing was wrong.
     #[must_use]
     pub fn is_empty(&self) -> bool {

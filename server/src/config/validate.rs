@@ -165,17 +165,11 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
             std::num::NonZeroU32::MIN
         });
     let jobs = JobsConfig {
-        poll: Duration::from_millis(positive(
-            &s.job_poll_ms,
-            "PAYBRIDGE_JOB_POLL_MS",
-            1000,
-            &mut p,
-        )),
-        lease: Duration::from_secs(positive(
+        poll: Duration::from_millis(p.positive(&s.job_poll_ms, "PAYBRIDGE_JOB_POLL_MS", 1000)),
+        lease: Duration::from_secs(p.positive(
             &s.job_lease_seconds,
             "PAYBRIDGE_JOB_LEASE_SECONDS",
             60,
-            &mut p,
         )),
         webhook_backoff_scale: match s.webhook_backoff_scale.trim().parse::<f64>() {
             Ok(f) if f.is_finite() && f > 0.0 && f <= 1.0 => f,
@@ -340,16 +334,6 @@ fn public_url(raw: &str, mode: Mode, p: &mut Problems) -> Option<Url> {
         return None;
     }
     Some(url)
-}
-
-pub(super) fn positive(raw: &str, env: &str, default: u64, p: &mut Problems) -> u64 {
-    match raw.trim().parse::<u64>() {
-        Ok(n) if n > 0 => n,
-        _ => {
-            p.push(env, format!("{raw:?} is not a positive whole number"));
-            default
-        }
-    }
 }
 
 fn origin(item: &str, env: &str, p: &mut Problems) -> Option<String> {

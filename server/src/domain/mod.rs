@@ -19,7 +19,7 @@ pub use metadata::Metadata;
 pub use payment::{Channel, Payment};
 pub use redirect::RedirectUrl;
 pub use session::{CheckoutSession, NewSession, PaymentMethod};
-pub use status::{PaymentStatus, RefundStatus, SessionStatus};
+pub use status::{PaymentStatus, RefundStatus, SessionStatus, TradeState};
 
 /// Milliseconds since the Unix epoch: how times are stored (portable across SQLite and Postgres).
 pub type Millis = i64;

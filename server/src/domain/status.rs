@@ -106,6 +106,40 @@ impl State for RefundStatus {
     }
 }
 
+/// Where a provider's trade stands, in paybridge's words (what an unmatched payment records).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TradeState {
+    /// Not paid yet, maybe later.
+    Pending,
+    /// Paid.
+    Paid,
+    /// Closed unpaid (or withdrawn); can no longer be paid.
+    Closed,
+    /// The payment failed at the bank.
+    Failed,
+}
+
+impl TradeState {
+    const ALL: [Self; 4] = [Self::Pending, Self::Paid, Self::Closed, Self::Failed];
+
+    /// The stored and API text.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Paid => "paid",
+            Self::Closed => "closed",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Parses the stored text.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use futures_util::future::BoxFuture;
 
+pub use crate::domain::TradeState;
 use crate::domain::{Channel, PaymentMethod};
 
 /// A new trade to create at the provider.
@@ -38,19 +39,6 @@ pub enum OrderCreated {
     Redirect { url: String },
     /// WeChat's prepay id, paid through the JSAPI / mini program bridge.
     Prepay { prepay_id: String },
-}
-
-/// Where a trade stands, in paybridge's words.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TradeState {
-    /// Not paid yet, maybe later.
-    Pending,
-    /// Paid.
-    Paid,
-    /// Closed unpaid (or withdrawn); can no longer be paid.
-    Closed,
-    /// The payment failed at the bank.
-    Failed,
 }
 
 /// A trade as the provider reports it (a verified notification or a query answer).

@@ -145,21 +145,15 @@ async fn record_unmatched(
     provider: &dyn PaymentProvider,
     t: &Trade,
 ) -> Result<(), sqlx::Error> {
-    let status = match t.state {
-        TradeState::Paid => "paid",
-        TradeState::Pending => "pending",
-        TradeState::Closed => "closed",
-        TradeState::Failed => "failed",
-    };
     let report = unmatched::Report {
-        method: provider.method().as_str(),
+        method: provider.method(),
         out_trade_no: &t.out_trade_no,
         transaction_id: t.transaction_id.as_deref(),
         amount: t.amount,
         currency: t.currency.as_deref(),
         app_id: &t.app_id,
         merchant_id: t.merchant_id.as_deref(),
-        status,
+        status: t.state,
         provider_detail: &t.detail,
     };
     let mut write = svc.write().await?;
@@ -186,7 +180,7 @@ async fn record_unmatched(
             unmatched = %recorded.id,
             out_trade_no = %t.out_trade_no,
             amount = t.amount,
-            status,
+            status = t.state.as_str(),
             "ALERT: the provider reported a trade no payment attempt has; recorded as an unmatched payment"
         );
     } else {

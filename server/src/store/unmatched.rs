@@ -4,8 +4,8 @@
 use sqlx::Row;
 
 use super::{Store, Tx};
-use crate::domain::Millis;
 use crate::domain::ids::UnmatchedId;
+use crate::domain::{Millis, PaymentMethod, TradeState};
 
 const COLUMNS: &str = "id, method, out_trade_no, provider_transaction_id, amount, currency, app_id, \
                        merchant_id, status, provider_detail, reports, created_at, updated_at";
@@ -13,8 +13,7 @@ const COLUMNS: &str = "id, method, out_trade_no, provider_transaction_id, amount
 /// What the provider reported about a trade we do not know.
 #[derive(Debug, Clone)]
 pub struct Report<'a> {
-    /// `wechat_pay` or `alipay`.
-    pub method: &'a str,
+    pub method: PaymentMethod,
     pub out_trade_no: &'a str,
     pub transaction_id: Option<&'a str>,
     /// Minor units.
@@ -22,8 +21,7 @@ pub struct Report<'a> {
     pub currency: Option<&'a str>,
     pub app_id: &'a str,
     pub merchant_id: Option<&'a str>,
-    /// Ours: `paid`, `pending`, `closed` or `failed`.
-    pub status: &'a str,
+    pub status: TradeState,
     /// The provider's own words for it (WeChat's `trade_state_desc`, Alipay's `trade_status`).
     pub provider_detail: &'a str,
 }
@@ -32,14 +30,14 @@ pub struct Report<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unmatched {
     pub id: String,
-    pub method: String,
+    pub method: PaymentMethod,
     pub out_trade_no: String,
     pub provider_transaction_id: Option<String>,
     pub amount: i64,
     pub currency: Option<String>,
     pub app_id: String,
     pub merchant_id: Option<String>,
-    pub status: String,
+    pub status: TradeState,
     pub provider_detail: String,
     /// How many authentic reports of it arrived.
     pub reports: i64,
@@ -64,14 +62,14 @@ pub async fn record(
          ON CONFLICT (method, out_trade_no) DO NOTHING RETURNING {COLUMNS}"
     ))
     .bind(id.as_str())
-    .bind(report.method)
+    .bind(report.method.as_str())
     .bind(report.out_trade_no)
     .bind(report.transaction_id)
     .bind(report.amount)
     .bind(report.currency)
     .bind(report.app_id)
     .bind(report.merchant_id)
-    .bind(report.status)
+    .bind(report.status.as_str())
     .bind(report.provider_detail)
     .bind(now)
     .fetch_optional(&mut **tx)
@@ -86,12 +84,12 @@ pub async fn record(
          provider_transaction_id = COALESCE($4, provider_transaction_id), reports = reports + 1, updated_at = $5 \
          WHERE method = $6 AND out_trade_no = $7 AND status <> $1 RETURNING {COLUMNS}"
     ))
-    .bind(report.status)
+    .bind(report.status.as_str())
     .bind(report.provider_detail)
     .bind(report.amount)
     .bind(report.transaction_id)
     .bind(now)
-    .bind(report.method)
+    .bind(report.method.as_str())
     .bind(report.out_trade_no)
     .fetch_optional(&mut **tx)
     .await?;
@@ -103,7 +101,7 @@ pub async fn record(
          WHERE method = $2 AND out_trade_no = $3 RETURNING {COLUMNS}"
     ))
     .bind(now)
-    .bind(report.method)
+    .bind(report.method.as_str())
     .bind(report.out_trade_no)
     .fetch_one(&mut **tx)
     .await?;
@@ -161,16 +159,21 @@ impl Store {
 }
 
 fn unmatched(r: &sqlx::any::AnyRow) -> Result<Unmatched, sqlx::Error> {
+    let decode = |e: String| sqlx::Error::Decode(e.into());
+    let method: String = r.try_get("method")?;
+    let status: String = r.try_get("status")?;
     Ok(Unmatched {
         id: r.try_get("id")?,
-        method: r.try_get("method")?,
+        method: PaymentMethod::from_name(&method)
+            .ok_or_else(|| decode(format!("bad payment method {method:?}")))?,
         out_trade_no: r.try_get("out_trade_no")?,
         provider_transaction_id: r.try_get("provider_transaction_id")?,
         amount: r.try_get("amount")?,
         currency: r.try_get("currency")?,
         app_id: r.try_get("app_id")?,
         merchant_id: r.try_get("merchant_id")?,
-        status: r.try_get("status")?,
+        status: TradeState::parse(&status)
+            .ok_or_else(|| decode(format!("bad trade status {status:?}")))?,
         provider_detail: r.try_get("provider_detail")?,
         reports: r.try_get("reports")?,
         created_at: r.try_get("created_at")?,

@@ -24,7 +24,7 @@ pub mod signer;
 pub mod verifier;
 
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 #[cfg(test)]
 mod tests;
 
