@@ -37,6 +37,10 @@ fn shopper_router(state: &AppState) -> Router<AppState> {
             "/api/miniprogram/login",
             axum::routing::post(shopper::miniprogram::login),
         )
+        .route(
+            "/api/payment_intents/{id}/confirm",
+            axum::routing::post(shopper::intents::confirm),
+        )
         .route("/oauth/wechat/callback", get(shopper::oauth::callback))
         .route("/api/{*rest}", axum::routing::any(shopper::unknown))
         .route_layer(middleware::from_fn_with_state(

@@ -29,3 +29,7 @@ pub const PROVIDER_UNAVAILABLE: &str = "provider_unavailable";
 pub const PROVIDER_ERROR: &str = "provider_error";
 pub const MINIPROGRAM_NOT_CONFIGURED: &str = "miniprogram_not_configured";
 pub const MINIPROGRAM_LOGIN_FAILED: &str = "miniprogram_login_failed";
+pub const PAYMENT_INTENT_NOT_FOUND: &str = "payment_intent_not_found";
+pub const PAYMENT_INTENT_UNEXPECTED_STATE: &str = "payment_intent_unexpected_state";
+pub const PAYMENT_INTENT_MANAGED_BY_CHECKOUT: &str = "payment_intent_managed_by_checkout";
+pub const CLIENT_SECRET_INVALID: &str = "client_secret_invalid";

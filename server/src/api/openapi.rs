@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::merchant::{events, payments, sessions, unmatched, webhooks};
+use super::merchant::{events, intents, payments, sessions, unmatched, webhooks};
 use crate::error::{ErrorBody, ErrorDetail};
 
 /// Every status the API's shared layers can answer, added to each operation that can meet it
@@ -97,9 +97,10 @@ impl Modify for BearerAuth {
 /// The document.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "paybridge merchant API", description = "Checkout sessions, payments, refunds, webhooks, events and unmatched payments. Authenticate with `Authorization: Bearer sk_…`."),
+    info(title = "paybridge merchant API", description = "Checkout sessions, payment intents (the direct API), payments, refunds, webhooks, events and unmatched payments. Authenticate with `Authorization: Bearer sk_…`."),
     paths(
         sessions::create, sessions::get, sessions::list, sessions::expire,
+        intents::create, intents::confirm, intents::get, intents::list, intents::cancel,
         webhooks::create, webhooks::list, webhooks::delete,
         payments::list, payments::get, payments::create_refund, payments::list_refunds, payments::get_refund,
         events::list, events::get,

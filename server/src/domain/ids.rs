@@ -35,6 +35,7 @@ id_kinds! {
     DeliveryKind => "whd_",
     ApiKeyKind => "key_",
     UnmatchedKind => "upay_",
+    IntentKind => "pi_",
 }
 
 /// Number of random bytes in an id (128 bits).
@@ -90,6 +91,16 @@ impl<K: IdKind> Id<K> {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+
+    /// The id of kind `T` with the same random part: a checkout session and its payment intent
+    /// are one record, named `cs_…` as a session and `pi_…` as an intent.
+    #[must_use]
+    pub fn same_as<T: IdKind>(&self) -> Id<T> {
+        Id {
+            text: format!("{}{}", T::PREFIX, &self.text[K::PREFIX.len()..]),
+            kind: PhantomData,
+        }
+    }
 }
 
 impl<K> fmt::Display for Id<K> {
@@ -116,6 +127,8 @@ pub type EventId = Id<EventKind>;
 pub type WebhookEndpointId = Id<WebhookEndpointKind>;
 /// Id of an unmatched payment (a provider's trade no attempt of ours has).
 pub type UnmatchedId = Id<UnmatchedKind>;
+/// Id of a payment intent: the same record as the checkout session with the same random part.
+pub type IntentId = Id<IntentKind>;
 
 #[cfg(test)]
 mod tests {

@@ -61,18 +61,49 @@ impl Locale {
     }
 }
 
+/// Who drives a session's payment: the hosted page, or the merchant's own front end through the
+/// direct API (a payment intent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// A checkout session shown on the hosted page (`checkout` in the database).
+    Hosted,
+    /// A payment intent confirmed by the merchant (`intent` in the database).
+    Direct,
+}
+
+impl Flow {
+    /// The stored name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Hosted => "checkout",
+            Self::Direct => "intent",
+        }
+    }
+
+    /// Parses a stored name.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Hosted, Self::Direct]
+            .into_iter()
+            .find(|f| f.as_str() == text)
+    }
+}
+
 /// A validated request to open a checkout session.
 #[derive(Debug, Clone)]
 pub struct NewSession {
     pub amount: Amount,
     pub description: String,
     pub merchant_reference: Option<String>,
-    pub success_url: RedirectUrl,
-    pub cancel_url: RedirectUrl,
+    /// `None` for a payment intent without a `return_url`.
+    pub success_url: Option<RedirectUrl>,
+    pub cancel_url: Option<RedirectUrl>,
     pub expires_in: i64,
     pub metadata: Metadata,
     pub payment_methods: Vec<PaymentMethod>,
     pub locale: Locale,
+    pub flow: Flow,
 }
 
 /// Checks a description: 1–127 characters (WeChat Pay's limit), no control characters.
@@ -161,4 +192,7 @@ pub struct CheckoutSession {
     pub expires_at: Millis,
     pub completed_at: Option<Millis>,
     pub expired_at: Option<Millis>,
+    pub flow: Flow,
+    /// Why the merchant canceled it (`None` for a session that expired on its own).
+    pub cancellation_reason: Option<String>,
 }

@@ -109,9 +109,10 @@ pub enum ProviderError {
     /// Worth retrying unchanged later.
     #[error("{0}")]
     Transient(String),
-    /// Final: retrying the same call will not help.
-    #[error("{0}")]
-    Refused(String),
+    /// Final: retrying the same call will not help. `code` is the provider's own (WeChat's
+    /// `code`, Alipay's `sub_code`), recorded first in the attempt's failure reason.
+    #[error("{code}: {message}")]
+    Refused { code: String, message: String },
     /// A notification that is not authentic or not for us.
     #[error("not authentic: {0}")]
     Unauthentic(String),

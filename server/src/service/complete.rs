@@ -262,6 +262,19 @@ pub(crate) async fn end(
             crate::service::objects::payment_value(p, svc.livemode()),
         )
         .await?;
+        // A payment intent's merchant hears of it as the intent's failure too.
+        if let Some(s) = crate::store::sessions::get_direct(write.tx(), &p.session_id).await? {
+            let mut object =
+                super::intents::PaymentIntentObject::new(&s, Some(p), None, svc.livemode());
+            object.payment = Some(p.id.to_string());
+            events::emit(
+                write.tx(),
+                EventType::PaymentIntentPaymentFailed,
+                s.id.same_as::<crate::domain::ids::IntentKind>().as_str(),
+                object.to_value(),
+            )
+            .await?;
+        }
     }
     write
         .commit(Changed {

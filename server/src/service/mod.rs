@@ -7,9 +7,11 @@
 pub mod bills;
 pub mod complete;
 pub mod error;
+pub mod intents;
 pub mod oauth_state;
 pub mod objects;
 pub mod pay;
+pub mod qr_png;
 pub mod refunds;
 pub mod sessions;
 pub mod sign_in;

@@ -42,6 +42,9 @@ pub struct SessionObject {
     pub payment_status: Option<String>,
     /// Minor units refunded of that payment so far (succeeded refunds).
     pub amount_refunded: i64,
+    /// The session's payment intent (`pi_…`, the same record read through
+    /// `/v1/payment_intents`).
+    pub payment_intent: String,
 }
 
 impl SessionObject {
@@ -89,6 +92,7 @@ impl SessionObject {
             payment: None,
             payment_status: None,
             amount_refunded: 0,
+            payment_intent: s.id.same_as::<crate::domain::ids::IntentKind>().to_string(),
         }
     }
 

@@ -10,6 +10,7 @@ use super::error::codes;
 use super::{ServiceError, complete, oauth_state};
 use crate::domain::ids::{PaymentId, SessionId};
 use crate::domain::payment::out_trade_no;
+use crate::domain::session::Flow;
 use crate::domain::{
     Channel, CheckoutSession, Millis, Payment, PaymentMethod, PaymentStatus, SessionStatus,
     now_millis,
@@ -195,7 +196,7 @@ async fn payable(
     svc: &Services,
     id: &SessionId,
 ) -> Result<Result<CheckoutSession, NextAction>, ServiceError> {
-    let session = crate::service::sessions::get_or_expire(svc, id)
+    let session = crate::service::sessions::get_hosted(svc, id)
         .await?
         .ok_or_else(ServiceError::checkout_not_found)?;
     Ok(match session.status {
@@ -275,6 +276,23 @@ pub async fn start(
     openid: Option<String>,
     ip: IpAddr,
 ) -> Result<NextAction, ServiceError> {
+    start_attempt(svc, session, channel, appid, openid, ip)
+        .await
+        .map(|(action, _)| action)
+}
+
+/// [`start`], also saying whether a new attempt was made (`false`: a live one was reused).
+///
+/// # Errors
+/// As [`start`].
+pub async fn start_attempt(
+    svc: &Services,
+    session: &CheckoutSession,
+    channel: Channel,
+    appid: String,
+    openid: Option<String>,
+    ip: IpAddr,
+) -> Result<(NextAction, bool), ServiceError> {
     let method = channel.method();
     let provider = provider(svc, method)?;
     let now = now_millis();
@@ -290,7 +308,7 @@ pub async fn start(
                 .as_deref()
                 .and_then(|a| serde_json::from_str(a).ok())
         {
-            return refresh_jsapi(svc, action, &appid);
+            return refresh_jsapi(svc, action, &appid).map(|action| (action, false));
         }
     }
     let lifetime = if matches!(channel, Channel::H5) {
@@ -322,7 +340,12 @@ pub async fn start(
     // reconciler.
     svc.store().insert_payment(&payment).await?;
     let notify_url = svc.urls().notify(method);
-    let return_url = svc.urls().cashier_return(session.id.as_str(), method);
+    // A payment intent's shopper goes back to the merchant's own page; a hosted session's to
+    // the checkout page, which then shows the outcome.
+    let return_url = match session.flow {
+        Flow::Direct if !session.success_url.is_empty() => session.success_url.clone(),
+        _ => svc.urls().cashier_return(session.id.as_str(), method),
+    };
     let order = OrderRequest {
         channel,
         out_trade_no: &payment.out_trade_no,
@@ -373,7 +396,7 @@ pub async fn start(
                 ));
             }
             tracing::info!(payment = %payment.id, channel = channel.as_str(), "payment attempt created at the provider");
-            Ok(action)
+            Ok((action, true))
         }
         Err(e) => {
             // A refusal (the appid not bound to the mchid, say) fails the attempt with the
@@ -396,6 +419,19 @@ fn stored_action(action: &NextAction) -> String {
         .to_string(),
         other => serde_json::to_string(other).unwrap_or_default(),
     }
+}
+
+/// The next action of `p`, a pending attempt, as it was handed out (JSAPI parameters signed
+/// afresh); `None` for an attempt without one.
+///
+/// # Errors
+/// When JSAPI parameters cannot be signed.
+pub fn replay(svc: &Services, p: &Payment) -> Result<Option<NextAction>, ServiceError> {
+    p.next_action
+        .as_deref()
+        .and_then(|a| serde_json::from_str(a).ok())
+        .map(|stored| refresh_jsapi(svc, stored, &p.appid))
+        .transpose()
 }
 
 #[derive(serde::Deserialize)]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::{Changed, ServiceError, Services};
 use crate::domain::ids::SessionId;
 use crate::domain::session::{
-    DEFAULT_EXPIRES_IN, EXPIRES_IN_RANGE, Locale, parse_description, parse_reference,
+    DEFAULT_EXPIRES_IN, EXPIRES_IN_RANGE, Flow, Locale, parse_description, parse_reference,
 };
 use crate::domain::{
     Amount, CheckoutSession, Invalid, Metadata, NewSession, PaymentMethod, RedirectUrl,
@@ -114,52 +114,68 @@ impl CreateSession {
             .transpose()?;
         let success_url = RedirectUrl::parse("success_url", &self.success_url, redirect_origins)?;
         let cancel_url = RedirectUrl::parse("cancel_url", &self.cancel_url, redirect_origins)?;
-        let expires_in = self.expires_in.unwrap_or(DEFAULT_EXPIRES_IN);
-        if !EXPIRES_IN_RANGE.contains(&expires_in) {
-            return Err(Invalid::value(
-                "expires_in",
-                format!(
-                    "must be between {} and {} seconds.",
-                    EXPIRES_IN_RANGE.start(),
-                    EXPIRES_IN_RANGE.end()
-                ),
-            ));
-        }
+        let expires_in = expires_in(self.expires_in)?;
         let metadata = Metadata::new(self.metadata.unwrap_or_default())?;
-        let payment_methods = match self.payment_methods {
-            None => vec![PaymentMethod::WechatPay],
-            Some(list) if list.is_empty() => {
-                return Err(Invalid::value(
-                    "payment_methods",
-                    "must name at least one method.",
-                ));
-            }
-            Some(list) => {
-                let mut out = Vec::new();
-                for (i, m) in list.iter().enumerate() {
-                    let method = crate::domain::session::payment_method(
-                        &format!("payment_methods[{i}]"),
-                        m,
-                    )?;
-                    if !out.contains(&method) {
-                        out.push(method);
-                    }
-                }
-                out
-            }
-        };
+        let payment_methods = payment_methods("payment_methods", self.payment_methods)?;
         let locale = Locale::parse(self.locale.as_deref().unwrap_or("auto"))?;
         Ok(NewSession {
             amount,
             description,
             merchant_reference,
-            success_url,
-            cancel_url,
+            success_url: Some(success_url),
+            cancel_url: Some(cancel_url),
             expires_in,
             metadata,
             payment_methods,
             locale,
+            flow: Flow::Hosted,
         })
+    }
+}
+
+/// `expires_in` (seconds), [`DEFAULT_EXPIRES_IN`] when not given.
+///
+/// # Errors
+/// [`Invalid`] outside [`EXPIRES_IN_RANGE`].
+pub fn expires_in(given: Option<i64>) -> Result<i64, Invalid> {
+    let expires_in = given.unwrap_or(DEFAULT_EXPIRES_IN);
+    if EXPIRES_IN_RANGE.contains(&expires_in) {
+        Ok(expires_in)
+    } else {
+        Err(Invalid::value(
+            "expires_in",
+            format!(
+                "must be between {} and {} seconds.",
+                EXPIRES_IN_RANGE.start(),
+                EXPIRES_IN_RANGE.end()
+            ),
+        ))
+    }
+}
+
+/// The payment methods of the list `param` (WeChat Pay when not given), duplicates dropped.
+///
+/// # Errors
+/// [`Invalid`] for an empty list or a name that is not a method.
+pub fn payment_methods(
+    param: &str,
+    given: Option<Vec<String>>,
+) -> Result<Vec<PaymentMethod>, Invalid> {
+    match given {
+        None => Ok(vec![PaymentMethod::WechatPay]),
+        Some(list) if list.is_empty() => {
+            Err(Invalid::value(param, "must name at least one method."))
+        }
+        Some(list) => {
+            let mut out = Vec::new();
+            for (i, m) in list.iter().enumerate() {
+                let method = crate::domain::session::payment_method(&format!("{param}[{i}]"), m)?;
+                if !out.contains(&method) {
+                    out.push(method);
+                }
+            }
+            Ok(out)
+        }
     }
 }
 
@@ -177,7 +193,7 @@ pub async fn status_asking_provider(
     id: &SessionId,
 ) -> Result<paybridge_shared::StatusView, ServiceError> {
     use paybridge_shared::CheckoutStatus;
-    let mut session = get_or_expire(svc, id)
+    let mut session = get_hosted(svc, id)
         .await?
         .ok_or_else(ServiceError::checkout_not_found)?;
     let mut latest = svc
@@ -276,6 +292,20 @@ pub async fn get_or_expire(
     }
 }
 
+/// A hosted checkout session ([`get_or_expire`]); a payment intent of the direct API is not
+/// one (it is paid by the merchant's own front end, never on the hosted page).
+///
+/// # Errors
+/// On a database error.
+pub async fn get_hosted(
+    svc: &Services,
+    id: &SessionId,
+) -> Result<Option<CheckoutSession>, sqlx::Error> {
+    Ok(get_or_expire(svc, id)
+        .await?
+        .filter(|s| s.flow == Flow::Hosted))
+}
+
 /// Before a session expires on its own, its unfinished attempts are asked about once more: a
 /// shopper who paid just before the deadline, whose notification has not arrived yet, gets a
 /// completed checkout rather than an automatic refund.
@@ -302,6 +332,21 @@ pub async fn expire(
     id: &SessionId,
     only_if_due: bool,
 ) -> Result<Option<CheckoutSession>, sqlx::Error> {
+    end(svc, id, only_if_due, None).await
+}
+
+/// Ends an open session: expires it ([`expire`]) or, with a `cancellation_reason`, cancels it
+/// for the merchant. A hosted session records `checkout.session.expired`, a payment intent
+/// `payment_intent.canceled`.
+///
+/// # Errors
+/// On a database error.
+pub async fn end(
+    svc: &Services,
+    id: &SessionId,
+    only_if_due: bool,
+    cancellation_reason: Option<&str>,
+) -> Result<Option<CheckoutSession>, sqlx::Error> {
     if only_if_due && paid_at_the_last_look(svc, id).await? {
         return svc.store().get_session(id).await;
     }
@@ -314,15 +359,33 @@ pub async fn expire(
         .await?
         .remove(id.as_str());
     let mut write = svc.write().await?;
-    let changed = sessions::expire(write.tx(), id, now_millis(), only_if_due).await?;
+    let changed = sessions::expire(
+        write.tx(),
+        id,
+        now_millis(),
+        only_if_due,
+        cancellation_reason,
+    )
+    .await?;
     if let Some(s) = &changed {
-        events::emit(
-            write.tx(),
-            EventType::SessionExpired,
-            s.id.as_str(),
-            new_object(svc, s).with_payment(summary.as_ref()).to_value(),
-        )
-        .await?;
+        match s.flow {
+            Flow::Hosted => {
+                let object = new_object(svc, s).with_payment(summary.as_ref()).to_value();
+                events::emit(write.tx(), EventType::SessionExpired, s.id.as_str(), object).await?;
+            }
+            Flow::Direct => {
+                let object =
+                    crate::service::intents::event_object(s, summary.as_ref(), svc.livemode());
+                let intent = s.id.same_as::<crate::domain::ids::IntentKind>();
+                events::emit(
+                    write.tx(),
+                    EventType::PaymentIntentCanceled,
+                    intent.as_str(),
+                    object,
+                )
+                .await?;
+            }
+        }
     }
     write
         .commit(Changed {

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::Urls;
-use crate::domain::ids::PaymentId;
+use crate::domain::ids::{IntentKind, PaymentId};
+use crate::domain::session::Flow;
 use crate::domain::status::State;
 use crate::domain::{CheckoutSession, Payment, now_millis};
 use crate::store::events::{self, EventType};
@@ -73,6 +74,14 @@ async fn write(
             })
         })
         .collect();
+    // The `pi_…` names of completed payment intents, for their events.
+    let intents: HashMap<&str, String> = written
+        .iter()
+        .flatten()
+        .filter_map(|(_, session)| session.as_ref())
+        .filter(|(s, _)| s.flow == Flow::Direct)
+        .map(|(s, _)| (s.id.as_str(), s.id.same_as::<IntentKind>().to_string()))
+        .collect();
     let mut emitted: Vec<(EventType, &str, Value)> = Vec::new();
     for (p, session) in written.iter().flatten() {
         emitted.push((
@@ -81,17 +90,27 @@ async fn write(
             crate::service::objects::payment_value(p, livemode),
         ));
         if let Some((s, _)) = session {
-            emitted.push((
-                EventType::SessionCompleted,
-                s.id.as_str(),
-                crate::service::objects::SessionObject::new(s, urls, livemode)
-                    .with_payment(Some(&crate::store::payments::PaymentSummary {
-                        payment: p.id.to_string(),
-                        status: p.status.as_str().to_owned(),
-                        amount_refunded: 0,
-                    }))
-                    .to_value(),
-            ));
+            let summary = crate::store::payments::PaymentSummary {
+                payment: p.id.to_string(),
+                status: p.status.as_str().to_owned(),
+                amount_refunded: 0,
+            };
+            emitted.push(match s.flow {
+                Flow::Hosted => (
+                    EventType::SessionCompleted,
+                    s.id.as_str(),
+                    crate::service::objects::SessionObject::new(s, urls, livemode)
+                        .with_payment(Some(&summary))
+                        .to_value(),
+                ),
+                Flow::Direct => (
+                    EventType::PaymentIntentSucceeded,
+                    intents
+                        .get(s.id.as_str())
+                        .map_or_else(|| s.id.as_str(), String::as_str),
+                    crate::service::intents::event_object(s, Some(&summary), livemode),
+                ),
+            });
         }
     }
     events::emit_all(tx, &emitted).await?;

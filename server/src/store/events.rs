@@ -22,6 +22,10 @@ pub enum EventType {
     /// An authentic provider report of a trade no attempt of ours has (an alert; recorded as an
     /// unmatched payment).
     PaymentUnmatched,
+    PaymentIntentSucceeded,
+    PaymentIntentPaymentFailed,
+    PaymentIntentCanceled,
+    PaymentIntentRequiresAction,
 }
 
 impl EventType {
@@ -35,6 +39,10 @@ impl EventType {
         Self::RefundFailed,
         Self::PaymentProviderMismatch,
         Self::PaymentUnmatched,
+        Self::PaymentIntentSucceeded,
+        Self::PaymentIntentPaymentFailed,
+        Self::PaymentIntentCanceled,
+        Self::PaymentIntentRequiresAction,
     ];
 
     /// The wire name.
@@ -49,6 +57,10 @@ impl EventType {
             Self::RefundFailed => "refund.failed",
             Self::PaymentProviderMismatch => "payment.provider_mismatch",
             Self::PaymentUnmatched => "payment.unmatched",
+            Self::PaymentIntentSucceeded => "payment_intent.succeeded",
+            Self::PaymentIntentPaymentFailed => "payment_intent.payment_failed",
+            Self::PaymentIntentCanceled => "payment_intent.canceled",
+            Self::PaymentIntentRequiresAction => "payment_intent.requires_action",
         }
     }
 

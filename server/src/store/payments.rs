@@ -141,7 +141,8 @@ impl Store {
         rows.iter().map(payment).collect()
     }
 
-    /// The payment each of `sessions` leads to — the attempt that paid it, else its latest —
+    /// The payment each of `sessions` leads to — the attempt that paid it (the first to succeed:
+    /// a later one was a second payment, refunded), else its latest —
     /// with the sum of that payment's succeeded refunds; by session id, absent for a session
     /// without attempts. One query for a whole page of sessions.
     ///
@@ -160,7 +161,8 @@ impl Store {
             "SELECT p.session_id, p.id, p.status, CAST(COALESCE((SELECT SUM(r.amount) FROM refunds r \
              WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0) AS BIGINT) AS refunded \
              FROM payments p WHERE p.session_id IN ({}) \
-             ORDER BY p.session_id, CASE WHEN p.status = 'succeeded' THEN 0 ELSE 1 END, p.created_at DESC, p.id DESC",
+             ORDER BY p.session_id, CASE WHEN p.status = 'succeeded' THEN 0 ELSE 1 END, \
+             CASE WHEN p.status = 'succeeded' THEN p.updated_at ELSE -p.created_at END, p.id DESC",
             list.join(", ")
         );
         let mut query = sqlx::query(&sql);

@@ -7,12 +7,13 @@ use sqlx::Row;
 
 use super::{Store, Tx};
 use crate::domain::ids::SessionId;
-use crate::domain::session::Locale;
+use crate::domain::session::{Flow, Locale};
 use crate::domain::status::State;
 use crate::domain::{CheckoutSession, Millis, NewSession, SessionStatus};
 
 const COLUMNS: &str = "id, status, amount, currency, description, merchant_reference, success_url, cancel_url, \
-                       metadata, payment_methods, locale, created_at, expires_at, completed_at, expired_at";
+                       metadata, payment_methods, locale, created_at, expires_at, completed_at, expired_at, kind, \
+                       cancellation_reason";
 
 /// The INSERT of a new session.
 fn insert_query(
@@ -32,12 +33,13 @@ fn insert_query(
         .bind(session.locale.as_str())
         .bind(session.created_at)
         .bind(session.expires_at)
+        .bind(session.flow.as_str())
 }
 
 const INSERT: &str = "INSERT INTO checkout_sessions (id, status, amount, currency, description, \
     merchant_reference, success_url, cancel_url, metadata, payment_methods, locale, created_at, \
-    expires_at, completed_at, expired_at, seq) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, \
+    expires_at, completed_at, expired_at, kind, seq) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, $14, \
     (SELECT COUNT(*) FROM checkout_sessions WHERE created_at = $12))";
 
 impl Store {
@@ -58,8 +60,14 @@ impl Store {
             currency: new.amount.currency(),
             description: new.description.clone(),
             merchant_reference: new.merchant_reference.clone(),
-            success_url: new.success_url.as_str().to_owned(),
-            cancel_url: new.cancel_url.as_str().to_owned(),
+            success_url: new
+                .success_url
+                .as_ref()
+                .map_or_else(String::new, |u| u.as_str().to_owned()),
+            cancel_url: new
+                .cancel_url
+                .as_ref()
+                .map_or_else(String::new, |u| u.as_str().to_owned()),
             metadata: new.metadata.as_map().clone(),
             payment_methods: new.payment_methods.clone(),
             locale: new.locale,
@@ -67,6 +75,8 @@ impl Store {
             expires_at: now + new.expires_in * 1000,
             completed_at: None,
             expired_at: None,
+            flow: new.flow,
+            cancellation_reason: None,
         };
         let row = session.clone();
         self.write(move |tx| {
@@ -94,22 +104,29 @@ impl Store {
         row.as_ref().map(session).transpose()
     }
 
-    /// Sessions newest first, strictly after `starting_after` in that order.
+    /// Sessions newest first, strictly after `starting_after` in that order; only those of
+    /// `flow` when given.
     ///
     /// # Errors
     /// On a database error.
     pub async fn list_sessions(
         &self,
+        flow: Option<Flow>,
         starting_after: Option<&SessionId>,
         limit: i64,
     ) -> Result<Vec<CheckoutSession>, sqlx::Error> {
+        let kind = flow.map_or("", Flow::as_str);
         let rows = match starting_after {
-            None => sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM checkout_sessions ORDER BY created_at DESC, seq DESC, id DESC LIMIT $1"
-            ))
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?,
+            None => {
+                sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM checkout_sessions WHERE ($2 = '' OR kind = $2) \
+                 ORDER BY created_at DESC, seq DESC, id DESC LIMIT $1"
+                ))
+                .bind(limit)
+                .bind(kind)
+                .fetch_all(self.pool())
+                .await?
+            }
             Some(after) => {
                 let Some(anchor) =
                     sqlx::query("SELECT created_at, seq FROM checkout_sessions WHERE id = $1")
@@ -123,13 +140,15 @@ impl Store {
                     (anchor.try_get("created_at")?, anchor.try_get("seq")?);
                 sqlx::query(&format!(
                     "SELECT {COLUMNS} FROM checkout_sessions \
-                     WHERE created_at < $1 OR (created_at = $1 AND (seq < $2 OR (seq = $2 AND id < $3))) \
+                     WHERE (created_at < $1 OR (created_at = $1 AND (seq < $2 OR (seq = $2 AND id < $3)))) \
+                     AND ($5 = '' OR kind = $5) \
                      ORDER BY created_at DESC, seq DESC, id DESC LIMIT $4"
                 ))
                 .bind(created_at)
                 .bind(seq)
                 .bind(after.as_str())
                 .bind(limit)
+                .bind(kind)
                 .fetch_all(self.pool())
                 .await?
             }
@@ -159,8 +178,26 @@ impl Store {
     }
 }
 
+/// The session `id` read in `tx` when it is a payment intent of the direct API.
+///
+/// # Errors
+/// On a database error.
+pub async fn get_direct(
+    tx: &mut Tx,
+    id: &SessionId,
+) -> Result<Option<CheckoutSession>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM checkout_sessions WHERE id = $1 AND kind = 'intent'"
+    ))
+    .bind(id.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(session).transpose()
+}
+
 /// Moves an open session to `expired` in `tx`; `None` when it was not open (someone else won).
-/// With `only_if_due`, the session must also be past its expiry.
+/// With `only_if_due`, the session must also be past its expiry; `cancellation_reason` is
+/// recorded when the merchant canceled it.
 ///
 /// # Errors
 /// On a database error.
@@ -169,14 +206,16 @@ pub async fn expire(
     id: &SessionId,
     now: Millis,
     only_if_due: bool,
+    cancellation_reason: Option<&str>,
 ) -> Result<Option<CheckoutSession>, sqlx::Error> {
     let row = sqlx::query(&format!(
-        "UPDATE checkout_sessions SET status = 'expired', expired_at = $1 \
+        "UPDATE checkout_sessions SET status = 'expired', expired_at = $1, cancellation_reason = $4 \
          WHERE id = $2 AND status = 'open' AND ($3 = 0 OR expires_at <= $1) RETURNING {COLUMNS}"
     ))
     .bind(now)
     .bind(id.as_str())
     .bind(i64::from(only_if_due))
+    .bind(cancellation_reason)
     .fetch_optional(&mut **tx)
     .await?;
     row.as_ref().map(session).transpose()
@@ -225,6 +264,7 @@ fn session(r: &sqlx::any::AnyRow) -> Result<CheckoutSession, sqlx::Error> {
     let metadata: String = r.try_get("metadata")?;
     let methods: String = r.try_get("payment_methods")?;
     let locale: String = r.try_get("locale")?;
+    let flow: String = r.try_get("kind")?;
     Ok(CheckoutSession {
         id: SessionId::parse(&id).ok_or_else(|| decode(format!("bad session id {id:?}")))?,
         status: SessionStatus::parse(&status)
@@ -246,5 +286,7 @@ fn session(r: &sqlx::any::AnyRow) -> Result<CheckoutSession, sqlx::Error> {
         expires_at: r.try_get("expires_at")?,
         completed_at: r.try_get("completed_at")?,
         expired_at: r.try_get("expired_at")?,
+        flow: Flow::parse(&flow).ok_or_else(|| decode(format!("bad session kind {flow:?}")))?,
+        cancellation_reason: r.try_get("cancellation_reason")?,
     })
 }

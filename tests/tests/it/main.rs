@@ -17,6 +17,7 @@ mod flows;
 mod grouped;
 mod hardening;
 mod health;
+mod intents;
 mod limits;
 mod logs;
 mod merchant;

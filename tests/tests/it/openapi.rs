@@ -27,6 +27,11 @@ async fn the_openapi_document_describes_every_merchant_endpoint() {
         ("/v1/events/{id}", "get"),
         ("/v1/unmatched_payments", "get"),
         ("/v1/unmatched_payments/{id}", "get"),
+        ("/v1/payment_intents", "post"),
+        ("/v1/payment_intents", "get"),
+        ("/v1/payment_intents/{id}", "get"),
+        ("/v1/payment_intents/{id}/confirm", "post"),
+        ("/v1/payment_intents/{id}/cancel", "post"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod events;
 pub mod idempotency;
+pub mod intents;
 pub mod payments;
 pub mod sessions;
 pub mod unmatched;
@@ -24,6 +25,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/v1/checkout_sessions/{id}", get(sessions::get))
         .route("/v1/checkout_sessions/{id}/expire", post(sessions::expire))
+        .route(
+            "/v1/payment_intents",
+            post(intents::create).get(intents::list),
+        )
+        .route("/v1/payment_intents/{id}", get(intents::get))
+        .route("/v1/payment_intents/{id}/confirm", post(intents::confirm))
+        .route("/v1/payment_intents/{id}/cancel", post(intents::cancel))
         .route(
             "/v1/webhook_endpoints",
             post(webhooks::create).get(webhooks::list),

@@ -41,6 +41,8 @@ pub struct CreateRefund {
     pub payment: Option<String>,
     /// The checkout session (`cs_…`) whose succeeded payment to refund, instead of `payment`.
     pub checkout_session: Option<String>,
+    /// The payment intent (`pi_…`) whose succeeded payment to refund, instead of `payment`.
+    pub payment_intent: Option<String>,
     /// Fen; the whole unrefunded remainder of the payment when absent.
     #[serde(default, deserialize_with = "crate::domain::whole::whole_number_opt")]
     pub amount: Option<i64>,
@@ -83,12 +85,16 @@ impl utoipa::PartialSchema for CreateRefund {
         };
         OneOfBuilder::new()
             .description(Some(
-                "Refund a succeeded payment named by `payment` or by its `checkout_session` (exactly one).",
+                "Refund a succeeded payment named by `payment`, or by its `checkout_session` or `payment_intent` (exactly one).",
             ))
             .item(by("payment", id("pay", "The succeeded payment")))
             .item(by(
                 "checkout_session",
                 id("cs", "The checkout session whose succeeded payment to refund"),
+            ))
+            .item(by(
+                "payment_intent",
+                id("pi", "The payment intent whose succeeded payment to refund"),
             ))
             .into()
     }
@@ -136,35 +142,59 @@ pub async fn create_refund(
 }
 
 /// The payment a refund request names: `payment` itself, or the succeeded payment of
-/// `checkout_session` — exactly one of the two.
+/// `checkout_session` or `payment_intent` — exactly one of the three.
 async fn refunded_payment(svc: &Services, req: &CreateRefund) -> Result<PaymentId, AppError> {
-    match (&req.payment, &req.checkout_session) {
-        (Some(payment), None) => PaymentId::parse(payment)
-            .ok_or_else(|| Invalid::value("payment", "is not a payment id.").into()),
-        (None, Some(session)) => {
-            let id = SessionId::parse(session).ok_or_else(|| {
-                Invalid::value("checkout_session", "is not a checkout session id.")
-            })?;
-            let summaries = svc.store().payment_summaries(&[&id]).await?;
-            match summaries.get(id.as_str()) {
-                Some(s) if s.status == "succeeded" => PaymentId::parse(&s.payment)
-                    .ok_or_else(|| AppError::internal("a stored payment id does not parse")),
-                _ if svc.store().get_session(&id).await?.is_none() => Err(AppError::not_found(
-                    paybridge_shared::codes::RESOURCE_MISSING,
-                    format!("No such checkout session: {session}."),
-                )),
-                _ => Err(AppError::conflict(
-                    paybridge_shared::codes::PAYMENT_NOT_SUCCEEDED,
-                    "The checkout session has no succeeded payment to refund.",
-                )),
-            }
-        }
-        (Some(_), Some(_)) => Err(Invalid::value(
+    let given = [
+        req.payment.is_some(),
+        req.checkout_session.is_some(),
+        req.payment_intent.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() > 1 {
+        return Err(Invalid::value(
             "checkout_session",
-            "give either payment or checkout_session, not both.",
+            "give one of payment, checkout_session and payment_intent, not several.",
         )
-        .into()),
-        (None, None) => Err(Invalid::value("payment", "is required (or checkout_session).").into()),
+        .into());
+    }
+    let (id, param, raw) = match (&req.payment, &req.checkout_session, &req.payment_intent) {
+        (Some(payment), _, _) => {
+            return PaymentId::parse(payment)
+                .ok_or_else(|| Invalid::value("payment", "is not a payment id.").into());
+        }
+        (None, Some(session), _) => (
+            SessionId::parse(session).ok_or_else(|| {
+                Invalid::value("checkout_session", "is not a checkout session id.")
+            })?,
+            "checkout session",
+            session,
+        ),
+        (None, None, Some(intent)) => (
+            crate::domain::ids::IntentId::parse(intent)
+                .ok_or_else(|| Invalid::value("payment_intent", "is not a payment intent id."))?
+                .same_as(),
+            "payment intent",
+            intent,
+        ),
+        (None, None, None) => {
+            return Err(Invalid::value(
+                "payment",
+                "is required (or checkout_session, or payment_intent).",
+            )
+            .into());
+        }
+    };
+    let summaries = svc.store().payment_summaries(&[&id]).await?;
+    match summaries.get(id.as_str()) {
+        Some(s) if s.status == "succeeded" => PaymentId::parse(&s.payment)
+            .ok_or_else(|| AppError::internal("a stored payment id does not parse")),
+        _ if svc.store().get_session(&id).await?.is_none() => Err(AppError::not_found(
+            paybridge_shared::codes::RESOURCE_MISSING,
+            format!("No such {param}: {raw}."),
+        )),
+        _ => Err(AppError::conflict(
+            paybridge_shared::codes::PAYMENT_NOT_SUCCEEDED,
+            format!("The {param} has no succeeded payment to refund."),
+        )),
     }
 }
 

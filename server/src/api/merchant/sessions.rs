@@ -44,7 +44,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<SessionObject>, AppError> {
     let id = parse_id(&id)?;
-    let session = sessions::get_or_expire(&svc, &id).await?.ok_or_else(|| {
+    let session = sessions::get_hosted(&svc, &id).await?.ok_or_else(|| {
         AppError::not_found(
             paybridge_shared::codes::RESOURCE_MISSING,
             format!("No such checkout session: {id}."),
@@ -91,7 +91,14 @@ pub async fn list(
         "starting_after",
         "a checkout session id",
     )?;
-    let rows = svc.store().list_sessions(after.as_ref(), limit + 1).await?;
+    let rows = svc
+        .store()
+        .list_sessions(
+            Some(crate::domain::session::Flow::Hosted),
+            after.as_ref(),
+            limit + 1,
+        )
+        .await?;
     let objects = sessions::objects(&svc, &rows).await?;
     Ok(Json(List::page(
         objects,
@@ -108,6 +115,12 @@ pub async fn expire(
     Path(id): Path<String>,
 ) -> Result<Json<SessionObject>, AppError> {
     let id = parse_id(&id)?;
+    if sessions::get_hosted(&svc, &id).await?.is_none() {
+        return Err(AppError::not_found(
+            paybridge_shared::codes::RESOURCE_MISSING,
+            format!("No such checkout session: {id}."),
+        ));
+    }
     let session = sessions::expire(&svc, &id, false).await?.ok_or_else(|| {
         AppError::not_found(
             paybridge_shared::codes::RESOURCE_MISSING,

@@ -2,6 +2,7 @@
 //! no merchant reference, metadata or redirect URLs beyond the session's own.
 
 pub mod events;
+pub mod intents;
 pub mod miniprogram;
 pub mod oauth;
 pub mod pay;
@@ -28,7 +29,7 @@ pub async fn checkout_view(
     Path(id): Path<String>,
 ) -> Result<Json<CheckoutView>, AppError> {
     let id = session_id(&id)?;
-    let s = sessions::get_or_expire(state.services(), &id)
+    let s = sessions::get_hosted(state.services(), &id)
         .await?
         .ok_or_else(crate::service::ServiceError::checkout_not_found)?;
     // Only what this server can take: a method whose provider is not configured is not shown.

@@ -32,7 +32,21 @@ fn error(e: &AlipayError) -> ProviderError {
     } else if e.retryable() {
         ProviderError::Transient(e.to_string())
     } else {
-        ProviderError::Refused(e.to_string())
+        match e {
+            AlipayError::Api {
+                code,
+                msg,
+                sub_code,
+                sub_msg,
+            } => ProviderError::Refused {
+                code: if sub_code.is_empty() { code } else { sub_code }.clone(),
+                message: if sub_msg.is_empty() { msg } else { sub_msg }.clone(),
+            },
+            other => ProviderError::Refused {
+                code: "INVALID_REQUEST".into(),
+                message: other.to_string(),
+            },
+        }
     }
 }
 
@@ -151,8 +165,9 @@ impl PaymentProvider for AlipayProvider {
                 .query(out_trade_no)
                 .await
                 .map_err(|e| error(&e))?;
-            let amount = amount::to_fen(&t.total_amount).ok_or_else(|| {
-                ProviderError::Refused(format!("total_amount {:?}", t.total_amount))
+            let amount = amount::to_fen(&t.total_amount).ok_or_else(|| ProviderError::Refused {
+                code: "INVALID_RESPONSE".into(),
+                message: format!("total_amount {:?}", t.total_amount),
             })?;
             Ok(Trade {
                 state: state(&t.trade_status),

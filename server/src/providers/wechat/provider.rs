@@ -23,7 +23,16 @@ fn error(e: &WechatError) -> ProviderError {
             ProviderError::NotFound
         }
         _ if e.retryable() => ProviderError::Transient(e.to_string()),
-        _ => ProviderError::Refused(e.to_string()),
+        _ => match e {
+            WechatError::Api { code, message, .. } => ProviderError::Refused {
+                code: code.to_string(),
+                message: message.clone(),
+            },
+            other => ProviderError::Refused {
+                code: "INVALID_REQUEST".into(),
+                message: other.to_string(),
+            },
+        },
     }
 }
 

@@ -1,0 +1,74 @@
+//! A QR code as a PNG `data:` URL, for a merchant front end that shows the code as an image
+//! (the hosted page draws its own SVG). One byte per module row is packed into 1-bit greyscale,
+//! scaled so a phone reads it from a screen.
+
+use base64::Engine as _;
+use qrcode::{Color, QrCode};
+
+/// Pixels per module.
+const SCALE: usize = 6;
+/// Modules of light margin around the code (the QR specification's quiet zone).
+const QUIET: usize = 4;
+
+/// `text` as `data:image/png;base64,…`, or `None` when it is too long for a QR code.
+#[must_use]
+pub fn data_url(text: &str) -> Option<String> {
+    let code = QrCode::new(text.as_bytes()).ok()?;
+    let modules = code.width();
+    let colors = code.to_colors();
+    let side = (modules + 2 * QUIET) * SCALE;
+    let row_bytes = side.div_ceil(8);
+    let mut pixels = vec![0xff_u8; row_bytes * side];
+    for (i, color) in colors.iter().enumerate() {
+        if *color != Color::Dark {
+            continue;
+        }
+        let (mx, my) = (i % modules + QUIET, i / modules + QUIET);
+        for y in my * SCALE..(my + 1) * SCALE {
+            for x in mx * SCALE..(mx + 1) * SCALE {
+                pixels[y * row_bytes + x / 8] &= !(0x80 >> (x % 8));
+            }
+        }
+    }
+    let mut png = Vec::new();
+    {
+        let side = u32::try_from(side).ok()?;
+        let mut encoder = png::Encoder::new(&mut png, side, side);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::One);
+        let mut writer = encoder.write_header().ok()?;
+        writer.write_image_data(&pixels).ok()?;
+    }
+    Some(format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+
+    #[test]
+    fn a_code_url_becomes_a_png_of_the_right_size_with_dark_and_light_pixels() {
+        let url = super::data_url("weixin://wxpay/bizpayurl?pr=abc123").unwrap();
+        let b64 = url.strip_prefix("data:image/png;base64,").unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        // Version 2 (25 modules) + 2 × 4 quiet modules, 6 px each.
+        assert_eq!((info.width, info.height), (198, 198));
+        let data = &buf[..info.buffer_size()];
+        // The corner is quiet (light), the finder pattern just inside is dark.
+        assert_eq!(data[0] & 0x80, 0x80);
+        let row = info.line_size;
+        let y = 4 * 6;
+        let x = 4 * 6;
+        assert_eq!(data[y * row + x / 8] & (0x80 >> (x % 8)), 0);
+        assert!(super::data_url(&"x".repeat(8000)).is_none());
+    }
+}
