@@ -35,6 +35,11 @@ const AMOUNT: i64 = 4003;
 const NATIVE_GOAL: f64 = 1_500.0;
 const JSAPI_GOAL: f64 = 1_000.0;
 const NOTIFY_GOAL: f64 = 5_000.0;
+/// Payment intents confirmed with a known openid (JSAPI, the direct API).
+const INTENT_CONFIRMS: usize = 4_000;
+const INTENT_CONFIRM_GOAL: f64 = 1_500.0;
+/// Payment intents created and confirmed in one call for a QR code.
+const INTENT_CREATES: usize = 4_000;
 
 /// What one timed phase measured.
 struct Stats {
@@ -208,6 +213,67 @@ async fn pay(
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| format!("no payment in {body}"))
+}
+
+/// `POST path` of the merchant API with `body`, expecting an intent whose next action is of
+/// `kind`; returns its payment attempt's id.
+async fn intent_call(
+    client: reqwest::Client,
+    base: Url,
+    key: String,
+    path: String,
+    body: Value,
+    kind: &'static str,
+) -> Result<String, String> {
+    let res = client
+        .post(base.join(&path).unwrap())
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = res.status();
+    let intent: Value = res.json().await.map_err(|e| e.to_string())?;
+    if status != 200 || intent["next_action"]["type"] != kind {
+        return Err(format!("{status}: {intent}"));
+    }
+    intent["payment"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no payment in {intent}"))
+}
+
+fn intent_request() -> Value {
+    json!({"amount": AMOUNT, "currency": "cny", "description": "bench intent"})
+}
+
+/// Creates `n` payment intents through the merchant API (set-up, not reported).
+async fn intents(app: &TestApp, n: usize) -> Vec<String> {
+    let (client, base, key) = (app.client.clone(), app.base.clone(), app.api_key.clone());
+    let (stats, ids) = load("create intents", vec![(); n], End::Drain, move |()| {
+        let (client, base, key) = (client.clone(), base.clone(), key.clone());
+        async move {
+            let res = client
+                .post(base.join("/v1/payment_intents").unwrap())
+                .bearer_auth(key)
+                .json(&intent_request())
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let body: Value = res.json().await.map_err(|e| e.to_string())?;
+            body["id"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| body.to_string())
+        }
+    })
+    .await;
+    assert!(
+        stats.errors.is_empty(),
+        "creating intents failed: {:?}",
+        stats.errors.first()
+    );
+    ids
 }
 
 /// Creates `n` sessions of `AMOUNT` fen through the merchant API (set-up, not reported).
@@ -437,6 +503,8 @@ struct Run {
     db: &'static str,
     native: Stats,
     jsapi: Stats,
+    intent_confirm: Stats,
+    intent_create: Stats,
     notify: Stats,
     unique: usize,
     duplicates: usize,
@@ -518,6 +586,59 @@ async fn phases(db: Db) -> Run {
     )
     .await;
     jsapi.print();
+
+    eprintln!(
+        "==> payment intents: {INTENT_CONFIRMS} created (set-up), then timed confirms with the openid (official_account)"
+    );
+    let ids = intents(&app, INTENT_CONFIRMS).await;
+    let (c, b, k) = (client.clone(), app.base.clone(), app.api_key.clone());
+    let options = json!({
+        "payment_method_data": {"type": "wechat_pay"},
+        "payment_method_options": {"wechat_pay": {"terminal_type": "official_account", "openid": openid}},
+    });
+    let (intent_confirm, _) = load(
+        "intent confirm (openid)",
+        ids,
+        end_of(db, INTENT_CONFIRMS),
+        move |id: String| {
+            intent_call(
+                c.clone(),
+                b.clone(),
+                k.clone(),
+                format!("/v1/payment_intents/{id}/confirm"),
+                options.clone(),
+                "wechat_pay_official_account_params",
+            )
+        },
+    )
+    .await;
+    intent_confirm.print();
+
+    eprintln!(
+        "==> payment intents: {INTENT_CREATES} timed create + confirm for a QR code, one call each"
+    );
+    let (c, b, k) = (client.clone(), app.base.clone(), app.api_key.clone());
+    let mut create_confirm = intent_request();
+    create_confirm["confirm"] = json!(true);
+    create_confirm["payment_method_data"] = json!({"type": "wechat_pay"});
+    create_confirm["payment_method_options"] = json!({"wechat_pay": {"terminal_type": "WEB"}});
+    let (intent_create, _) = load(
+        "intent create+confirm (QR)",
+        vec![(); INTENT_CREATES],
+        end_of(db, INTENT_CREATES),
+        move |()| {
+            intent_call(
+                c.clone(),
+                b.clone(),
+                k.clone(),
+                "/v1/payment_intents".into(),
+                create_confirm.clone(),
+                "wechat_pay_display_qr_code",
+            )
+        },
+    )
+    .await;
+    intent_create.print();
 
     eprintln!(
         "==> notifications: {} attempts from the Native phase, +25% exact duplicates, shuffled",
@@ -621,6 +742,8 @@ async fn phases(db: Db) -> Run {
         db: name,
         native,
         jsapi,
+        intent_confirm,
+        intent_create,
         notify,
         unique: unique.len(),
         duplicates,
@@ -657,6 +780,8 @@ fn report(run: &Run) -> Vec<String> {
         ),
         phase_line(&run.native, NATIVE_GOAL),
         phase_line(&run.jsapi, JSAPI_GOAL),
+        phase_line(&run.intent_confirm, INTENT_CONFIRM_GOAL),
+        phase_line(&run.intent_create, NATIVE_GOAL),
         phase_line(&run.notify, NOTIFY_GOAL),
         format!(
             "  {:<28} {} unique + {} duplicates ({:.0}% of requests), {} dropped in flight",

@@ -284,6 +284,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(sandbox: Option<&Sandbox>) -> Ro
             "/sandbox/devices",
             get(pages::devices::devices).post(pages::devices::mini_program_pay),
         )
+        .route("/sandbox/devices/intent", post(pages::intent::intent))
         .route("/sandbox", get(pages::dashboard))
         .route("/sandbox/", get(pages::dashboard))
         .with_state(sandbox.clone())

@@ -51,7 +51,8 @@ mod tests {
 
     #[test]
     fn a_code_url_becomes_a_png_of_the_right_size_with_dark_and_light_pixels() {
-        let url = super::data_url("weixin://wxpay/bizpayurl?pr=abc123").unwrap();
+        let text = "weixin://wxpay/bizpayurl?pr=abc123";
+        let url = super::data_url(text).unwrap();
         let b64 = url.strip_prefix("data:image/png;base64,").unwrap();
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(b64)
@@ -60,8 +61,11 @@ mod tests {
         let mut reader = decoder.read_info().unwrap();
         let mut buf = vec![0; reader.output_buffer_size().unwrap()];
         let info = reader.next_frame(&mut buf).unwrap();
-        // Version 2 (25 modules) + 2 × 4 quiet modules, 6 px each.
-        assert_eq!((info.width, info.height), (198, 198));
+        // The code's modules and 4 quiet ones each side, 6 px each.
+        let modules = qrcode::QrCode::new(text.as_bytes()).unwrap().width();
+        let side = u32::try_from((modules + 8) * 6).unwrap();
+        assert_eq!((info.width, info.height), (side, side));
+        assert!(modules >= 21);
         let data = &buf[..info.buffer_size()];
         // The corner is quiet (light), the finder pattern just inside is dark.
         assert_eq!(data[0] & 0x80, 0x80);

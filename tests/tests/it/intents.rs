@@ -656,3 +656,95 @@ async fn confirms_are_checked_before_anything_is_made() {
     let (_, intents) = app.api_get("/v1/payment_intents?limit=100").await;
     assert_eq!(intents["data"].as_array().unwrap().len(), 2);
 }
+
+/// The sandbox's devices page, posted as its own form would be.
+async fn devices_form(app: &TestApp, fields: &[(&str, &str)]) -> String {
+    let origin = app.url("/").to_string();
+    let res = app
+        .client
+        .post(app.url("/sandbox/devices/intent"))
+        .header("origin", origin.trim_end_matches('/'))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.text().await.unwrap()
+}
+
+fn unescape(html: &str) -> String {
+    html.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[tokio::test]
+async fn the_sandbox_devices_page_drives_an_intent_as_a_front_end() {
+    let app = paybridge_tests::spawn_app().await;
+    let intent = create(&app, 1801, &["wechat_pay", "alipay"]).await;
+    let id = intent["id"].as_str().unwrap();
+    let secret = intent["client_secret"].as_str().unwrap();
+    let qr = devices_form(
+        &app,
+        &[
+            ("intent", id),
+            ("client_secret", secret),
+            ("terminal", "wechat_pay:WEB"),
+        ],
+    )
+    .await;
+    assert!(
+        qr.contains("id=\"next-action\">wechat_pay_display_qr_code"),
+        "{qr}"
+    );
+    assert!(qr.contains("src=\"data:image/png;base64,"), "{qr}");
+    // Another terminal type: the JSAPI parameters, paid on the sandbox's pay sheet.
+    let jsapi = devices_form(
+        &app,
+        &[
+            ("intent", id),
+            ("client_secret", secret),
+            ("terminal", "wechat_pay:official_account"),
+        ],
+    )
+    .await;
+    assert!(
+        jsapi.contains("id=\"next-action\">wechat_pay_official_account_params"),
+        "{jsapi}"
+    );
+    let params = unescape(
+        jsapi
+            .split("name=\"params\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap(),
+    );
+    let paid = devices_form(
+        &app,
+        &[
+            ("intent", id),
+            ("client_secret", secret),
+            ("params", &params),
+        ],
+    )
+    .await;
+    assert!(paid.contains("data-result=\"ok\""), "{paid}");
+    let done = until_status(&app, id, "succeeded").await;
+    assert_eq!(
+        done["payment_method_types"],
+        json!(["wechat_pay", "alipay"])
+    );
+    // A wrong secret is refused by the server the page calls.
+    let refused = devices_form(
+        &app,
+        &[
+            ("intent", id),
+            ("client_secret", "pi_x_secret_y"),
+            ("terminal", "wechat_pay:WEB"),
+        ],
+    )
+    .await;
+    assert!(refused.contains("id=\"error\""), "{refused}");
+}

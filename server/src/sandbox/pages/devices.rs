@@ -93,11 +93,14 @@ pub async fn devices(State(sandbox): State<Sandbox>, Query(q): Query<DevicesForm
     let Some(id) = checkout_id(&q.checkout) else {
         return page(
             "Devices",
-            "<h1>Devices</h1><div class=\"card\"><form method=\"get\" action=\"/sandbox/devices\">\
+            &format!(
+                "<h1>Devices</h1><div class=\"card\"><form method=\"get\" action=\"/sandbox/devices\">\
              <p>Open one checkout as each environment would show it. Create a checkout with the \
              merchant API (or buy in the demo store at <a href=\"/\">/</a>) and enter its id:</p>\
              <input type=\"text\" name=\"checkout\" id=\"checkout\" placeholder=\"cs_…\">\
-             <button class=\"pay\" type=\"submit\" id=\"open\">Open</button></form></div>",
+             <button class=\"pay\" type=\"submit\" id=\"open\">Open</button></form></div>{}",
+                super::intent::ask()
+            ),
             false,
         );
     };

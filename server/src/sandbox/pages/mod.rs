@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 pub mod devices;
+pub mod intent;
 
 use super::Sandbox;
 use super::html::{esc, message, page};
