@@ -33,3 +33,4 @@ pub const PAYMENT_INTENT_NOT_FOUND: &str = "payment_intent_not_found";
 pub const PAYMENT_INTENT_UNEXPECTED_STATE: &str = "payment_intent_unexpected_state";
 pub const PAYMENT_INTENT_MANAGED_BY_CHECKOUT: &str = "payment_intent_managed_by_checkout";
 pub const CLIENT_SECRET_INVALID: &str = "client_secret_invalid";
+pub const PAYMENT_METHOD_NOT_ACCEPTED: &str = "payment_method_not_accepted";

@@ -618,8 +618,8 @@ async fn confirms_are_checked_before_anything_is_made() {
         assert_eq!(body["error"]["param"], param, "{options}");
     }
     let (status, body) = confirm(&app, id, "alipay", json!({"terminal_type": "WEB"})).await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(body["error"]["param"], "payment_method_data.type");
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "payment_method_not_accepted");
     let (status, _) = confirm(
         &app,
         "pi_0123",
@@ -636,6 +636,10 @@ async fn confirms_are_checked_before_anything_is_made() {
     // Create with confirm: one call, and an impossible confirm creates nothing.
     let mut req = intent_request(1702, &["wechat_pay"], &app);
     req["confirm"] = json!(true);
+    let (status, body) = app.api_post("/v1/payment_intents", &req, None).await;
+    assert_eq!(status, 422, "{body}");
+    // Confirmed at creation, the intent takes the confirmed method.
+    req.as_object_mut().unwrap().remove("payment_method_types");
     req["payment_method_data"] = json!({"type": "wechat_pay"});
     req["payment_method_options"] = json!({"wechat_pay": {"terminal_type": "mini_program"}});
     let (status, _) = app.api_post("/v1/payment_intents", &req, None).await;

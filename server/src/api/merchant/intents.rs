@@ -92,7 +92,7 @@ pub struct CancelIntent {
 }
 
 /// `POST /v1/payment_intents/{id}/cancel`: closes its open attempts at the provider.
-#[utoipa::path(post, path = "/v1/payment_intents/{id}/cancel", tag = "payment_intents", request_body = CancelIntent,
+#[utoipa::path(post, path = "/v1/payment_intents/{id}/cancel", tag = "payment_intents", request_body = Option<CancelIntent>,
     params(("id" = String, Path)),
     responses((status = 200, body = PaymentIntentObject), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn cancel(
@@ -101,11 +101,11 @@ pub async fn cancel(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<PaymentIntentObject>, AppError> {
-    // The body is optional: none, or JSON.
+    // The body is optional: none, JSON `null`, or the object.
     let body: CancelIntent = if body.is_empty() {
         CancelIntent::default()
     } else if crate::api::json::is_json(&headers) {
-        crate::api::json::parse(&body)?
+        crate::api::json::parse::<Option<CancelIntent>>(&body)?.unwrap_or_default()
     } else {
         return Err(crate::api::json::not_json());
     };

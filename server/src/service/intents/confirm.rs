@@ -45,8 +45,8 @@ pub struct MethodOptions {
     pub openid: Option<String>,
 }
 
-/// `POST /v1/payment_intents/{id}/confirm`
-#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+/// `POST /v1/payment_intents/{id}/confirm` (its OpenAPI schema is in `schema.rs`).
+#[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Confirm {
     pub payment_method_data: PaymentMethodData,
@@ -87,11 +87,14 @@ pub fn plan(
         &c.payment_method_data.kind,
     )?;
     if !methods.contains(&method) {
-        return Err(Invalid::value(
-            "payment_method_data.type",
-            format!("this payment intent does not accept {}.", method.as_str()),
-        )
-        .into());
+        // The intent's own methods refuse it (a conflict with the intent, not a bad value).
+        return Err(ServiceError::Conflict {
+            code: codes::PAYMENT_METHOD_NOT_ACCEPTED,
+            message: format!(
+                "This payment intent does not accept {}; its payment_method_types are fixed at creation.",
+                method.as_str()
+            ),
+        });
     }
     let (mine, other) = match (method, &c.payment_method_options) {
         (_, None) => (None, None),
@@ -109,7 +112,7 @@ pub fn plan(
     let options = mine.ok_or_else(|| Invalid::missing(format!("{param}.terminal_type")))?;
     let channel = channel(method, &options.terminal_type, &param)?;
     let ip = match options.client_ip.as_deref() {
-        Some(raw) => raw.trim().parse::<IpAddr>().map_err(|_| {
+        Some(raw) => raw.parse::<IpAddr>().map_err(|_| {
             Invalid::value(
                 format!("{param}.client_ip"),
                 format!("{raw:?} is not an IP address."),

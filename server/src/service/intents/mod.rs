@@ -7,6 +7,7 @@
 
 pub mod confirm;
 pub mod object;
+mod schema;
 
 use std::collections::BTreeMap;
 
@@ -22,35 +23,29 @@ use crate::domain::session::{Flow, Locale, parse_description, parse_reference};
 use crate::domain::{Amount, CheckoutSession, Metadata, NewSession, RedirectUrl, now_millis};
 use crate::store::payments::PaymentSummary;
 
-/// A create-intent request as the merchant sent it.
-#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+/// A create-intent request as the merchant sent it (its OpenAPI schema is in `schema.rs`).
+#[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateIntent {
     /// Minor units (fen), at most `PAYBRIDGE_MAX_AMOUNT` (100000000 by default).
-    #[schema(minimum = 1, maximum = 100_000_000)]
     #[serde(deserialize_with = "crate::domain::whole::whole_number")]
     pub amount: i64,
     /// `cny`.
-    #[schema(pattern = r"^[cC][nN][yY]$")]
     pub currency: String,
     /// Shown to the shopper and to the provider: 1–127 characters, no control or invisible
     /// formatting characters.
-    #[schema(min_length = 1, max_length = 127)]
     pub description: String,
     /// 1–64 printable ASCII characters.
-    #[schema(pattern = r"^[\x21-\x7e]{1,64}$")]
     pub merchant_reference: Option<String>,
     /// At most 20 keys of 1–40 characters; values of at most 500 characters.
     pub metadata: Option<BTreeMap<String, String>>,
     /// `wechat_pay` and/or `alipay` (default `["wechat_pay"]`).
     pub payment_method_types: Option<Vec<String>>,
     /// Seconds until the intent is canceled unpaid (300–86400, default 1800).
-    #[schema(minimum = 300, maximum = 86_400)]
     #[serde(default, deserialize_with = "crate::domain::whole::whole_number_opt")]
     pub expires_in: Option<i64>,
     /// Where a cashier (WeChat H5, Alipay page/wap) sends the shopper back: https (http only
     /// for localhost), within `PAYBRIDGE_REDIRECT_ORIGINS` when set.
-    #[schema(schema_with = crate::domain::redirect::url_schema)]
     pub return_url: Option<String>,
     /// Confirm at once with the fields below.
     pub confirm: Option<bool>,
@@ -107,8 +102,15 @@ pub async fn create(
     caller_ip: std::net::IpAddr,
 ) -> Result<PaymentIntentObject, ServiceError> {
     let rules = svc.rules();
-    let new = req.validate(rules.max_amount, &rules.redirect_origins)?;
+    let mut new = req.validate(rules.max_amount, &rules.redirect_origins)?;
     let confirmation = match (req.confirm, req.payment_method_data) {
+        (Some(true), Some(_)) if req.payment_method_types.is_some() => {
+            return Err(crate::domain::Invalid::value(
+                "payment_method_types",
+                "is left out with `confirm: true`: the intent takes the confirmed method.",
+            )
+            .into());
+        }
         (Some(true), Some(data)) => Some(confirm::Confirm {
             payment_method_data: data,
             payment_method_options: req.payment_method_options,
@@ -132,6 +134,12 @@ pub async fn create(
         }
         _ => None,
     };
+    if let Some(c) = &confirmation {
+        new.payment_methods = vec![crate::domain::session::payment_method(
+            "payment_method_data.type",
+            &c.payment_method_data.kind,
+        )?];
+    }
     // Checked before anything is stored: a confirm that cannot be valid creates nothing.
     let plan = confirmation
         .as_ref()
