@@ -199,3 +199,29 @@ pub fn signed_in_cookie(app: &TestApp, session: &str, openid: &str) -> String {
     );
     format!("pb_openid_{session}={sealed}")
 }
+
+/// `wx.login` in the sandbox's simulated mini program for `user`: a one-time code for the
+/// configured mini program.
+///
+/// # Panics
+/// When the server is not in sandbox mode or does not answer.
+pub async fn wx_login(app: &TestApp, user: &str) -> String {
+    let appid = app
+        .state
+        .sandbox()
+        .expect("sandbox mode")
+        .keys()
+        .miniprogram_appid
+        .clone();
+    let login: Value = app
+        .client
+        .post(app.url("/sandbox/wechat/miniprogram/login"))
+        .json(&json!({"appid": appid, "user": user}))
+        .send()
+        .await
+        .expect("server answers")
+        .json()
+        .await
+        .expect("JSON");
+    login["code"].as_str().expect("a code").to_owned()
+}

@@ -265,7 +265,7 @@ pub(crate) async fn end(
         // A payment intent's merchant hears of it as the intent's failure too.
         if let Some(s) = crate::store::sessions::get_direct(write.tx(), &p.session_id).await? {
             let mut object =
-                super::intents::PaymentIntentObject::new(&s, Some(p), None, svc.livemode());
+                super::intents::object::PaymentIntentObject::new(&s, Some(p), None, svc.livemode());
             object.payment = Some(p.id.to_string());
             events::emit(
                 write.tx(),

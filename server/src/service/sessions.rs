@@ -374,8 +374,11 @@ pub async fn end(
                 events::emit(write.tx(), EventType::SessionExpired, s.id.as_str(), object).await?;
             }
             Flow::Direct => {
-                let object =
-                    crate::service::intents::event_object(s, summary.as_ref(), svc.livemode());
+                let object = crate::service::intents::object::event_object(
+                    s,
+                    summary.as_ref(),
+                    svc.livemode(),
+                );
                 let intent = s.id.same_as::<crate::domain::ids::IntentKind>();
                 events::emit(
                     write.tx(),

@@ -108,7 +108,7 @@ async fn write(
                     intents
                         .get(s.id.as_str())
                         .map_or_else(|| s.id.as_str(), String::as_str),
-                    crate::service::intents::event_object(s, Some(&summary), livemode),
+                    crate::service::intents::object::event_object(s, Some(&summary), livemode),
                 ),
             });
         }

@@ -85,23 +85,7 @@ async fn pay_sheet(app: &TestApp, params: &Value) {
 
 /// An openid of the configured mini program, as its backend gets one from `wx.login`'s code.
 async fn mini_program_openid(app: &TestApp) -> String {
-    let mp_appid = app
-        .state
-        .sandbox()
-        .unwrap()
-        .keys()
-        .miniprogram_appid
-        .clone();
-    let login: Value = app
-        .client
-        .post(app.url("/sandbox/wechat/miniprogram/login"))
-        .json(&json!({"appid": mp_appid, "user": "mei"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let code = shopper::wx_login(app, "mei").await;
     let mp = app
         .state
         .services()
@@ -110,10 +94,7 @@ async fn mini_program_openid(app: &TestApp) -> String {
         .miniprogram
         .clone()
         .unwrap();
-    mp.jscode2session(login["code"].as_str().unwrap())
-        .await
-        .unwrap()
-        .openid
+    mp.jscode2session(&code).await.unwrap().openid
 }
 
 async fn every_terminal_type_pays_through_to_succeeded(db: Db) {

@@ -73,12 +73,7 @@ pub async fn intent(
     Form(form): Form<IntentForm>,
 ) -> Response {
     // It confirms and pays (in the simulator): only a form on this server's own pages may ask.
-    let own = headers
-        .get(axum::http::header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|o| url::Url::parse(o).ok())
-        .is_some_and(|o| sandbox.is_own_origin(&o));
-    if !own {
+    if !super::from_own_page(&sandbox, &headers) {
         return message(
             &sandbox,
             "Devices",

@@ -10,6 +10,17 @@ use serde::Deserialize;
 pub mod devices;
 pub mod intent;
 
+/// Whether a form was sent from this server's own pages (its `Origin`): the forms that pay in
+/// the simulator take nothing from elsewhere.
+#[must_use]
+pub fn from_own_page(sandbox: &super::Sandbox, headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|o| url::Url::parse(o).ok())
+        .is_some_and(|o| sandbox.is_own_origin(&o))
+}
+
 use super::Sandbox;
 use super::html::{esc, message, page};
 use super::orders::{self, ByColumn, H5_LIFETIME_MS, Order, PREPAY_LIFETIME_MS};

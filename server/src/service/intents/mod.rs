@@ -15,13 +15,12 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-pub use self::object::PaymentIntentObject;
+pub use self::object::{PaymentIntentObject, event_object};
 use super::error::codes;
 use super::{ServiceError, Services};
 use crate::domain::ids::{IntentId, IntentKind, SessionId, SessionKind};
 use crate::domain::session::{Flow, Locale, parse_description, parse_reference};
 use crate::domain::{Amount, CheckoutSession, Metadata, NewSession, RedirectUrl, now_millis};
-use crate::store::payments::PaymentSummary;
 
 /// A create-intent request as the merchant sent it (its OpenAPI schema is in `schema.rs`).
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -211,16 +210,6 @@ pub async fn cancel(
         return Err(unexpected_state("succeeded", "canceled"));
     }
     get(svc, session.id.same_as::<IntentKind>().as_str()).await
-}
-
-/// The intent's payload for its events (no client secret, no next action).
-#[must_use]
-pub fn event_object(
-    s: &CheckoutSession,
-    summary: Option<&PaymentSummary>,
-    livemode: bool,
-) -> serde_json::Value {
-    PaymentIntentObject::new(s, None, summary, livemode).to_value()
 }
 
 /// The intent `s` with its latest attempt's next action or failure.

@@ -58,6 +58,16 @@ pub struct PaymentIntentObject {
     pub checkout_session: Option<String>,
 }
 
+/// The intent's payload for its events (no client secret, no next action).
+#[must_use]
+pub fn event_object(
+    s: &CheckoutSession,
+    summary: Option<&PaymentSummary>,
+    livemode: bool,
+) -> serde_json::Value {
+    PaymentIntentObject::new(s, None, summary, livemode).to_value()
+}
+
 /// Why an attempt failed: `code` is paybridge's and stable, `decline_code` the provider's own.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LastPaymentError {
