@@ -276,9 +276,19 @@ pub async fn start(
     openid: Option<String>,
     ip: IpAddr,
 ) -> Result<NextAction, ServiceError> {
-    start_attempt(svc, session, channel, appid, openid, ip)
+    start_attempt(svc, session, channel, appid, openid, ip, Extras::default())
         .await
         .map(|(action, _)| action)
+}
+
+/// What a caller of [`start_attempt`] may add: the session's attempts when it has just read
+/// them (spares reading them again), and an event recorded with the new attempt's `pending`
+/// mark, in its transaction.
+#[derive(Debug, Default)]
+pub struct Extras {
+    pub attempts: Option<Vec<Payment>>,
+    /// The event's type, object id, and object with `payment` to be filled in.
+    pub on_pending: Option<(crate::store::events::EventType, String, serde_json::Value)>,
 }
 
 /// [`start`], also saying whether a new attempt was made (`false`: a live one was reused).
@@ -292,11 +302,16 @@ pub async fn start_attempt(
     appid: String,
     openid: Option<String>,
     ip: IpAddr,
+    extras: Extras,
 ) -> Result<(NextAction, bool), ServiceError> {
     let method = channel.method();
     let provider = provider(svc, method)?;
     let now = now_millis();
-    for p in svc.store().payments_of_session(&session.id).await? {
+    let attempts = match extras.attempts {
+        Some(attempts) => attempts,
+        None => svc.store().payments_of_session(&session.id).await?,
+    };
+    for p in attempts {
         let reusable = p.channel == channel
             && p.status == PaymentStatus::Pending
             && p.openid == openid
@@ -382,10 +397,18 @@ pub async fn start_attempt(
     match action {
         Ok(action) => {
             let stored = stored_action(&action);
+            let event = extras.on_pending.map(|(kind, object_id, mut object)| {
+                object["payment"] = serde_json::Value::String(payment.id.to_string());
+                (kind, object_id, object)
+            });
+            let with_event = event.is_some();
             let marked = svc
                 .store()
-                .mark_payment_pending(&payment.id, &stored, now_millis())
+                .mark_payment_pending(&payment.id, &stored, now_millis(), event)
                 .await?;
+            if marked && with_event {
+                svc.signals().outbox_changed();
+            }
             // Only when the provider took far longer than any call may (see
             // `complete::CREATED_GRACE_MS`): the reconciler has closed the attempt meanwhile,
             // and its action must not be handed out.

@@ -45,7 +45,8 @@ impl Store {
         .await
     }
 
-    /// Records the provider's answer: `created → pending` with the action to replay.
+    /// Records the provider's answer: `created → pending` with the action to replay, and
+    /// `event` (type, object id, object) with it in one transaction when given.
     ///
     /// # Errors
     /// On a database error.
@@ -54,18 +55,39 @@ impl Store {
         id: &PaymentId,
         next_action: &str,
         now: Millis,
+        event: Option<(super::events::EventType, String, serde_json::Value)>,
     ) -> Result<bool, sqlx::Error> {
         let (id, next_action) = (id.clone(), next_action.to_owned());
-        self.write_statement(move |conn| {
-            let (id, next_action) = (id.clone(), next_action.clone());
+        let Some(event) = event else {
+            return self
+                .write_statement(move |conn| {
+                    let (id, next_action) = (id.clone(), next_action.clone());
+                    Box::pin(async move {
+                        let done = sqlx::query(MARK_PENDING)
+                            .bind(next_action)
+                            .bind(now)
+                            .bind(id.as_str())
+                            .execute(conn)
+                            .await?;
+                        Ok(done.rows_affected() == 1)
+                    })
+                })
+                .await;
+        };
+        self.write(move |tx| {
+            let (id, next_action, event) = (id.clone(), next_action.clone(), event.clone());
             Box::pin(async move {
-                let done = sqlx::query("UPDATE payments SET status = 'pending', next_action = $1, updated_at = $2, checked_at = $2 WHERE id = $3 AND status = 'created'")
+                let done = sqlx::query(MARK_PENDING)
                     .bind(next_action)
                     .bind(now)
                     .bind(id.as_str())
-                    .execute(conn)
+                    .execute(&mut **tx)
                     .await?;
-                Ok(done.rows_affected() == 1)
+                let marked = done.rows_affected() == 1;
+                if marked {
+                    super::events::emit(tx, event.0, &event.1, event.2).await?;
+                }
+                Ok(marked)
             })
         })
         .await
@@ -258,6 +280,8 @@ pub struct PaymentSummary {
     /// Minor units refunded (succeeded refunds).
     pub amount_refunded: i64,
 }
+
+const MARK_PENDING: &str = "UPDATE payments SET status = 'pending', next_action = $1, updated_at = $2, checked_at = $2 WHERE id = $3 AND status = 'created'";
 
 /// Ends an unfinished attempt unpaid — `to` is failed or canceled — in `tx`, with why;
 /// `None` when it was already finished — a duplicate changes nothing. Successes go through

@@ -10,7 +10,7 @@ use super::{ServiceError, Services, find, managed_here, unexpected_state};
 use crate::domain::ids::IntentKind;
 use crate::domain::{Channel, CheckoutSession, Invalid, PaymentMethod, PaymentStatus, now_millis};
 use crate::service::error::codes;
-use crate::store::events::{self, EventType};
+use crate::store::events::EventType;
 
 /// `payment_method_data`
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
@@ -285,9 +285,22 @@ pub async fn run(
     session: &CheckoutSession,
     plan: Plan,
 ) -> Result<PaymentIntentObject, ServiceError> {
-    close_other_attempts(svc, session, &plan).await?;
+    let attempts = close_other_attempts(svc, session, &plan).await?;
     let started = now_millis();
     let channel = plan.channel;
+    let mut object = PaymentIntentObject::new(session, None, None, svc.livemode());
+    object.status = "requires_action";
+    // `payment_intent.requires_action` is recorded with the new attempt's pending mark; events
+    // carry no signed pay parameters (receivers may log them).
+    let event = (
+        EventType::PaymentIntentRequiresAction,
+        session.id.same_as::<IntentKind>().to_string(),
+        object.to_value(),
+    );
+    let extras = crate::service::pay::Extras {
+        attempts: Some(attempts),
+        on_pending: Some(event),
+    };
     match crate::service::pay::start_attempt(
         svc,
         session,
@@ -295,17 +308,13 @@ pub async fn run(
         plan.appid,
         plan.openid,
         plan.ip,
+        extras,
     )
     .await
     {
-        Ok((action, created)) => {
-            let mut object = PaymentIntentObject::new(session, None, None, svc.livemode());
-            object.status = "requires_action";
+        Ok((action, _)) => {
             object.payment = payment_of(&action);
             object.next_action = next_action(channel, &action);
-            if created {
-                requires_action_event(svc, session, &object).await?;
-            }
             Ok(object)
         }
         Err(e @ ServiceError::ProviderFailed { .. }) => {
@@ -339,54 +348,31 @@ fn payment_of(action: &paybridge_shared::NextAction) -> Option<String> {
     }
 }
 
-/// Closes the session's open attempts that `plan` would not reuse.
+/// Closes the session's open attempts that `plan` would not reuse; answers the attempts as
+/// they stand after (a closed one as canceled).
 async fn close_other_attempts(
     svc: &Services,
     session: &CheckoutSession,
     plan: &Plan,
-) -> Result<(), ServiceError> {
-    for p in svc.store().payments_of_session(&session.id).await? {
+) -> Result<Vec<crate::domain::Payment>, ServiceError> {
+    let mut attempts = svc.store().payments_of_session(&session.id).await?;
+    for p in &mut attempts {
         let open = matches!(p.status, PaymentStatus::Created | PaymentStatus::Pending);
         let same = p.channel == plan.channel && p.appid == plan.appid && p.openid == plan.openid;
         if open
             && !same
             && let Some(provider) = svc.provider(p.channel.method())
-        {
-            crate::service::complete::close_at_provider(
+            && crate::service::complete::close_at_provider(
                 svc,
                 provider,
-                &p,
+                p,
                 "replaced by a new confirmation",
             )
-            .await?;
+            .await?
+                == crate::service::complete::Applied::Ended
+        {
+            p.status = PaymentStatus::Canceled;
         }
     }
-    Ok(())
-}
-
-async fn requires_action_event(
-    svc: &Services,
-    session: &CheckoutSession,
-    object: &PaymentIntentObject,
-) -> Result<(), ServiceError> {
-    let mut value = object.to_value();
-    // Events carry no signed pay parameters: they may be logged by the receiver.
-    if let Some(map) = value.as_object_mut() {
-        map.remove("next_action");
-    }
-    let mut write = svc.write().await?;
-    events::emit(
-        write.tx(),
-        EventType::PaymentIntentRequiresAction,
-        session.id.same_as::<IntentKind>().as_str(),
-        value,
-    )
-    .await?;
-    write
-        .commit(crate::service::Changed {
-            events: true,
-            session: None,
-        })
-        .await?;
-    Ok(())
+    Ok(attempts)
 }
