@@ -269,6 +269,8 @@ impl Ctx {
             NextAction::OpenInBrowser { url } => self.set(Phase::OpenInBrowser { url }),
             NextAction::AlreadyPaid { success_url } => self.succeed(success_url),
             NextAction::Expired => self.finish_expired(),
+            // Only the direct API hands out app orders; the page never asks for one.
+            NextAction::AppPay { .. } => self.set(Phase::Failed(Reason::PaymentFailed)),
         }
     }
 

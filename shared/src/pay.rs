@@ -64,6 +64,12 @@ pub enum NextAction {
     AlreadyPaid { success_url: String },
     /// The session expired; nothing can be paid.
     Expired,
+    /// An order string for the provider's SDK in the merchant's own app (the direct API's
+    /// Alipay `APP`; the checkout page never asks for one).
+    AppPay {
+        payment: String,
+        order_string: String,
+    },
 }
 
 /// `GET /api/checkout/{id}/status` and each server-sent event.

@@ -20,6 +20,9 @@ pub enum Channel {
     AlipayWap,
     /// An Alipay QR code drawn in the page (`alipay.trade.precreate`).
     AlipayQr,
+    /// An order string for the Alipay SDK in the merchant's own app (`alipay.trade.app.pay`),
+    /// from the direct API only.
+    AlipayApp,
 }
 
 impl Channel {
@@ -34,6 +37,7 @@ impl Channel {
             Self::AlipayPage => "alipay_page",
             Self::AlipayWap => "alipay_wap",
             Self::AlipayQr => "alipay_qr",
+            Self::AlipayApp => "alipay_app",
         }
     }
 
@@ -44,7 +48,9 @@ impl Channel {
             Self::Jsapi | Self::MiniProgram | Self::H5 | Self::Native => {
                 super::PaymentMethod::WechatPay
             }
-            Self::AlipayPage | Self::AlipayWap | Self::AlipayQr => super::PaymentMethod::Alipay,
+            Self::AlipayPage | Self::AlipayWap | Self::AlipayQr | Self::AlipayApp => {
+                super::PaymentMethod::Alipay
+            }
         }
     }
 
@@ -58,6 +64,7 @@ impl Channel {
             Self::Native,
             Self::AlipayPage,
             Self::AlipayWap,
+            Self::AlipayApp,
             Self::AlipayQr,
         ]
         .into_iter()

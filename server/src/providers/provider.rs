@@ -39,6 +39,9 @@ pub enum OrderCreated {
     Redirect { url: String },
     /// WeChat's prepay id, paid through the JSAPI / mini program bridge.
     Prepay { prepay_id: String },
+    /// A signed order string for the provider's SDK in the merchant's app (Alipay's
+    /// `alipay.trade.app.pay`): nothing is sent to the provider until the app opens it.
+    AppOrder { order_string: String },
 }
 
 /// A trade as the provider reports it (a verified notification or a query answer).

@@ -168,8 +168,8 @@ pub struct PaymentObject {
     pub checkout_session: String,
     /// `wechat_pay` or `alipay`.
     pub method: String,
-    /// `jsapi`, `miniprogram`, `h5`, `native` (WeChat Pay), `alipay_page`, `alipay_wap` or
-    /// `alipay_qr` (Alipay).
+    /// `jsapi`, `miniprogram`, `h5`, `native` (WeChat Pay), `alipay_page`, `alipay_wap`,
+    /// `alipay_qr` or `alipay_app` (Alipay).
     #[schema(value_type = String)]
     pub channel: &'static str,
     /// `created`, `pending`, `succeeded`, `failed` or `canceled`.

@@ -383,6 +383,10 @@ pub async fn start_attempt(
             payment: payment.id.to_string(),
             url,
         }),
+        Ok(OrderCreated::AppOrder { order_string }) => Ok(NextAction::AppPay {
+            payment: payment.id.to_string(),
+            order_string,
+        }),
         Ok(OrderCreated::Prepay { prepay_id }) => {
             let params = clients(svc)?
                 .jsapi_params(&payment.appid, &prepay_id)

@@ -256,6 +256,27 @@ async fn every_terminal_type_pays_through_to_succeeded(db: Db) {
         paid.push(id.to_owned());
     }
 
+    // Alipay APP: an order string for the Alipay SDK in the merchant's app, which the sandbox's
+    // Alipay opens as the app would.
+    let intent = create(&app, 1108, &["alipay"]).await;
+    let id = intent["id"].as_str().unwrap();
+    let done = confirmed(&app, id, "alipay", json!({"terminal_type": "APP"})).await;
+    assert_eq!(done["next_action"]["type"], "alipay_app_pay", "{done}");
+    let order_string = done["next_action"]["alipay_app_pay"]["order_string"]
+        .as_str()
+        .unwrap();
+    let fields: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(order_string.as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(fields["method"], "alipay.trade.app.pay");
+    assert!(fields["biz_content"].contains("QUICK_MSECURITY_PAY"));
+    assert!(fields.contains_key("sign"));
+    let opened = app.url(&format!("/sandbox/alipay/gateway.do?{order_string}"));
+    let answer = shopper::alipay_cashier(&app, opened.as_str(), "pay").await;
+    assert!(answer.status().is_success(), "{}", answer.status());
+    paid.push(id.to_owned());
+
     for id in &paid {
         let intent = until_status(&app, id, "succeeded").await;
         assert!(intent["payment"].as_str().unwrap().starts_with("pay_"));

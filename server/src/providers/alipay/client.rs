@@ -160,6 +160,25 @@ impl AlipayClient {
         Ok(url)
     }
 
+    /// The signed order string of `alipay.trade.app.pay` that the Alipay SDK in the merchant's
+    /// app opens (`alipay.trade.app.pay` is never called by the server).
+    ///
+    /// # Errors
+    /// When the key cannot sign.
+    pub fn app_order_string(
+        &self,
+        pay: &CashierPay,
+        notify_url: &str,
+    ) -> Result<String, AlipayError> {
+        let biz =
+            serde_json::to_string(pay).map_err(|e| AlipayError::InvalidRequest(e.to_string()))?;
+        let params =
+            self.signed_params("alipay.trade.app.pay", &biz, &[("notify_url", notify_url)])?;
+        Ok(url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish())
+    }
+
     async fn call<B: Serialize + Sync, T: DeserializeOwned>(
         &self,
         method: &str,

@@ -24,6 +24,8 @@ pub struct CashierPay {
 pub const PAGE_PRODUCT: &str = "FAST_INSTANT_TRADE_PAY";
 /// `product_code` of wap pay.
 pub const WAP_PRODUCT: &str = "QUICK_WAP_WAY";
+/// `product_code` of app pay.
+pub const APP_PRODUCT: &str = "QUICK_MSECURITY_PAY";
 
 /// `alipay.trade.precreate`: a QR code for the shopper to scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,8 +7,8 @@ use super::amount;
 use super::client::{AlipayClient, beijing_time};
 use super::error::AlipayError;
 use super::model::{
-    CashierPay, PAGE_PRODUCT, Precreate, REFUND_SUCCESS, RefundQuery, RefundRequest, TradeStatus,
-    WAP_PRODUCT,
+    APP_PRODUCT, CashierPay, PAGE_PRODUCT, Precreate, REFUND_SUCCESS, RefundQuery, RefundRequest,
+    TradeStatus, WAP_PRODUCT,
 };
 use super::notification::TradeNotification;
 use crate::domain::{Channel, PaymentMethod};
@@ -98,6 +98,10 @@ impl AlipayProvider {
                     order.return_url,
                 )
                 .map(|url| OrderCreated::Redirect { url: url.into() }),
+            Channel::AlipayApp => self
+                .client
+                .app_order_string(&cashier(APP_PRODUCT, None), order.notify_url)
+                .map(|order_string| OrderCreated::AppOrder { order_string }),
             Channel::AlipayQr => {
                 let pre = Precreate {
                     out_trade_no: order.out_trade_no.to_owned(),

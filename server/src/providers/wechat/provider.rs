@@ -123,9 +123,11 @@ impl WechatClients {
                         prepay_id: r.prepay_id,
                     })
             }
-            Channel::AlipayPage | Channel::AlipayWap | Channel::AlipayQr => Err(
-                WechatError::InvalidRequest("not a WeChat Pay channel".into()),
-            ),
+            Channel::AlipayPage | Channel::AlipayWap | Channel::AlipayQr | Channel::AlipayApp => {
+                Err(WechatError::InvalidRequest(
+                    "not a WeChat Pay channel".into(),
+                ))
+            }
         }
     }
 }

@@ -17,7 +17,7 @@ use super::trades::{self, AliTrade, NewTrade};
 use crate::providers::alipay::amount::{MAX_FEN, to_fen, to_yuan};
 use crate::providers::alipay::client::{beijing_time, parse_beijing_time};
 use crate::providers::alipay::error::TRADE_NOT_EXIST;
-use crate::providers::alipay::model::{PAGE_PRODUCT, WAP_PRODUCT};
+use crate::providers::alipay::model::{APP_PRODUCT, PAGE_PRODUCT, WAP_PRODUCT};
 use crate::providers::alipay::{response, sign};
 
 /// How far a request's `timestamp` may be from the gateway's clock.
@@ -188,7 +188,7 @@ pub async fn handle(
                 .map(|(_, v)| v.into_owned());
             if matches!(
                 method.as_deref(),
-                Some("alipay.trade.page.pay" | "alipay.trade.wap.pay")
+                Some("alipay.trade.page.pay" | "alipay.trade.wap.pay" | "alipay.trade.app.pay")
             ) {
                 return super::cashier::error_page(&f);
             }
@@ -197,7 +197,8 @@ pub async fn handle(
     };
     let member = response::response_name(&checked.method);
     let result = match checked.method.as_str() {
-        "alipay.trade.page.pay" | "alipay.trade.wap.pay" => {
+        // The app's order string opens the cashier as the Alipay app would show it.
+        "alipay.trade.page.pay" | "alipay.trade.wap.pay" | "alipay.trade.app.pay" => {
             return match open_cashier(&sandbox, &checked).await {
                 Ok(trade) => super::cashier::open(&sandbox, &trade),
                 Err(f) => super::cashier::error_page(&f),
@@ -275,10 +276,10 @@ fn new_trade<'a>(
 }
 
 async fn open_cashier(sandbox: &Sandbox, c: &Checked) -> Result<AliTrade, Failure> {
-    let product = if c.method == "alipay.trade.page.pay" {
-        PAGE_PRODUCT
-    } else {
-        WAP_PRODUCT
+    let product = match c.method.as_str() {
+        "alipay.trade.page.pay" => PAGE_PRODUCT,
+        "alipay.trade.app.pay" => APP_PRODUCT,
+        _ => WAP_PRODUCT,
     };
     let new = new_trade(sandbox, c, Some(product))?;
     let trade = trades::create(sandbox, &new).await.map_err(|e| match e {

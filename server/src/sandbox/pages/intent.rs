@@ -16,7 +16,7 @@ use super::super::oauth::openid_for;
 use super::{esc, message, page};
 
 /// The terminal types the page offers: method, `terminal_type`, label.
-const TERMINALS: [(&str, &str, &str); 7] = [
+const TERMINALS: [(&str, &str, &str); 8] = [
     ("wechat_pay", "WEB", "WeChat Pay · QR code (WEB)"),
     ("wechat_pay", "WAP", "WeChat Pay · phone browser, H5 (WAP)"),
     (
@@ -28,6 +28,7 @@ const TERMINALS: [(&str, &str, &str); 7] = [
     ("alipay", "WEB", "Alipay · desktop cashier (WEB)"),
     ("alipay", "WAP", "Alipay · phone cashier (WAP)"),
     ("alipay", "QR", "Alipay · QR code"),
+    ("alipay", "APP", "Alipay · the merchant's app (APP)"),
 ];
 
 /// The devices page's intent form.
@@ -198,6 +199,12 @@ fn next_action(id: &str, secret: &str, intent: &Value) -> String {
         "wechat_pay_redirect_to_web" | "alipay_handle_redirect" => format!(
             "<p><a id=\"cashier\" href=\"{}\" target=\"_blank\" rel=\"noopener\">Open the cashier</a></p>",
             esc(inner["url"].as_str().unwrap_or_default())
+        ),
+        // The Alipay app opens the order string (here the sandbox's Alipay does).
+        "alipay_app_pay" => format!(
+            "<p><a id=\"alipay-app\" href=\"{}?{}\" target=\"_blank\" rel=\"noopener\">Open in the Alipay app</a></p>",
+            super::super::alipay::GATEWAY_PATH,
+            esc(inner["order_string"].as_str().unwrap_or_default())
         ),
         "wechat_pay_official_account_params" | "wechat_pay_mini_program_params" => format!(
             "<pre id=\"params\">{}</pre><form method=\"post\" action=\"/sandbox/devices/intent\">{}\

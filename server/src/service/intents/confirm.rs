@@ -37,7 +37,8 @@ pub struct MethodOptions {
     /// WeChat Pay: `WEB` (a QR code, Native), `WAP` (a phone browser, H5), `official_account`
     /// (JSAPI in the WeChat browser, with `openid`), `mini_program` (with `openid` for the
     /// configured mini program). Alipay: `WEB` (desktop cashier), `WAP` (phone cashier), `QR`
-    /// (a code drawn by the merchant). `QR` is also taken for WeChat Pay's Native.
+    /// (a code drawn by the merchant), `APP` (an order string for the Alipay SDK in your app).
+    /// `QR` is also taken for WeChat Pay's Native.
     pub terminal_type: String,
     /// The shopper's IP address; required for `WAP`. The API caller's address otherwise.
     pub client_ip: Option<String>,
@@ -152,7 +153,7 @@ pub fn plan(
             .ok_or_else(|| ServiceError::ProviderUnavailable {
                 message: "WeChat Pay is not configured on this server.".into(),
             })?,
-        Channel::AlipayPage | Channel::AlipayWap | Channel::AlipayQr => {
+        Channel::AlipayPage | Channel::AlipayWap | Channel::AlipayQr | Channel::AlipayApp => {
             provider.merchant_id().to_owned()
         }
     };
@@ -174,12 +175,7 @@ fn channel(method: PaymentMethod, terminal_type: &str, param: &str) -> Result<Ch
         (PaymentMethod::Alipay, "WEB") => Channel::AlipayPage,
         (PaymentMethod::Alipay, "WAP") => Channel::AlipayWap,
         (PaymentMethod::Alipay, "QR") => Channel::AlipayQr,
-        (_, "APP") => {
-            return Err(Invalid::value(
-                format!("{param}.terminal_type"),
-                "APP payments are not supported yet; use WEB, WAP or QR.",
-            ));
-        }
+        (PaymentMethod::Alipay, "APP") => Channel::AlipayApp,
         (PaymentMethod::WechatPay, other) => {
             return Err(Invalid::value(
                 format!("{param}.terminal_type"),
@@ -191,7 +187,7 @@ fn channel(method: PaymentMethod, terminal_type: &str, param: &str) -> Result<Ch
         (PaymentMethod::Alipay, other) => {
             return Err(Invalid::value(
                 format!("{param}.terminal_type"),
-                format!("{other:?} is not one of \"WEB\", \"WAP\", \"QR\"."),
+                format!("{other:?} is not one of \"WEB\", \"WAP\", \"QR\", \"APP\"."),
             ));
         }
     };
@@ -341,9 +337,10 @@ pub async fn run(
 fn payment_of(action: &paybridge_shared::NextAction) -> Option<String> {
     use paybridge_shared::NextAction as A;
     match action {
-        A::Jsapi { payment, .. } | A::Redirect { payment, .. } | A::Qr { payment, .. } => {
-            Some(payment.clone())
-        }
+        A::Jsapi { payment, .. }
+        | A::Redirect { payment, .. }
+        | A::Qr { payment, .. }
+        | A::AppPay { payment, .. } => Some(payment.clone()),
         _ => None,
     }
 }

@@ -230,6 +230,9 @@ pub fn next_action(channel: Channel, action: &NextAction) -> Option<Value> {
             "alipay_handle_redirect",
             json!({ "type": "redirect_to_url", "url": url }),
         ),
+        (Channel::AlipayApp, NextAction::AppPay { order_string, .. }) => {
+            ("alipay_app_pay", json!({ "order_string": order_string }))
+        }
         (Channel::Jsapi, NextAction::Jsapi { params, .. }) => (
             "wechat_pay_official_account_params",
             serde_json::to_value(params).ok()?,

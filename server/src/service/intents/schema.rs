@@ -31,7 +31,10 @@ const METHODS: [(&str, &[Variant]); 2] = [
     ),
     (
         "alipay",
-        &[(&["WEB", "QR"], false, false), (&["WAP"], true, false)],
+        &[
+            (&["WEB", "QR", "APP"], false, false),
+            (&["WAP"], true, false),
+        ],
     ),
 ];
 
