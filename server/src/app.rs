@@ -77,6 +77,9 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
         // Sandbox mode only: the demo store at `/` and its merchant under /demo.
         .merge(crate::demo::router(&state))
         .merge(assets::router(&state.config().dist_dir))
+        .merge(crate::web::verify::router(
+            state.config().verify_dir.clone(),
+        ))
         .fallback(|| async { (StatusCode::NOT_FOUND, "Not found") })
         // Innermost: a client going away (or the timeout below) must not stop a handler half
         // way through its writes.

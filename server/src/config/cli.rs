@@ -99,6 +99,10 @@ pub struct Settings {
         global = true
     )]
     pub dist_dir: String,
+    /// Directory of domain-verification files (`MP_verify_….txt`, Alipay's) served at the
+    /// site root.
+    #[arg(long, env = "PAYBRIDGE_VERIFY_DIR", global = true)]
+    pub verify_dir: Option<String>,
     /// Comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed.
     #[arg(long, env = "PAYBRIDGE_TRUSTED_PROXIES", global = true)]
     pub trusted_proxies: Option<String>,

@@ -56,6 +56,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: Secret<String>,
     pub dist_dir: PathBuf,
+    /// Domain-verification files served at the site root (`PAYBRIDGE_VERIFY_DIR`).
+    pub verify_dir: Option<PathBuf>,
     pub trusted_proxies: Vec<IpNet>,
     /// Origins allowed in CSP `frame-ancestors`; empty means the page may not be framed.
     pub frame_ancestors: Vec<String>,

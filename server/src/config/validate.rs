@@ -247,6 +247,12 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
         (None, None)
     };
 
+    let verify_dir = given(s.verify_dir.as_ref()).map(PathBuf::from);
+    if let Some(dir) = &verify_dir
+        && !dir.is_dir()
+    {
+        p.push("PAYBRIDGE_VERIFY_DIR", "is not a readable directory");
+    }
     if !p.is_empty() {
         return Err(p);
     }
@@ -257,6 +263,7 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
         data_dir,
         database_url: Secret::new(database_url),
         dist_dir: PathBuf::from(s.dist_dir.trim()),
+        verify_dir,
         trusted_proxies,
         frame_ancestors,
         secret_key,

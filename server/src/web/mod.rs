@@ -3,3 +3,4 @@
 pub mod assets;
 pub mod page;
 pub mod security;
+pub mod verify;

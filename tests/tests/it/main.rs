@@ -14,6 +14,7 @@ mod cancellation;
 mod config;
 mod demo;
 mod flows;
+mod going_live;
 mod grouped;
 mod hardening;
 mod health;
