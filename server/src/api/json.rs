@@ -32,6 +32,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
+/// An optional JSON body: none, JSON `null` or an empty answer give `T::default()`.
+///
+/// # Errors
+/// 415 for a body that is not JSON; what [`parse`] refuses.
+pub fn optional_body<T: DeserializeOwned + Default>(
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Result<T, AppError> {
+    if body.is_empty() {
+        Ok(T::default())
+    } else if is_json(headers) {
+        Ok(parse::<Option<T>>(body)?.unwrap_or_default())
+    } else {
+        Err(not_json())
+    }
+}
+
 /// Whether a request or response says its body is JSON.
 #[must_use]
 pub fn is_json(headers: &axum::http::HeaderMap) -> bool {

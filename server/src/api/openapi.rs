@@ -101,7 +101,7 @@ impl Modify for BearerAuth {
     paths(
         sessions::create, sessions::get, sessions::list, sessions::expire,
         intents::create, intents::confirm, intents::get, intents::list, intents::cancel,
-        webhooks::create, webhooks::list, webhooks::delete,
+        webhooks::create, webhooks::list, webhooks::delete, webhooks::roll_secret,
         payments::list, payments::get, payments::create_refund, payments::list_refunds, payments::get_refund,
         events::list, events::get,
         unmatched::list, unmatched::get,

@@ -21,7 +21,19 @@ pub fn compute(secret: &str, t: i64, body: &[u8]) -> String {
 /// The header value for `body` signed at `t`.
 #[must_use]
 pub fn header(secret: &str, t: i64, body: &[u8]) -> String {
-    format!("t={t},v1={}", compute(secret, t, body))
+    header_all(&[secret], t, body)
+}
+
+/// The header value for `body` signed at `t` with one `v1=` per secret (the current one first,
+/// then one being rolled out, as Stripe signs during a rotation).
+#[must_use]
+pub fn header_all(secrets: &[&str], t: i64, body: &[u8]) -> String {
+    let mut out = format!("t={t}");
+    for secret in secrets {
+        out.push_str(",v1=");
+        out.push_str(&compute(secret, t, body));
+    }
+    out
 }
 
 /// Why a signature header was refused.

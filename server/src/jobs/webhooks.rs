@@ -30,7 +30,11 @@ pub fn backoff(failed_attempts: u32, scale: f64) -> Duration {
 /// One attempt: the answer's status, or why there is none.
 async fn send(client: &reqwest::Client, d: &ClaimedDelivery) -> (Option<u16>, Option<String>) {
     let t = now_millis() / 1000;
-    let signature = signature::header(d.secret.expose(), t, d.payload.as_bytes());
+    let mut secrets = vec![d.secret.expose().as_str()];
+    if let Some(previous) = &d.previous_secret {
+        secrets.push(previous.expose().as_str());
+    }
+    let signature = signature::header_all(&secrets, t, d.payload.as_bytes());
     let result = client
         .post(&d.url)
         .header("content-type", "application/json")

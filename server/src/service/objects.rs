@@ -116,6 +116,9 @@ pub struct EndpointObject {
     pub created: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// After a secret roll: when the previous secret stops signing (Unix seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_secret_expires_at: Option<i64>,
 }
 
 impl EndpointObject {
@@ -130,6 +133,7 @@ impl EndpointObject {
             enabled_events: e.enabled_events.clone(),
             created: e.created_at / 1000,
             secret,
+            previous_secret_expires_at: None,
         }
     }
 }

@@ -92,3 +92,49 @@ pub async fn delete(svc: &Services, id: &str) -> Result<(), ServiceError> {
         })
     }
 }
+
+/// `POST /v1/webhook_endpoints/{id}/roll_secret`
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollSecret {
+    /// Seconds the old secret keeps signing beside the new one (0–604800, default 86400);
+    /// 0 retires it at once.
+    #[schema(minimum = 0, maximum = 604_800)]
+    #[serde(default, deserialize_with = "crate::domain::whole::whole_number_opt")]
+    pub expires_in: Option<i64>,
+}
+
+/// The longest grace period of a rolled secret: a week.
+const MAX_GRACE_SECS: i64 = 7 * 24 * 3600;
+
+/// Gives endpoint `id` a new secret (shown once, in the answer); deliveries are signed with the
+/// new and the old one (two `v1=`) until the grace period ends, so receivers can switch over
+/// without dropping a webhook.
+///
+/// # Errors
+/// 422 for a grace period out of range; not found for an unknown endpoint; a database error.
+pub async fn roll_secret(
+    svc: &Services,
+    id: &str,
+    req: RollSecret,
+) -> Result<EndpointObject, ServiceError> {
+    let grace = req.expires_in.unwrap_or(24 * 3600);
+    if !(0..=MAX_GRACE_SECS).contains(&grace) {
+        return Err(Invalid::value(
+            "expires_in",
+            format!("must be between 0 and {MAX_GRACE_SECS} seconds."),
+        )
+        .into());
+    }
+    let grace_ends = crate::domain::now_millis() + grace * 1000;
+    let Some((endpoint, secret)) = svc.store().roll_endpoint_secret(id, grace_ends).await? else {
+        return Err(ServiceError::NotFound {
+            code: codes::RESOURCE_MISSING,
+            message: format!("No such webhook endpoint: {id:?}."),
+        });
+    };
+    tracing::info!(endpoint = %endpoint.id, grace_seconds = grace, "webhook endpoint secret rolled");
+    let mut object = EndpointObject::new(&endpoint, Some(secret.expose().clone()), svc.livemode());
+    object.previous_secret_expires_at = (grace > 0).then_some(grace_ends / 1000);
+    Ok(object)
+}

@@ -27,6 +27,8 @@ pub struct ClaimedDelivery {
     pub attempts: i64,
     pub url: String,
     pub secret: Secret<String>,
+    /// The secret before the last roll, while its grace period runs.
+    pub previous_secret: Option<Secret<String>>,
     pub payload: String,
     pub created_at: Millis,
 }
@@ -37,6 +39,13 @@ pub enum Outcome {
     Delivered,
     Retry { next_attempt_at: Millis },
     GiveUp,
+}
+
+/// A new signing secret: `whsec_` and 192 random bits.
+fn new_secret() -> String {
+    let mut bytes = [0_u8; 24];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    format!("whsec_{}", hex::encode(bytes))
 }
 
 fn encode_events(events: &[String]) -> String {
@@ -64,9 +73,7 @@ impl Store {
         url: &str,
         events: &[String],
     ) -> Result<(Endpoint, Secret<String>), sqlx::Error> {
-        let mut bytes = [0_u8; 24];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
-        let secret = format!("whsec_{}", hex::encode(bytes));
+        let secret = new_secret();
         let endpoint = Endpoint {
             id: WebhookEndpointId::generate().to_string(),
             url: url.to_owned(),
@@ -82,6 +89,41 @@ impl Store {
             .execute(self.pool())
             .await?;
         Ok((endpoint, Secret::new(secret)))
+    }
+
+    /// Gives endpoint `id` a new secret; the old one keeps signing beside it until
+    /// `grace_ends` (a grace ending now drops it at once). `None` if the endpoint is unknown.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn roll_endpoint_secret(
+        &self,
+        id: &str,
+        grace_ends: Millis,
+    ) -> Result<Option<(Endpoint, Secret<String>)>, sqlx::Error> {
+        let secret = new_secret();
+        let row = sqlx::query(
+            "UPDATE webhook_endpoints SET previous_secret = secret, secret = $1, \
+             previous_secret_expires_at = $2 WHERE id = $3 AND deleted_at IS NULL \
+             RETURNING id, url, enabled_events, created_at",
+        )
+        .bind(&secret)
+        .bind(grace_ends)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok((
+                Endpoint {
+                    id: r.try_get("id")?,
+                    url: r.try_get("url")?,
+                    enabled_events: decode_events(&r.try_get::<String, _>("enabled_events")?),
+                    created_at: r.try_get("created_at")?,
+                },
+                Secret::new(secret),
+            ))
+        })
+        .transpose()
     }
 
     /// Active endpoints, newest first.
@@ -158,11 +200,13 @@ impl Store {
         for row in claimed {
             let id: String = row.try_get("id")?;
             let r = sqlx::query(
-                "SELECT d.id, d.event_id, d.attempts, d.created_at, e.url, e.secret, v.payload \
+                "SELECT d.id, d.event_id, d.attempts, d.created_at, e.url, e.secret, v.payload, \
+                 CASE WHEN e.previous_secret_expires_at > $2 THEN e.previous_secret END AS previous_secret \
                  FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
                  JOIN events v ON v.id = d.event_id WHERE d.id = $1",
             )
             .bind(&id)
+            .bind(now)
             .fetch_one(self.pool())
             .await?;
             out.push(ClaimedDelivery {
@@ -171,6 +215,9 @@ impl Store {
                 attempts: r.try_get("attempts")?,
                 url: r.try_get("url")?,
                 secret: Secret::new(r.try_get("secret")?),
+                previous_secret: r
+                    .try_get::<Option<String>, _>("previous_secret")?
+                    .map(Secret::new),
                 payload: r.try_get("payload")?,
                 created_at: r.try_get("created_at")?,
             });

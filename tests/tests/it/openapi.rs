@@ -18,6 +18,7 @@ async fn the_openapi_document_describes_every_merchant_endpoint() {
         ("/v1/webhook_endpoints", "post"),
         ("/v1/webhook_endpoints", "get"),
         ("/v1/webhook_endpoints/{id}", "delete"),
+        ("/v1/webhook_endpoints/{id}/roll_secret", "post"),
         ("/v1/payments", "get"),
         ("/v1/payments/{id}", "get"),
         ("/v1/refunds", "get"),

@@ -101,14 +101,7 @@ pub async fn cancel(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<PaymentIntentObject>, AppError> {
-    // The body is optional: none, JSON `null`, or the object.
-    let body: CancelIntent = if body.is_empty() {
-        CancelIntent::default()
-    } else if crate::api::json::is_json(&headers) {
-        crate::api::json::parse::<Option<CancelIntent>>(&body)?.unwrap_or_default()
-    } else {
-        return Err(crate::api::json::not_json());
-    };
+    let body: CancelIntent = crate::api::json::optional_body(&headers, &body)?;
     let reason = body.cancellation_reason;
     if let Some(r) = reason.as_deref()
         && !matches!(

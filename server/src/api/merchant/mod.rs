@@ -37,6 +37,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(webhooks::create).get(webhooks::list),
         )
         .route("/v1/webhook_endpoints/{id}", delete(webhooks::delete))
+        .route(
+            "/v1/webhook_endpoints/{id}/roll_secret",
+            post(webhooks::roll_secret),
+        )
         .route("/v1/payments", get(payments::list))
         .route("/v1/payments/{id}", get(payments::get))
         .route(

@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::error::ErrorBody;
 use crate::service::Services;
 use crate::service::objects::{EndpointObject, List};
-use crate::service::webhooks::CreateEndpoint;
+use crate::service::webhooks::{CreateEndpoint, RollSecret};
 
 /// `POST /v1/webhook_endpoints`
 #[utoipa::path(post, path = "/v1/webhook_endpoints", tag = "webhooks", request_body = CreateEndpoint,
@@ -44,4 +44,21 @@ pub async fn delete(
 ) -> Result<StatusCode, AppError> {
     crate::service::webhooks::delete(&svc, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/webhook_endpoints/{id}/roll_secret`: a new secret, shown once; the old one keeps
+/// signing beside it for the grace period.
+#[utoipa::path(post, path = "/v1/webhook_endpoints/{id}/roll_secret", tag = "webhooks", request_body = Option<RollSecret>,
+    params(("id" = String, Path)),
+    responses((status = 200, body = EndpointObject, description = "The new `secret` is shown only here"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn roll_secret(
+    State(svc): State<Services>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<EndpointObject>, AppError> {
+    let req: RollSecret = crate::api::json::optional_body(&headers, &body)?;
+    Ok(Json(
+        crate::service::webhooks::roll_secret(&svc, &id, req).await?,
+    ))
 }
