@@ -15,9 +15,20 @@ pub struct Metrics {
     mismatches: prometheus::IntCounter,
     unmatched: prometheus::IntCounter,
     refused: IntCounterVec,
+    key_expiry: prometheus::IntGaugeVec,
 }
 
 impl Metrics {
+    /// Sets the expiry gauges to `keys` (the set as it is now; keys gone since are dropped).
+    pub fn set_key_expiry<'a>(&self, keys: impl IntoIterator<Item = (&'a str, &'a str, i64)>) {
+        self.key_expiry.reset();
+        for (kind, serial, seconds_left) in keys {
+            self.key_expiry
+                .with_label_values(&[kind, serial])
+                .set(seconds_left);
+        }
+    }
+
     /// Creates and registers the metric families.
     ///
     /// # Errors
@@ -54,6 +65,14 @@ impl Metrics {
             ),
             &["limit"],
         )?;
+        let key_expiry = prometheus::IntGaugeVec::new(
+            Opts::new(
+                "paybridge_key_expiry_seconds",
+                "Seconds until a WeChat Pay platform certificate expires, by kind and serial (alert below 30 days)",
+            ),
+            &["kind", "serial"],
+        )?;
+        registry.register(Box::new(key_expiry.clone()))?;
         registry.register(Box::new(refused.clone()))?;
         registry.register(Box::new(mismatches.clone()))?;
         registry.register(Box::new(unmatched.clone()))?;
@@ -66,6 +85,7 @@ impl Metrics {
             mismatches,
             unmatched,
             refused,
+            key_expiry,
         })
     }
 

@@ -18,6 +18,8 @@ pub struct LiveApp {
     pub client: reqwest::Client,
     /// The server's state.
     pub state: AppState,
+    /// Its throwaway WeChat Pay credentials (the simulated WeChat's keys among them).
+    pub keys: SandboxKeys,
     stop: oneshot::Sender<()>,
     served: tokio::task::JoinHandle<std::io::Result<()>>,
     _dirs: (tempfile::TempDir, tempfile::TempDir),
@@ -122,10 +124,12 @@ pub async fn spawn_live_with(extra: &[&str]) -> LiveApp {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
+    let keys = SandboxKeys::load_or_create(keys_dir.path()).expect("throwaway keys");
     LiveApp {
         base,
         client,
         state,
+        keys,
         stop,
         served,
         _dirs: (keys_dir, data_dir),

@@ -1,7 +1,7 @@
 //! WeChat Pay notifications as WeChat would send them, signed and encrypted with the sandbox's
 //! keys, for tests and benchmarks that exercise `/notify/wechat` directly.
 
-use paybridge_server::providers::wechat::ApiV3Key;
+use paybridge_server::providers::wechat::{ApiV3Key, SigningIdentity};
 use paybridge_server::providers::wechat::notification::{NotificationDraft, build_notification};
 use serde_json::json;
 
@@ -39,37 +39,14 @@ pub fn transaction_success_of(
     timestamp: i64,
 ) -> (Vec<(String, String)>, Vec<u8>) {
     let keys = app.state.sandbox().expect("sandbox mode").keys();
-    let resource = json!({
-        "appid": appid, "mchid": keys.mchid, "out_trade_no": out_trade_no,
-        "transaction_id": transaction_id, "trade_type": "NATIVE",
-        "trade_state": "SUCCESS", "trade_state_desc": "支付成功", "bank_type": "OTHERS",
-        "success_time": "2026-11-26T10:00:00+08:00", "payer": {"openid": "o_test"},
-        "amount": {"total": total, "payer_total": total, "currency": "CNY", "payer_currency": "CNY"},
-    });
-    let draft = NotificationDraft {
-        id: format!("EV-{out_trade_no}"),
-        create_time: "2026-11-26T10:00:00+08:00".into(),
-        event_type: "TRANSACTION.SUCCESS".into(),
-        summary: "支付成功".into(),
-        original_type: "transaction".into(),
-        associated_data: "transaction".into(),
-        plaintext: resource.to_string().into_bytes(),
-    };
-    let key = ApiV3Key::new(keys.apiv3_key.expose().as_bytes()).expect("APIv3 key");
-    let (headers, body) = build_notification(
+    signed_transaction(
         &keys.platform,
-        &key,
-        &draft,
-        &timestamp.to_string(),
-        &format!("n{out_trade_no}"),
+        keys.apiv3_key.expose(),
+        &keys.mchid,
+        (appid, out_trade_no, transaction_id),
+        total,
+        timestamp,
     )
-    .expect("notification builds");
-    let pairs = headers
-        .pairs()
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    (pairs, body)
 }
 
 /// Now, in Unix seconds.
@@ -130,4 +107,53 @@ pub fn alipay_trade_with(
     params.extend_from_slice(extra);
     paybridge_server::providers::alipay::notification::build_notification(signer, &params)
         .expect("signs")
+}
+
+/// A TRANSACTION.SUCCESS notification signed by `platform` (a `PUB_KEY_ID_…` key or a platform
+/// certificate's, named by its serial) and encrypted with `apiv3_key`, for merchant `mchid`;
+/// `ids` are the appid, `out_trade_no` and WeChat's `transaction_id`.
+///
+/// # Panics
+/// When the notification cannot be built (a bad APIv3 key).
+#[must_use]
+pub fn signed_transaction(
+    platform: &SigningIdentity,
+    apiv3_key: &str,
+    mchid: &str,
+    ids: (&str, &str, &str),
+    total: i64,
+    timestamp: i64,
+) -> (Vec<(String, String)>, Vec<u8>) {
+    let (appid, out_trade_no, transaction_id) = ids;
+    let resource = json!({
+        "appid": appid, "mchid": mchid, "out_trade_no": out_trade_no,
+        "transaction_id": transaction_id, "trade_type": "NATIVE",
+        "trade_state": "SUCCESS", "trade_state_desc": "支付成功", "bank_type": "OTHERS",
+        "success_time": "2026-11-26T10:00:00+08:00", "payer": {"openid": "o_test"},
+        "amount": {"total": total, "payer_total": total, "currency": "CNY", "payer_currency": "CNY"},
+    });
+    let draft = NotificationDraft {
+        id: format!("EV-{out_trade_no}"),
+        create_time: "2026-11-26T10:00:00+08:00".into(),
+        event_type: "TRANSACTION.SUCCESS".into(),
+        summary: "支付成功".into(),
+        original_type: "transaction".into(),
+        associated_data: "transaction".into(),
+        plaintext: resource.to_string().into_bytes(),
+    };
+    let key = ApiV3Key::new(apiv3_key.as_bytes()).expect("APIv3 key");
+    let (headers, body) = build_notification(
+        platform,
+        &key,
+        &draft,
+        &timestamp.to_string(),
+        &format!("n{out_trade_no}"),
+    )
+    .expect("notification builds");
+    let pairs = headers
+        .pairs()
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    (pairs, body)
 }

@@ -31,10 +31,26 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_js
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
+    // Which WeChat Pay keys verify answers and notifications, and how long each has left.
+    let now = crate::domain::now_millis() / 1000;
+    let keys: Vec<_> = crate::service::keys::health(state.services())
+        .into_iter()
+        .map(|k| {
+            let left = k.not_after.map(|end| end - now);
+            json!({
+                "kind": k.kind, "source": k.source, "serial": k.serial, "not_after": k.not_after,
+                "status": match left {
+                    Some(s) if s <= 0 => "expired",
+                    Some(s) if s <= crate::service::keys::WARN_BEFORE_SECS => "expiring",
+                    _ => "ok",
+                },
+            })
+        })
+        .collect();
     (
         status,
         Json(
-            json!({"status": if status.is_success() { "ok" } else { "unavailable" }, "database": database, "page": page}),
+            json!({"status": if status.is_success() { "ok" } else { "unavailable" }, "database": database, "page": page, "keys": keys}),
         ),
     )
 }

@@ -55,6 +55,7 @@ fn fallback_route(path: &str) -> String {
 
 /// `GET /metrics`
 pub async fn endpoint(State(state): State<AppState>) -> Response {
+    crate::service::keys::publish_expiry(state.services());
     match state.metrics().render() {
         Ok(text) => (
             [(

@@ -316,6 +316,13 @@ pub struct Settings {
     /// Id of the WeChat Pay public key (`PUB_KEY_ID_…`).
     #[arg(long, env = "WECHAT_PAY_PUBLIC_KEY_ID", global = true)]
     pub wechat_pay_public_key_id: Option<String>,
+    /// Comma-separated platform certificate files (PEM), trusted beside the public key.
+    #[arg(long, env = "WECHAT_PLATFORM_CERT_PATHS", global = true)]
+    pub wechat_platform_cert_paths: Option<String>,
+    /// `on` or `off`: download platform certificates at start and every 12 hours (default on
+    /// without a WeChat Pay public key, off with one).
+    #[arg(long, env = "WECHAT_PLATFORM_CERT_DOWNLOAD", global = true)]
+    pub wechat_platform_cert_download: Option<String>,
     /// WeChat Pay API base URL.
     #[arg(long, env = "WECHAT_PAY_API_BASE", global = true)]
     pub wechat_pay_api_base: Option<String>,

@@ -113,8 +113,15 @@ pub struct WechatConfig {
     pub mch_serial_no: String,
     pub mch_private_key_path: PathBuf,
     pub apiv3_key: Secret<String>,
-    /// Public-key mode; `None` means platform-certificate mode.
+    /// The WeChat Pay public key (`PUB_KEY_ID_…`), when the account has one.
     pub pay_public_key: Option<PayPublicKey>,
+    /// Platform certificate files trusted beside it.
+    pub platform_cert_paths: Vec<PathBuf>,
+    /// Whether platform certificates are downloaded (at start and every 12 hours). Any mix of
+    /// the three works at once: a notification is verified with whichever key its
+    /// `Wechatpay-Serial` names, so a merchant moving from certificates to a public key never
+    /// drops one.
+    pub download_certificates: bool,
 }
 
 /// Mini program credentials.

@@ -510,6 +510,33 @@ fn wechat_live(s: &Settings, p: &mut Problems) -> Option<WechatConfig> {
             None
         }
     };
+    let mut platform_cert_paths = Vec::new();
+    for (i, item) in list(s.wechat_platform_cert_paths.as_ref()).enumerate() {
+        let path = PathBuf::from(item);
+        if std::fs::File::open(&path).is_ok() {
+            platform_cert_paths.push(path);
+        } else {
+            p.push(
+                "WECHAT_PLATFORM_CERT_PATHS",
+                format!("item {} is not a readable file", i + 1),
+            );
+        }
+    }
+    let download_certificates = match given(s.wechat_platform_cert_download.as_ref()) {
+        None => pay_public_key.is_none(),
+        Some("on") => true,
+        Some("off") => false,
+        Some(_) => {
+            p.push("WECHAT_PLATFORM_CERT_DOWNLOAD", "must be on or off");
+            false
+        }
+    };
+    if pay_public_key.is_none() && platform_cert_paths.is_empty() && !download_certificates {
+        p.push(
+            "WECHAT_PLATFORM_CERT_DOWNLOAD",
+            "is off with no WeChat Pay public key and no certificate files: nothing could verify WeChat's answers",
+        );
+    }
     Some(WechatConfig {
         mchid: mchid?.to_owned(),
         appid: appid?.to_owned(),
@@ -519,6 +546,8 @@ fn wechat_live(s: &Settings, p: &mut Problems) -> Option<WechatConfig> {
         mch_private_key_path: key_path?,
         apiv3_key: Secret::new(apiv3?.to_owned()),
         pay_public_key,
+        platform_cert_paths,
+        download_certificates,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Durable background work, started with the server and stopped with it: webhook delivery,
 //! session expiry, reconciliation and pruning old records. Work is claimed through the database, so any number of instances can run.
 
+pub mod certificates;
 pub mod changes;
 pub mod expiry;
 pub mod reconcile;
@@ -31,6 +32,7 @@ impl Jobs {
         tasks.spawn(expiry::run(state.clone(), stopped.clone()));
         tasks.spawn(reconcile::run(state.clone(), stopped.clone()));
         tasks.spawn(retention::run(state.clone(), stopped.clone()));
+        tasks.spawn(certificates::run(state.clone(), stopped.clone()));
         tasks.spawn(changes::run(state.clone(), stopped));
         Self { stop, tasks }
     }

@@ -109,6 +109,8 @@ impl SandboxKeys {
                 id: self.platform.serial_no().to_owned(),
                 path: self.dir.join(PAY_PUBLIC_KEY),
             }),
+            platform_cert_paths: Vec::new(),
+            download_certificates: false,
         }
     }
 

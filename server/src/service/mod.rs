@@ -8,6 +8,7 @@ pub mod bills;
 pub mod complete;
 pub mod error;
 pub mod intents;
+pub mod keys;
 pub mod oauth_state;
 pub mod objects;
 pub mod pay;

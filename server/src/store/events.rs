@@ -26,6 +26,8 @@ pub enum EventType {
     PaymentIntentPaymentFailed,
     PaymentIntentCanceled,
     PaymentIntentRequiresAction,
+    /// A WeChat Pay platform certificate expires within 30 days (an alert).
+    KeyExpiring,
 }
 
 impl EventType {
@@ -43,6 +45,7 @@ impl EventType {
         Self::PaymentIntentPaymentFailed,
         Self::PaymentIntentCanceled,
         Self::PaymentIntentRequiresAction,
+        Self::KeyExpiring,
     ];
 
     /// The wire name.
@@ -61,6 +64,7 @@ impl EventType {
             Self::PaymentIntentPaymentFailed => "payment_intent.payment_failed",
             Self::PaymentIntentCanceled => "payment_intent.canceled",
             Self::PaymentIntentRequiresAction => "payment_intent.requires_action",
+            Self::KeyExpiring => "paybridge.key_expiring",
         }
     }
 
@@ -223,6 +227,27 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(event).collect()
+    }
+
+    /// Whether an event of `kind` about `object_id` was recorded at or after `since`.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn event_since(
+        &self,
+        kind: EventType,
+        object_id: &str,
+        since: Millis,
+    ) -> Result<bool, sqlx::Error> {
+        Ok(sqlx::query(
+            "SELECT 1 AS found FROM events WHERE type = $1 AND object_id = $2 AND created_at >= $3 LIMIT 1",
+        )
+        .bind(kind.as_str())
+        .bind(object_id)
+        .bind(since)
+        .fetch_optional(self.pool())
+        .await?
+        .is_some())
     }
 
     /// One event.

@@ -145,3 +145,71 @@ async fn a_rolled_webhook_secret_signs_beside_the_old_one_for_its_grace_period()
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["param"], "expires_in");
 }
+
+#[tokio::test]
+async fn one_server_verifies_its_public_key_and_a_platform_certificate_at_once() {
+    use paybridge_server::providers::wechat::{PrivateKey, RsaBackend, SigningIdentity};
+    use paybridge_tests::notify::{signed_transaction, unix_now};
+
+    // A merchant in the middle of WeChat's migration: the WeChat Pay public key and a platform
+    // certificate (a published test certificate, valid until 2031) configured together.
+    let vectors = paybridge_tests::workspace_root().join("server/tests/vectors/keys");
+    let cert = vectors.join("wechatpay-go.platform_cert_D7CE59D1F522D701.pem");
+    let app = paybridge_tests::live::spawn_live_with(&[
+        "--wechat-platform-cert-paths",
+        cert.to_str().unwrap(),
+    ])
+    .await;
+    let cert_key = PrivateKey::from_pem(
+        RsaBackend::default(),
+        &std::fs::read_to_string(vectors.join("wechatpay-go.test_private_key.pem")).unwrap(),
+    )
+    .unwrap();
+
+    // Key health shows both, with the certificate's end.
+    let ready: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
+    let keys = ready["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "{ready}");
+    let certificate = keys.iter().find(|k| k["kind"] == "certificate").unwrap();
+    assert_eq!(certificate["serial"], "D7CE59D1F522D701");
+    assert_eq!(certificate["source"], "file");
+    assert_eq!(certificate["status"], "ok");
+    assert!(certificate["not_after"].as_i64().unwrap() > unix_now());
+    let public = keys.iter().find(|k| k["kind"] == "public_key").unwrap();
+    assert_eq!(public["serial"], app.keys.platform.serial_no());
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(
+            "paybridge_key_expiry_seconds{kind=\"certificate\",serial=\"D7CE59D1F522D701\"}"
+        ),
+        "{metrics}"
+    );
+
+    // A notification signed by each key is authentic; one naming an unknown serial is not.
+    let apiv3 = app.keys.apiv3_key.expose().clone();
+    let by_certificate = SigningIdentity::new("D7CE59D1F522D701".into(), cert_key.clone());
+    let stranger = SigningIdentity::new("0123456789ABCDEF".into(), cert_key);
+    let post = |identity: &SigningIdentity, n: &str| {
+        let (headers, body) = signed_transaction(
+            identity,
+            &apiv3,
+            &app.keys.mchid,
+            (&app.keys.appid, n, &format!("4200{n}")),
+            100,
+            unix_now(),
+        );
+        let mut req = app
+            .client
+            .post(format!("{}/notify/wechat", app.base))
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(post(&app.keys.platform, "PUBKEY0001").await, 204);
+    assert_eq!(post(&by_certificate, "CERT0001").await, 204);
+    let refused = post(&stranger, "STRANGER0001").await;
+    assert!((400..500).contains(&refused), "{refused}");
+    app.stop().await;
+}

@@ -29,7 +29,7 @@ pub struct EventQuery {
     #[serde(rename = "type")]
     #[param(
         rename = "type",
-        pattern = r"^(checkout\.session\.completed|checkout\.session\.expired|payment\.succeeded|payment\.failed|refund\.succeeded|refund\.failed|payment\.provider_mismatch|payment\.unmatched|payment_intent\.succeeded|payment_intent\.payment_failed|payment_intent\.canceled|payment_intent\.requires_action)$"
+        pattern = r"^(checkout\.session\.completed|checkout\.session\.expired|payment\.succeeded|payment\.failed|refund\.succeeded|refund\.failed|payment\.provider_mismatch|payment\.unmatched|payment_intent\.succeeded|payment_intent\.payment_failed|payment_intent\.canceled|payment_intent\.requires_action|paybridge\.key_expiring)$"
     )]
     pub kind: Option<String>,
 }

@@ -132,10 +132,24 @@ pub fn encrypt_certificates(
         .map_err(|e| WechatError::InvalidRequest(e.to_string()))
 }
 
+/// One key WeChat may sign with, as `/readyz` and `/metrics` show it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KeyHealth {
+    /// `public_key` (`PUB_KEY_ID_…`) or `certificate`.
+    pub kind: &'static str,
+    /// `file` (configured) or `download` (fetched from WeChat).
+    pub source: &'static str,
+    pub serial: String,
+    /// End of validity, Unix seconds (a public key has none).
+    pub not_after: Option<i64>,
+}
+
 /// The keys WeChat's answers and notifications may be signed with, looked up by serial.
 #[derive(Debug)]
 pub struct PlatformKeys {
     fixed: HashMap<String, PublicKey>,
+    /// End of validity of the certificates among `fixed` (configured files).
+    fixed_not_after: HashMap<String, i64>,
     downloaded: RwLock<HashMap<String, PlatformCertificate>>,
     download: Option<DownloadPolicy>,
     /// Held while a refresh runs (one at a time); remembers when an unknown serial last caused one.
@@ -153,6 +167,7 @@ impl PlatformKeys {
     pub fn new() -> Self {
         Self {
             fixed: HashMap::new(),
+            fixed_not_after: HashMap::new(),
             downloaded: RwLock::new(HashMap::new()),
             download: None,
             refresh_gate: tokio::sync::Mutex::new(None),
@@ -169,8 +184,41 @@ impl PlatformKeys {
     /// A platform certificate loaded from a file.
     #[must_use]
     pub fn with_certificate(mut self, cert: PlatformCertificate) -> Self {
+        self.fixed_not_after
+            .insert(cert.serial_no.clone(), cert.not_after);
         self.fixed.insert(cert.serial_no, cert.public_key);
         self
+    }
+
+    /// Every key held now, with where it came from and when it expires, sorted by serial.
+    #[must_use]
+    pub fn health(&self) -> Vec<KeyHealth> {
+        let mut out: Vec<KeyHealth> = self
+            .fixed
+            .keys()
+            .map(|serial| KeyHealth {
+                kind: if serial.starts_with(super::verifier::PUBLIC_KEY_ID_PREFIX) {
+                    "public_key"
+                } else {
+                    "certificate"
+                },
+                source: "file",
+                serial: serial.clone(),
+                not_after: self.fixed_not_after.get(serial).copied(),
+            })
+            .collect();
+        let downloaded = self
+            .downloaded
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        out.extend(downloaded.values().map(|c| KeyHealth {
+            kind: "certificate",
+            source: "download",
+            serial: c.serial_no.clone(),
+            not_after: Some(c.not_after),
+        }));
+        out.sort_by(|a, b| a.serial.cmp(&b.serial));
+        out
     }
 
     /// Also download certificates; an unknown serial triggers at most one refresh per `min_interval`.

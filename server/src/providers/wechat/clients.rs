@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use crate::config::{WechatConfig, WechatEndpoints};
 use crate::providers::wechat::{
-    ApiV3Key, OAuthConfig, PlatformKeys, PrivateKey, PublicKey, RetryPolicy, RsaBackend,
+    ApiV3Key, OAuthConfig, PlatformCertificate, PlatformKeys, PrivateKey, PublicKey, RetryPolicy,
+    RsaBackend,
     SigningIdentity, SystemClock, WechatOAuthClient, WechatPayClient, WechatPayConfig,
 };
 
@@ -30,6 +31,12 @@ pub enum ClientsError {
     Key(#[from] crate::providers::wechat::KeyError),
     #[error("APIv3 key: {0}")]
     ApiV3(#[from] crate::providers::wechat::aead::AeadError),
+    #[error("the platform certificate {serial} in {path} expired (not after {not_after}, Unix seconds)")]
+    Expired {
+        serial: String,
+        path: String,
+        not_after: i64,
+    },
 }
 
 /// The APIv3 client plus OAuth clients for the official account and (if configured) the mini program.
@@ -62,17 +69,37 @@ impl WechatClients {
             config.mch_serial_no.clone(),
             PrivateKey::from_pem(backend, &pem)?,
         );
-        let platform_keys = match &config.pay_public_key {
-            Some(public) => {
-                let pem =
-                    std::fs::read_to_string(&public.path).map_err(|source| ClientsError::Read {
-                        what: "the WeChat Pay public key",
-                        source,
-                    })?;
-                PlatformKeys::new().with_public_key(&public.id, PublicKey::from_pem(backend, &pem)?)
+        // Every configured source at once: verification picks the key its serial names.
+        let mut platform_keys = PlatformKeys::new();
+        if let Some(public) = &config.pay_public_key {
+            let pem = std::fs::read_to_string(&public.path).map_err(|source| ClientsError::Read {
+                what: "the WeChat Pay public key",
+                source,
+            })?;
+            platform_keys =
+                platform_keys.with_public_key(&public.id, PublicKey::from_pem(backend, &pem)?);
+        }
+        for path in &config.platform_cert_paths {
+            let pem = std::fs::read(path).map_err(|source| ClientsError::Read {
+                what: "a platform certificate",
+                source,
+            })?;
+            let cert = PlatformCertificate::from_pem(backend, &pem)?;
+            // An expired certificate must verify nothing: say so at start, not at the first
+            // notification.
+            if cert.not_after <= crate::domain::now_millis() / 1000 {
+                return Err(ClientsError::Expired {
+                    serial: cert.serial_no,
+                    path: path.display().to_string(),
+                    not_after: cert.not_after,
+                });
             }
-            None => PlatformKeys::new().with_certificate_download(CERTIFICATE_REFRESH_MIN_INTERVAL),
-        };
+            platform_keys = platform_keys.with_certificate(cert);
+        }
+        if config.download_certificates {
+            platform_keys =
+                platform_keys.with_certificate_download(CERTIFICATE_REFRESH_MIN_INTERVAL);
+        }
         let pay = WechatPayClient::new(
             WechatPayConfig {
                 mchid: config.mchid.clone(),

@@ -30,7 +30,7 @@ mod tests;
 
 pub use aead::ApiV3Key;
 pub use authorization::{Authorization, verify_request};
-pub use certificates::{PlatformCertificate, PlatformKeys};
+pub use certificates::{KeyHealth, PlatformCertificate, PlatformKeys};
 pub use client::{WechatPayClient, WechatPayConfig};
 pub use clients::WechatClients;
 mod provider;
