@@ -1,8 +1,8 @@
 //! WeChat Pay notifications as WeChat would send them, signed and encrypted with the sandbox's
 //! keys, for tests and benchmarks that exercise `/notify/wechat` directly.
 
-use paybridge_server::providers::wechat::{ApiV3Key, SigningIdentity};
 use paybridge_server::providers::wechat::notification::{NotificationDraft, build_notification};
+use paybridge_server::providers::wechat::{ApiV3Key, SigningIdentity};
 use serde_json::json;
 
 use crate::TestApp;

@@ -21,10 +21,10 @@ pub fn health(svc: &Services) -> Vec<KeyHealth> {
 pub fn publish_expiry(svc: &Services) {
     let now = now_millis() / 1000;
     let keys = health(svc);
-    svc.metrics().set_key_expiry(
-        keys.iter()
-            .filter_map(|k| k.not_after.map(|end| (k.kind, k.serial.as_str(), end - now))),
-    );
+    svc.metrics().set_key_expiry(keys.iter().filter_map(|k| {
+        k.not_after
+            .map(|end| (k.kind, k.serial.as_str(), end - now))
+    }));
 }
 
 /// Warns about every certificate within [`WARN_BEFORE_SECS`] of its end and records one

@@ -213,3 +213,98 @@ async fn one_server_verifies_its_public_key_and_a_platform_certificate_at_once()
     assert!((400..500).contains(&refused), "{refused}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_certificate_near_its_end_is_reported_and_alerted_once() {
+    // A platform certificate that ends in 10 days, made with the published test RSA key.
+    let vectors = paybridge_tests::workspace_root().join("server/tests/vectors/keys");
+    let pem = std::fs::read_to_string(vectors.join("wechatpay-go.test_private_key.pem")).unwrap();
+    let key = rcgen::KeyPair::from_pem_and_sign_algo(&pem, &rcgen::PKCS_RSA_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["wechatpay.example".to_owned()]).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(350);
+    params.not_after = now + time::Duration::days(10);
+    params.serial_number = Some(rcgen::SerialNumber::from(vec![
+        0x5A, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("platform.pem");
+    std::fs::write(&cert, params.self_signed(&key).unwrap().pem()).unwrap();
+    let app = paybridge_tests::live::spawn_live_with(&[
+        "--wechat-platform-cert-paths",
+        cert.to_str().unwrap(),
+    ])
+    .await;
+
+    let ready: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
+    let expiring = ready["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["serial"] == "5A11223344556677")
+        .cloned()
+        .unwrap_or_else(|| panic!("{ready}"));
+    assert_eq!(expiring["status"], "expiring");
+    // The key job alerts at start: one event, whatever the number of checks.
+    let store = app.state.store().clone();
+    let events = paybridge_tests::wait::until(
+        "the key expiry alert",
+        std::time::Duration::from_secs(20),
+        || async {
+            let events = store
+                .list_events(Some("paybridge.key_expiring"), None, 10)
+                .await
+                .unwrap();
+            (!events.is_empty()).then_some(events)
+        },
+    )
+    .await;
+    assert_eq!(events.len(), 1);
+    let payload: serde_json::Value = serde_json::from_str(&events[0].payload).unwrap();
+    let object = &payload["data"]["object"];
+    assert_eq!(object["serial"], "5A11223344556677");
+    assert!(
+        (9..=10).contains(&object["days_left"].as_i64().unwrap()),
+        "{object}"
+    );
+    assert!(
+        !paybridge_server::service::keys::alert_expiring(app.state.services())
+            .await
+            .map(|n| n == 0)
+            .unwrap()
+    );
+    let again = store
+        .list_events(Some("paybridge.key_expiring"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1, "one alert a day");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_certificate_file_stops_the_server_at_start() {
+    let vectors = paybridge_tests::workspace_root().join("server/tests/vectors/keys");
+    let pem = std::fs::read_to_string(vectors.join("wechatpay-go.test_private_key.pem")).unwrap();
+    let key = rcgen::KeyPair::from_pem_and_sign_algo(&pem, &rcgen::PKCS_RSA_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["wechatpay.example".to_owned()]).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(400);
+    params.not_after = now - time::Duration::days(1);
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("old.pem");
+    std::fs::write(&cert, params.self_signed(&key).unwrap().pem()).unwrap();
+    let keys_dir = tempfile::tempdir().unwrap();
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut args = paybridge_tests::live::live_args(keys_dir.path(), data_dir.path());
+    args.extend([
+        "--wechat-platform-cert-paths".into(),
+        cert.display().to_string(),
+    ]);
+    let cli = <paybridge_server::config::Cli as clap::Parser>::try_parse_from(args).unwrap();
+    let config = cli.settings.validate().unwrap();
+    let err = paybridge_server::Server::bind(config)
+        .await
+        .err()
+        .expect("an expired certificate refuses to start");
+    assert!(err.to_string().contains("expired"), "{err}");
+}

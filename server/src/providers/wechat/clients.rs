@@ -8,8 +8,7 @@ use std::time::Duration;
 use crate::config::{WechatConfig, WechatEndpoints};
 use crate::providers::wechat::{
     ApiV3Key, OAuthConfig, PlatformCertificate, PlatformKeys, PrivateKey, PublicKey, RetryPolicy,
-    RsaBackend,
-    SigningIdentity, SystemClock, WechatOAuthClient, WechatPayClient, WechatPayConfig,
+    RsaBackend, SigningIdentity, SystemClock, WechatOAuthClient, WechatPayClient, WechatPayConfig,
 };
 
 /// How long one call to WeChat may take, connection included.
@@ -31,7 +30,9 @@ pub enum ClientsError {
     Key(#[from] crate::providers::wechat::KeyError),
     #[error("APIv3 key: {0}")]
     ApiV3(#[from] crate::providers::wechat::aead::AeadError),
-    #[error("the platform certificate {serial} in {path} expired (not after {not_after}, Unix seconds)")]
+    #[error(
+        "the platform certificate {serial} in {path} expired (not after {not_after}, Unix seconds)"
+    )]
     Expired {
         serial: String,
         path: String,
@@ -72,10 +73,11 @@ impl WechatClients {
         // Every configured source at once: verification picks the key its serial names.
         let mut platform_keys = PlatformKeys::new();
         if let Some(public) = &config.pay_public_key {
-            let pem = std::fs::read_to_string(&public.path).map_err(|source| ClientsError::Read {
-                what: "the WeChat Pay public key",
-                source,
-            })?;
+            let pem =
+                std::fs::read_to_string(&public.path).map_err(|source| ClientsError::Read {
+                    what: "the WeChat Pay public key",
+                    source,
+                })?;
             platform_keys =
                 platform_keys.with_public_key(&public.id, PublicKey::from_pem(backend, &pem)?);
         }
