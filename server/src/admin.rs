@@ -184,3 +184,30 @@ async fn wechat_clients(
         .cloned()
         .ok_or_else(|| "WeChat Pay is not configured".to_owned())
 }
+
+/// `paybridge doctor`: the checklist on stdout; exit 0 only when every check passes.
+#[allow(clippy::print_stdout)]
+pub async fn doctor(config: &Config) -> ExitCode {
+    if config.mode == crate::config::Mode::Sandbox {
+        eprintln!(
+            "paybridge doctor checks a live configuration (PAYBRIDGE_MODE=live); the sandbox needs no checking"
+        );
+        return ExitCode::from(2);
+    }
+    let providers = match crate::server::live_providers(config) {
+        Ok(p) => p,
+        Err(e) => {
+            println!(
+                "[FAIL] credentials: {e}\n       fix: the key files named in the configuration must hold the keys the providers gave you"
+            );
+            return ExitCode::from(1);
+        }
+    };
+    let checks = crate::doctor::run(config, &providers).await;
+    print!("{}", crate::doctor::render(&checks));
+    if checks.iter().all(|c| c.ok) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -7,6 +7,7 @@ pub mod app;
 pub mod config;
 pub mod connections;
 pub mod demo;
+pub mod doctor;
 pub mod domain;
 pub mod error;
 pub mod guard;

@@ -9,6 +9,7 @@ use paybridge_server::{Server, server::shutdown_signal, telemetry};
 enum Admin {
     Events(EventsCommand),
     Reconcile(String),
+    Doctor,
 }
 
 fn main() -> ExitCode {
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
     let admin = match cli.command.clone() {
         Some(Command::Events(cmd)) => Some(Admin::Events(cmd)),
         Some(Command::Reconcile { date }) => Some(Admin::Reconcile(date)),
+        Some(Command::Doctor) => Some(Admin::Doctor),
         _ => None,
     };
     if matches!(cli.command, Some(Command::CheckConfig)) {
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
             match admin {
                 Admin::Events(cmd) => paybridge_server::admin::events(config, cmd).await,
                 Admin::Reconcile(date) => paybridge_server::admin::reconcile(config, &date).await,
+                Admin::Doctor => paybridge_server::admin::doctor(&config).await,
             }
         });
     }

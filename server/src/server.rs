@@ -217,16 +217,23 @@ pub async fn providers(
             .map_err(|e| format!("sandbox {e}"))?;
         Ok((Some(sandbox), providers))
     } else {
-        let providers = Providers::build(
-            config
-                .wechat
-                .as_ref()
-                .map(|w| (w, &config.wechat_endpoints)),
-            config.alipay.as_ref().map(|a| (a, &config.alipay_gateway)),
-        )
-        .map_err(|e| e.to_string())?;
-        Ok((None, providers))
+        Ok((None, live_providers(config)?))
     }
+}
+
+/// The real providers a live configuration names.
+///
+/// # Errors
+/// When a key file cannot be read or holds no usable key.
+pub fn live_providers(config: &Config) -> Result<Providers, String> {
+    Providers::build(
+        config
+            .wechat
+            .as_ref()
+            .map(|w| (w, &config.wechat_endpoints)),
+        config.alipay.as_ref().map(|a| (a, &config.alipay_gateway)),
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -24,6 +24,10 @@ pub enum Command {
     Serve,
     /// Check the configuration, print it with secrets redacted, and exit.
     CheckConfig,
+    /// Check a live configuration against WeChat Pay and Alipay (merchant key, verification
+    /// keys, app secrets, public URL, verification files, clock) and print a checklist with the
+    /// fix for each failure; exit 0 only when every check passes.
+    Doctor,
     /// Manage merchant API keys.
     #[command(subcommand)]
     Keys(KeysCommand),

@@ -13,6 +13,7 @@ mod browser_focus;
 mod cancellation;
 mod config;
 mod demo;
+mod doctor;
 mod flows;
 mod going_live;
 mod grouped;
