@@ -69,7 +69,6 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
         .route("/openapi.json", get(crate::api::openapi::document))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::endpoint))
         .merge(shopper_router(&state))
         .merge(merchant::router(&state))
         // Sandbox mode only: the simulated WeChat Pay / OAuth and shopper screens under /sandbox.
@@ -127,4 +126,15 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
                 ),
         )
         .with_state(state))
+}
+
+/// The operations listener's surface (`PAYBRIDGE_ADMIN_LISTEN`, loopback by default):
+/// Prometheus metrics and the readiness detail (WeChat Pay keys and their ends), kept off the
+/// public listener.
+pub fn admin(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::endpoint))
+        .route("/readyz", get(health::readyz_detail))
+        .route("/healthz", get(health::healthz))
+        .with_state(state)
 }

@@ -89,6 +89,9 @@ fn main() -> ExitCode {
             mode.as_str(),
             server.public_url()
         );
+        if let Ok(admin) = server.admin_addr() {
+            eprintln!("  metrics and readiness detail: http://{admin}/metrics, http://{admin}/readyz");
+        }
         if let Some(key) = server.sandbox_key() {
             // The sandbox key only works against this sandbox; printing it is the point.
             eprintln!("  sandbox API key: {}\n", key.expose());

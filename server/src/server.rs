@@ -40,6 +40,8 @@ pub enum StartError {
 /// A server bound to its port, ready to serve.
 pub struct Server {
     listener: TcpListener,
+    /// The operations listener (`/metrics`, readiness detail).
+    admin: TcpListener,
     router: axum::Router,
     state: AppState,
     sandbox_key: Option<crate::secret::Secret<String>>,
@@ -75,6 +77,12 @@ impl Server {
                     addr: config.listen,
                     source,
                 })?;
+        let admin = TcpListener::bind(config.admin_listen)
+            .await
+            .map_err(|source| StartError::Listen {
+                addr: config.admin_listen,
+                source,
+            })?;
         let addr = listener.local_addr().map_err(|source| StartError::Listen {
             addr: config.listen,
             source,
@@ -112,6 +120,7 @@ impl Server {
         let router = app(state.clone()).map_err(|e| StartError::Setup(e.to_string()))?;
         Ok(Self {
             listener,
+            admin,
             router,
             state,
             sandbox_key,
@@ -124,6 +133,14 @@ impl Server {
     /// If the socket has gone away.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The address the operations listener bound.
+    ///
+    /// # Errors
+    /// If the socket has gone away.
+    pub fn admin_addr(&self) -> std::io::Result<SocketAddr> {
+        self.admin.local_addr()
     }
 
     /// The public base URL (configured, or derived from the bound address).
@@ -154,10 +171,22 @@ impl Server {
     ) -> std::io::Result<()> {
         let Self {
             listener,
+            admin,
             router,
             state,
             ..
         } = self;
+        // The operations listener: stopped with the public one.
+        let stop_admin = tokio_util::sync::CancellationToken::new();
+        let admin_served = tokio::spawn({
+            let stop = stop_admin.clone();
+            let router = crate::app::admin(state.clone());
+            async move {
+                axum::serve(admin, router)
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await
+            }
+        });
         // Sandbox mode: the simulator's notification sender runs beside the server.
         let sandbox_notifier = state.sandbox().map(crate::sandbox::Sandbox::spawn_notifier);
         let jobs = crate::jobs::Jobs::start(&state);
@@ -176,6 +205,10 @@ impl Server {
             shutdown,
         )
         .await;
+        stop_admin.cancel();
+        if let Ok(Err(e)) = admin_served.await {
+            tracing::warn!(error = %e, "the operations listener failed");
+        }
         // Handlers whose clients left before the answer are still finishing their writes.
         state.detached().close();
         if tokio::time::timeout(DRAIN_DETACHED, state.detached().wait())

@@ -28,6 +28,8 @@ pub struct TestApp {
     pub state: AppState,
     /// The data dir (shared when a second instance is started on it).
     pub data_dir: Arc<tempfile::TempDir>,
+    /// The operations listener (`/metrics`, readiness detail), e.g. `http://127.0.0.1:40124/`.
+    pub admin: Url,
     shutdown: Option<oneshot::Sender<()>>,
     served: Option<tokio::task::JoinHandle<()>>,
 }
@@ -48,6 +50,15 @@ impl TestApp {
     #[must_use]
     pub fn url(&self, path: &str) -> Url {
         self.base.join(path).expect("valid path")
+    }
+
+    /// `GET path` on the operations listener.
+    pub async fn admin_get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.admin.join(path).expect("valid path"))
+            .send()
+            .await
+            .expect("server answers")
     }
 
     /// `GET path`.
@@ -324,6 +335,8 @@ pub async fn spawn(options: Options) -> TestApp {
         "paybridge".to_owned(),
         "--listen".into(),
         "127.0.0.1:0".into(),
+        "--admin-listen".into(),
+        "127.0.0.1:0".into(),
         "--data-dir".into(),
         data_dir.path().display().to_string(),
         "--dist-dir".into(),
@@ -348,6 +361,11 @@ pub async fn spawn(options: Options) -> TestApp {
     }
     let server = Server::bind(config).await.expect("server starts");
     let base = server.public_url();
+    let admin = Url::parse(&format!(
+        "http://{}/",
+        server.admin_addr().expect("operations listener")
+    ))
+    .expect("admin URL");
     let api_key = server
         .sandbox_key()
         .map(|k| k.expose().clone())
@@ -370,6 +388,7 @@ pub async fn spawn(options: Options) -> TestApp {
         api_key,
         state,
         data_dir,
+        admin,
         shutdown: Some(tx),
         served: Some(served),
     }

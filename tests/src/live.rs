@@ -14,6 +14,8 @@ use crate::workspace_root;
 pub struct LiveApp {
     /// `http://127.0.0.1:<port>`, without a trailing slash.
     pub base: String,
+    /// The operations listener, `http://127.0.0.1:<port>`, without a trailing slash.
+    pub admin: String,
     /// A client that does not follow redirects.
     pub client: reqwest::Client,
     /// The server's state.
@@ -30,6 +32,15 @@ impl LiveApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("server answers")
+    }
+
+    /// `GET admin + path` (the operations listener).
+    pub async fn admin_get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.admin))
             .send()
             .await
             .expect("server answers")
@@ -64,6 +75,8 @@ pub fn live_args(keys_dir: &std::path::Path, data_dir: &std::path::Path) -> Vec<
         "--mode",
         "live",
         "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
         "127.0.0.1:0",
         "--data-dir",
         &data_dir.display().to_string(),
@@ -117,6 +130,7 @@ pub async fn spawn_live_with(extra: &[&str]) -> LiveApp {
     let config = cli.settings.validate().unwrap_or_else(|p| panic!("{p}"));
     let server = Server::bind(config).await.expect("live server starts");
     let base = format!("http://{}", server.local_addr().expect("bound address"));
+    let admin = format!("http://{}", server.admin_addr().expect("operations listener"));
     let state = server.state().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let served = tokio::spawn(server.serve(async move { drop(stopped.await) }));
@@ -127,6 +141,7 @@ pub async fn spawn_live_with(extra: &[&str]) -> LiveApp {
     let keys = SandboxKeys::load_or_create(keys_dir.path()).expect("throwaway keys");
     LiveApp {
         base,
+        admin,
         client,
         state,
         keys,

@@ -14,6 +14,20 @@ pub async fn healthz() -> Json<serde_json::Value> {
 
 /// Readiness: the database answers within the pool's timeout and the page is built.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
+    let (status, mut body) = readiness(&state).await;
+    if let Some(map) = body.as_object_mut() {
+        map.remove("keys");
+    }
+    (status, Json(body))
+}
+
+/// Readiness with its detail, on the operations listener: also the WeChat Pay keys.
+pub async fn readyz_detail(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
+    let (status, body) = readiness(&state).await;
+    (status, Json(body))
+}
+
+async fn readiness(state: &AppState) -> (StatusCode, serde_json::Value) {
     let database = match state.store().ping().await {
         Ok(()) => "ok",
         Err(e) => {
@@ -49,8 +63,6 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_js
         .collect();
     (
         status,
-        Json(
-            json!({"status": if status.is_success() { "ok" } else { "unavailable" }, "database": database, "page": page, "keys": keys}),
-        ),
+        json!({"status": if status.is_success() { "ok" } else { "unavailable" }, "database": database, "page": page, "keys": keys}),
     )
 }

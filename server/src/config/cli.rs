@@ -76,6 +76,15 @@ pub struct Settings {
         global = true
     )]
     pub listen: String,
+    /// Address of the operations listener: `/metrics` and the readiness detail (loopback by
+    /// default: keep it off the public network).
+    #[arg(
+        long,
+        env = "PAYBRIDGE_ADMIN_LISTEN",
+        default_value = "127.0.0.1:9464",
+        global = true
+    )]
+    pub admin_listen: String,
     /// Public base URL shoppers and providers reach (https in live mode); defaults to the listen address.
     #[arg(long, env = "PAYBRIDGE_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,

@@ -51,6 +51,8 @@ pub enum LogFormat {
 pub struct Config {
     pub mode: Mode,
     pub listen: SocketAddr,
+    /// The operations listener (`/metrics`, readiness detail).
+    pub admin_listen: SocketAddr,
     /// Explicit public URL; `None` means "the address we end up bound to".
     pub public_url: Option<Url>,
     pub data_dir: PathBuf,

@@ -97,6 +97,17 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
         );
         SocketAddr::from(([127, 0, 0, 1], 8080))
     });
+    let admin_listen = if s.admin_listen.is_empty() {
+        SocketAddr::from(([127, 0, 0, 1], 9464))
+    } else {
+        s.admin_listen.trim().parse::<SocketAddr>().unwrap_or_else(|_| {
+            p.push(
+                "PAYBRIDGE_ADMIN_LISTEN",
+                format!("{:?} is not an address like 127.0.0.1:9464", s.admin_listen),
+            );
+            SocketAddr::from(([127, 0, 0, 1], 9464))
+        })
+    };
     let public_url = given(s.public_url.as_ref()).and_then(|raw| public_url(raw, mode, &mut p));
     if mode == Mode::Live && public_url.is_none() && given(s.public_url.as_ref()).is_none() {
         p.push(
@@ -259,6 +270,7 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
     Ok(Config {
         mode,
         listen,
+        admin_listen,
         public_url,
         data_dir,
         database_url: Secret::new(database_url),

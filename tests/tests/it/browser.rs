@@ -19,7 +19,7 @@ async fn an_unknown_checkout_renders_the_not_found_state_in_chromium() {
         .await;
     assert_eq!(text, "Checkout not found");
     // The page asked the BFF (the round trip this test proves) and was told 404.
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let metrics = app.admin_get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains(r#"route="/api/checkout/{id}",status="404"} 1"#),
         "{metrics}"

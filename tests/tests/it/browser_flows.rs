@@ -131,7 +131,7 @@ async fn browser_desktop_shows_a_qr_code_and_goes_to_the_success_page_once_scann
     shows(&browser, "#countdown").await;
     lands_on_success(&browser, &success).await;
     // The page followed the status over the event stream.
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let metrics = app.admin_get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains(r#"route="/api/checkout/{id}/events",status="200"}"#),
         "{metrics}"

@@ -167,7 +167,7 @@ async fn one_server_verifies_its_public_key_and_a_platform_certificate_at_once()
     .unwrap();
 
     // Key health shows both, with the certificate's end.
-    let ready: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
+    let ready: serde_json::Value = app.admin_get("/readyz").await.json().await.unwrap();
     let keys = ready["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 2, "{ready}");
     let certificate = keys.iter().find(|k| k["kind"] == "certificate").unwrap();
@@ -177,7 +177,7 @@ async fn one_server_verifies_its_public_key_and_a_platform_certificate_at_once()
     assert!(certificate["not_after"].as_i64().unwrap() > unix_now());
     let public = keys.iter().find(|k| k["kind"] == "public_key").unwrap();
     assert_eq!(public["serial"], app.keys.platform.serial_no());
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let metrics = app.admin_get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains(
             "paybridge_key_expiry_seconds{kind=\"certificate\",serial=\"D7CE59D1F522D701\"}"
@@ -236,7 +236,7 @@ async fn a_certificate_near_its_end_is_reported_and_alerted_once() {
     ])
     .await;
 
-    let ready: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
+    let ready: serde_json::Value = app.admin_get("/readyz").await.json().await.unwrap();
     let expiring = ready["keys"]
         .as_array()
         .unwrap()

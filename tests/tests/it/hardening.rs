@@ -57,7 +57,7 @@ async fn invented_http_methods_do_not_grow_the_metrics() {
         "the requests to be counted",
         std::time::Duration::from_secs(5),
         || async {
-            let text = app.get("/metrics").await.text().await.unwrap();
+            let text = app.admin_get("/metrics").await.text().await.unwrap();
             text.contains("method=\"OTHER\"").then_some(text)
         },
     )

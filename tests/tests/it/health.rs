@@ -46,7 +46,7 @@ async fn metrics_count_requests_by_route_template_and_status() {
     }
     assert_eq!(app.get("/api/checkout/cs_abc").await.status(), 404);
     assert_eq!(app.get("/api/checkout/cs_def").await.status(), 404);
-    let res = app.get("/metrics").await;
+    let res = app.admin_get("/metrics").await;
     assert_eq!(res.status(), 200);
     assert!(
         res.headers()["content-type"]
@@ -109,4 +109,18 @@ async fn the_shopper_api_is_rate_limited_per_client_ip() {
     );
     // Other surfaces are not limited by the shopper limit.
     assert_eq!(app.get("/healthz").await.status(), 200);
+}
+
+#[tokio::test]
+async fn metrics_and_the_readiness_detail_are_on_the_operations_listener_only() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/metrics").await.status(), 404);
+    let public: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
+    assert_eq!(public["status"], "ok");
+    assert!(public.get("keys").is_none(), "{public}");
+    let detail: serde_json::Value = app.admin_get("/readyz").await.json().await.unwrap();
+    assert_eq!(detail["status"], "ok");
+    assert_eq!(detail["keys"][0]["kind"], "public_key", "{detail}");
+    assert_eq!(app.admin_get("/metrics").await.status(), 200);
+    assert_eq!(app.admin.host_str(), Some("127.0.0.1"));
 }

@@ -117,7 +117,7 @@ async fn one_client_address_holds_at_most_its_share_of_connections() {
         buf[..n].starts_with(b"HTTP/1.1 200").then_some(())
     })
     .await;
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let metrics = app.admin_get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains(r#"paybridge_refused_total{limit="connections_per_ip"}"#),
         "{metrics}"

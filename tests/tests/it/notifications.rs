@@ -81,7 +81,7 @@ async fn stale_tampered_and_disagreeing_notifications_change_nothing() {
         ))
         .await;
     assert_eq!(pay["status"], "pending");
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let metrics = app.admin_get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains("paybridge_provider_mismatches_total 2"),
         "{metrics}"

@@ -14,6 +14,7 @@ async fn the_printed_url_answers_and_sigterm_stops_the_server_cleanly() {
     let mut child = Command::new(paybridge_bin())
         .env_clear()
         .env("PAYBRIDGE_LISTEN", "127.0.0.1:0")
+        .env("PAYBRIDGE_ADMIN_LISTEN", "127.0.0.1:0")
         .env("PAYBRIDGE_DATA_DIR", data.path())
         .env("PAYBRIDGE_DIST_DIR", workspace_root().join("dist"))
         .env("PAYBRIDGE_LOG_FORMAT", "json")

@@ -16,7 +16,7 @@ async fn unmatched(app: &TestApp) -> Vec<Value> {
 }
 
 async fn metric(app: &TestApp, name: &str) -> String {
-    let text = app.get("/metrics").await.text().await.unwrap();
+    let text = app.admin_get("/metrics").await.text().await.unwrap();
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{name} ")).map(str::to_owned))
         .unwrap_or_default()
