@@ -90,7 +90,9 @@ fn main() -> ExitCode {
             server.public_url()
         );
         if let Ok(admin) = server.admin_addr() {
-            eprintln!("  metrics and readiness detail: http://{admin}/metrics, http://{admin}/readyz");
+            eprintln!(
+                "  metrics and readiness detail: http://{admin}/metrics, http://{admin}/readyz"
+            );
         }
         if let Some(key) = server.sandbox_key() {
             // The sandbox key only works against this sandbox; printing it is the point.

@@ -130,7 +130,10 @@ pub async fn spawn_live_with(extra: &[&str]) -> LiveApp {
     let config = cli.settings.validate().unwrap_or_else(|p| panic!("{p}"));
     let server = Server::bind(config).await.expect("live server starts");
     let base = format!("http://{}", server.local_addr().expect("bound address"));
-    let admin = format!("http://{}", server.admin_addr().expect("operations listener"));
+    let admin = format!(
+        "http://{}",
+        server.admin_addr().expect("operations listener")
+    );
     let state = server.state().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let served = tokio::spawn(server.serve(async move { drop(stopped.await) }));

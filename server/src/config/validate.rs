@@ -100,13 +100,16 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
     let admin_listen = if s.admin_listen.is_empty() {
         SocketAddr::from(([127, 0, 0, 1], 9464))
     } else {
-        s.admin_listen.trim().parse::<SocketAddr>().unwrap_or_else(|_| {
-            p.push(
-                "PAYBRIDGE_ADMIN_LISTEN",
-                format!("{:?} is not an address like 127.0.0.1:9464", s.admin_listen),
-            );
-            SocketAddr::from(([127, 0, 0, 1], 9464))
-        })
+        s.admin_listen
+            .trim()
+            .parse::<SocketAddr>()
+            .unwrap_or_else(|_| {
+                p.push(
+                    "PAYBRIDGE_ADMIN_LISTEN",
+                    format!("{:?} is not an address like 127.0.0.1:9464", s.admin_listen),
+                );
+                SocketAddr::from(([127, 0, 0, 1], 9464))
+            })
     };
     let public_url = given(s.public_url.as_ref()).and_then(|raw| public_url(raw, mode, &mut p));
     if mode == Mode::Live && public_url.is_none() && given(s.public_url.as_ref()).is_none() {

@@ -153,12 +153,8 @@ pub async fn mini_program_pay(
     Form(form): Form<DevicesForm>,
 ) -> Response {
     // Pays for real (in the simulator): only a form on this server's own pages may ask.
-    if !super::from_own_page(&sandbox, &headers) {
-        return message(
-            &sandbox,
-            "Devices",
-            "This form can only be sent from the devices page.",
-        );
+    if let Some(refused) = super::refused_unless_own_page(&sandbox, &headers) {
+        return refused;
     }
     let Some(id) = checkout_id(&form.checkout) else {
         return message(&sandbox, "Devices", "No such checkout.");

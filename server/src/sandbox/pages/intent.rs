@@ -74,12 +74,8 @@ pub async fn intent(
     Form(form): Form<IntentForm>,
 ) -> Response {
     // It confirms and pays (in the simulator): only a form on this server's own pages may ask.
-    if !super::from_own_page(&sandbox, &headers) {
-        return message(
-            &sandbox,
-            "Devices",
-            "This form can only be sent from the devices page.",
-        );
+    if let Some(refused) = super::refused_unless_own_page(&sandbox, &headers) {
+        return refused;
     }
     let (Some(id), Some(secret)) = (
         api_id(&form.intent, "pi_"),

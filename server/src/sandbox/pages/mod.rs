@@ -10,15 +10,25 @@ use serde::Deserialize;
 pub mod devices;
 pub mod intent;
 
-/// Whether a form was sent from this server's own pages (its `Origin`): the forms that pay in
-/// the simulator take nothing from elsewhere.
+/// The refusal of a form not sent from this server's own pages (its `Origin`): the forms that
+/// pay in the simulator take nothing from elsewhere. `None` for one of ours.
 #[must_use]
-pub fn from_own_page(sandbox: &super::Sandbox, headers: &axum::http::HeaderMap) -> bool {
-    headers
+pub fn refused_unless_own_page(
+    sandbox: &super::Sandbox,
+    headers: &axum::http::HeaderMap,
+) -> Option<axum::response::Response> {
+    let own = headers
         .get(axum::http::header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .and_then(|o| url::Url::parse(o).ok())
-        .is_some_and(|o| sandbox.is_own_origin(&o))
+        .is_some_and(|o| sandbox.is_own_origin(&o));
+    (!own).then(|| {
+        message(
+            sandbox,
+            "Devices",
+            "This form can only be sent from the devices page.",
+        )
+    })
 }
 
 use super::Sandbox;
