@@ -285,6 +285,11 @@ pub struct Settings {
         global = true
     )]
     pub sandbox_time_scale: String,
+    /// Sandbox only, `on` or `off`: the simulated WeChat Pay signs with a platform certificate
+    /// (served at `/v3/certificates`) instead of a WeChat Pay public key, as older merchant
+    /// accounts do; paybridge then downloads it like a live server in certificate mode.
+    #[arg(long, env = "PAYBRIDGE_SANDBOX_WECHAT_CERTIFICATES", global = true)]
+    pub sandbox_wechat_certificates: Option<String>,
     /// Log format: `auto` (pretty on a terminal, JSON otherwise), `pretty` or `json`.
     #[arg(
         long,

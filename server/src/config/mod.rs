@@ -76,6 +76,8 @@ pub struct Config {
     pub shopper_rate_limit: std::num::NonZeroU32,
     /// Sandbox only: multiplier on the simulator's waits, in (0, 1].
     pub sandbox_time_scale: f64,
+    /// The simulated WeChat Pay signs with a platform certificate (`PAYBRIDGE_SANDBOX_WECHAT_CERTIFICATES`).
+    pub sandbox_wechat_certificates: bool,
     /// Live WeChat Pay credentials; `None` in sandbox mode, where the simulator provides them.
     pub wechat: Option<WechatConfig>,
     /// Live Alipay credentials, when Alipay is enabled.

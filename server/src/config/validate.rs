@@ -261,6 +261,14 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
         (None, None)
     };
 
+    let sandbox_wechat_certificates = match given(s.sandbox_wechat_certificates.as_ref()) {
+        None | Some("off") => false,
+        Some("on") => true,
+        Some(_) => {
+            p.push("PAYBRIDGE_SANDBOX_WECHAT_CERTIFICATES", "must be on or off");
+            false
+        }
+    };
     let verify_dir = given(s.verify_dir.as_ref()).map(PathBuf::from);
     if let Some(dir) = &verify_dir
         && !dir.is_dir()
@@ -289,6 +297,7 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
         jobs,
         shopper_rate_limit,
         sandbox_time_scale,
+        sandbox_wechat_certificates,
         wechat,
         alipay,
         wechat_endpoints,

@@ -74,10 +74,7 @@ async fn route(
         }
         ("GET", ["v3", "bill", "tradebill"]) => bills::trade_bill(sandbox, &verified, uri).await,
         ("GET", ["v3", "billdownload", "file"]) => bills::download(sandbox, &verified, uri).await,
-        ("GET", ["v3", "certificates"]) => {
-            // Public-key mode: no platform certificates exist to hand out.
-            Reply::json(&serde_json::json!({"data": []}))
-        }
+        ("GET", ["v3", "certificates"]) => certificates(sandbox),
         _ => Err(not_found()),
     }
 }
@@ -88,4 +85,29 @@ fn not_found() -> ApiError {
         "RESOURCE_NOT_EXISTS",
         "请求的资源不存在",
     )
+}
+
+/// `GET /v3/certificates`: in certificate mode the platform certificate, encrypted with the
+/// APIv3 key as WeChat does; in public-key mode none exists to hand out.
+fn certificates(sandbox: &Sandbox) -> Result<Reply, ApiError> {
+    let keys = sandbox.keys();
+    let Some(cert) = &keys.certificate else {
+        return Reply::json(&serde_json::json!({"data": []}));
+    };
+    let apiv3 = crate::providers::wechat::ApiV3Key::new(keys.apiv3_key.expose().as_bytes())
+        .map_err(|e| ApiError::system(&e))?;
+    let time = |unix: i64| {
+        time::OffsetDateTime::from_unix_timestamp(unix)
+            .map(crate::providers::wechat::orders::format_time_expire)
+            .unwrap_or_default()
+    };
+    let body = crate::providers::wechat::certificates::encrypt_certificates(
+        &apiv3,
+        &[(cert.serial.as_str(), cert.pem.as_str())],
+        (&time(cert.not_before), &time(cert.not_after)),
+    )
+    .map_err(|e| ApiError::system(&e))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| ApiError::system(&e))?;
+    Reply::json(&value)
 }

@@ -17,6 +17,8 @@ const MERCHANT_KEY: &str = "merchant_private_key.pem";
 const MERCHANT_PUBLIC: &str = "merchant_public_key.pem";
 const PLATFORM_KEY: &str = "platform_private_key.pem";
 const PAY_PUBLIC_KEY: &str = "wechatpay_public_key.pem";
+/// The platform certificate of certificate mode (made on first use, valid a year).
+const PLATFORM_CERT: &str = "platform_certificate.pem";
 /// Written last: its presence means every other file is complete.
 const CREDENTIALS: &str = "credentials.json";
 
@@ -29,6 +31,18 @@ pub enum KeysError {
     Key(#[from] crate::providers::wechat::KeyError),
     #[error("{0}: {1}")]
     Corrupt(String, String),
+    #[error("sandbox platform certificate: {0}")]
+    Certificate(String),
+}
+
+/// A platform certificate the simulated WeChat Pay signs with in certificate mode.
+#[derive(Debug, Clone)]
+pub struct SandboxCertificate {
+    pub serial: String,
+    pub pem: String,
+    /// Validity, Unix seconds.
+    pub not_before: i64,
+    pub not_after: i64,
 }
 
 /// What `credentials.json` holds (the secrets in it never reach a log).
@@ -62,6 +76,8 @@ pub struct SandboxKeys {
     pub platform: SigningIdentity,
     pub apiv3_key: Secret<String>,
     pub token_key: Secret<String>,
+    /// Certificate mode: the platform key signs under this certificate's serial.
+    pub certificate: Option<SandboxCertificate>,
 }
 
 impl std::fmt::Debug for SandboxKeys {
@@ -91,6 +107,44 @@ impl SandboxKeys {
         load(&dir)
     }
 
+    /// Certificate mode: the platform key signs under a platform certificate (made on first
+    /// use with a random serial, valid a year; made again once it ends) instead of its
+    /// `PUB_KEY_ID_…`. Blocking.
+    ///
+    /// # Errors
+    /// When the certificate cannot be made, written or read back.
+    pub fn with_platform_certificate(mut self) -> Result<Self, KeysError> {
+        let path = self.dir.join(PLATFORM_CERT);
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let current = std::fs::read(&path).ok().and_then(|pem| {
+            crate::providers::wechat::PlatformCertificate::from_pem(RsaBackend::default(), &pem)
+                .ok()
+                .filter(|c| c.not_after > now + 86_400)
+                .map(|c| (c, pem))
+        });
+        let (cert, pem) = match current {
+            Some(found) => found,
+            None => {
+                let pem = make_certificate(&self.dir)?;
+                write_private(&path, &pem)?;
+                let cert = crate::providers::wechat::PlatformCertificate::from_pem(
+                    RsaBackend::default(),
+                    pem.as_bytes(),
+                )?;
+                (cert, pem.into_bytes())
+            }
+        };
+        let not_before = cert.not_after - 365 * 86_400;
+        self.platform = SigningIdentity::new(cert.serial_no.clone(), self.platform.key().clone());
+        self.certificate = Some(SandboxCertificate {
+            serial: cert.serial_no,
+            pem: String::from_utf8_lossy(&pem).into_owned(),
+            not_before,
+            not_after: cert.not_after,
+        });
+        Ok(self)
+    }
+
     /// The credentials as live mode's configuration names them: files on disk plus ids.
     #[must_use]
     pub fn wechat_config(&self) -> WechatConfig {
@@ -105,12 +159,13 @@ impl SandboxKeys {
             mch_serial_no: self.merchant_serial.clone(),
             mch_private_key_path: self.dir.join(MERCHANT_KEY),
             apiv3_key: self.apiv3_key.clone(),
-            pay_public_key: Some(PayPublicKey {
+            // Certificate mode: downloaded from `/v3/certificates`, as a live server would.
+            pay_public_key: self.certificate.is_none().then(|| PayPublicKey {
                 id: self.platform.serial_no().to_owned(),
                 path: self.dir.join(PAY_PUBLIC_KEY),
             }),
             platform_cert_paths: Vec::new(),
-            download_certificates: false,
+            download_certificates: self.certificate.is_some(),
         }
     }
 
@@ -153,6 +208,29 @@ pub(super) fn write_private(path: &Path, contents: &str) -> std::io::Result<()> 
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     std::io::Write::write_all(&mut options.open(path)?, contents.as_bytes())
+}
+
+/// A self-signed platform certificate for the platform key, a year long, with a random serial.
+fn make_certificate(dir: &Path) -> Result<String, KeysError> {
+    let bad = |e: &dyn std::fmt::Display| KeysError::Certificate(e.to_string());
+    let pem = std::fs::read_to_string(dir.join(PLATFORM_KEY))?;
+    let key = rcgen::KeyPair::from_pem_and_sign_algo(&pem, &rcgen::PKCS_RSA_SHA256)
+        .map_err(|e| bad(&e))?;
+    let mut params = rcgen::CertificateParams::new(vec!["sandbox.wechatpay.paybridge".to_owned()])
+        .map_err(|e| bad(&e))?;
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::minutes(5);
+    params.not_after = now + time::Duration::days(365);
+    let mut serial = [0_u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut serial);
+    // A leading byte ≥ 0x10 keeps the hex serial 16 digits long, as WeChat's are.
+    serial[0] |= 0x10;
+    serial[0] &= 0x7f;
+    params.serial_number = Some(rcgen::SerialNumber::from(serial.to_vec()));
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Tenpay.com Root CA (sandbox)");
+    Ok(params.self_signed(&key).map_err(|e| bad(&e))?.pem())
 }
 
 fn generate(dir: &Path) -> Result<(), KeysError> {
@@ -213,6 +291,7 @@ fn load(dir: &Path) -> Result<SandboxKeys, KeysError> {
         platform: SigningIdentity::new(stored.pub_key_id, platform),
         apiv3_key: Secret::new(stored.apiv3_key),
         token_key: Secret::new(stored.token_key),
+        certificate: None,
     })
 }
 

@@ -95,11 +95,15 @@ impl Sandbox {
         public_url: &Url,
     ) -> Result<Self, SandboxError> {
         let data_dir = config.data_dir.clone();
+        let certificates = config.sandbox_wechat_certificates;
         let (keys, alipay_keys) = tokio::task::spawn_blocking(move || {
-            Ok::<_, keys::KeysError>((
-                SandboxKeys::load_or_create(&data_dir)?,
-                alipay::AlipayKeys::load_or_create(&data_dir)?,
-            ))
+            let keys = SandboxKeys::load_or_create(&data_dir)?;
+            let keys = if certificates {
+                keys.with_platform_certificate()?
+            } else {
+                keys
+            };
+            Ok::<_, keys::KeysError>((keys, alipay::AlipayKeys::load_or_create(&data_dir)?))
         })
         .await
         .map_err(|e| SandboxError::Join(e.to_string()))??;

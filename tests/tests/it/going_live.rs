@@ -308,3 +308,48 @@ async fn an_expired_certificate_file_stops_the_server_at_start() {
         .expect("an expired certificate refuses to start");
     assert!(err.to_string().contains("expired"), "{err}");
 }
+
+#[tokio::test]
+async fn in_certificate_mode_the_platform_certificate_is_downloaded_at_start_and_verifies() {
+    // The simulated WeChat Pay signs with a platform certificate, as older accounts' WeChat
+    // does: paybridge has no public key and must download the certificate.
+    let app = spawn_app_with(&["--sandbox-wechat-certificates", "on"]).await;
+    let serial = app
+        .state
+        .sandbox()
+        .unwrap()
+        .keys()
+        .certificate
+        .clone()
+        .unwrap()
+        .serial;
+    let keys = paybridge_tests::wait::until(
+        "the refresh job to download the certificate",
+        std::time::Duration::from_secs(20),
+        || async {
+            let detail: serde_json::Value = app.admin_get("/readyz").await.json().await.unwrap();
+            let keys = detail["keys"].as_array()?.clone();
+            keys.iter()
+                .any(|k| k["source"] == "download" && k["serial"] == serial.as_str())
+                .then_some(keys)
+        },
+    )
+    .await;
+    assert_eq!(keys.len(), 1, "no public key in certificate mode: {keys:?}");
+    assert_eq!(keys[0]["kind"], "certificate");
+    assert_eq!(keys[0]["status"], "ok");
+    // A payment's answers and its notification verify with the downloaded certificate.
+    let session = app.create_session(1901).await;
+    let id = session["id"].as_str().unwrap();
+    let qr = paybridge_tests::shopper::pay_qr(&app, id).await;
+    assert_eq!(qr["type"], "qr", "{qr}");
+    paybridge_tests::shopper::scan(&app, qr["code_url"].as_str().unwrap(), "pay").await;
+    app.until_complete(id).await;
+    let metrics = app.admin_get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(&format!(
+            "paybridge_key_expiry_seconds{{kind=\"certificate\",serial=\"{serial}\"}}"
+        )),
+        "{metrics}"
+    );
+}
