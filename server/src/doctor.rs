@@ -331,9 +331,7 @@ async fn public_url(http: &reqwest::Client, config: &Config) -> Vec<Check> {
             "set PAYBRIDGE_PUBLIC_URL to the https address WeChat and shoppers reach",
         )];
     };
-    let loopback = url
-        .host_str()
-        .is_some_and(|h| h == "localhost" || h == "127.0.0.1" || h == "[::1]");
+    let loopback = crate::config::is_loopback(url);
     if url.scheme() != "https" && !loopback {
         return vec![Check::fail(
             NAME,
@@ -409,6 +407,14 @@ async fn verification_files(
         let name = entry.file_name().to_string_lossy().into_owned();
         if !name.ends_with(".txt") || name.starts_with('.') {
             continue;
+        }
+        // The same rule the server serves by.
+        if !crate::web::verify::servable(&name) {
+            return Check::fail(
+                NAME,
+                format!("{name} is not a name paybridge serves"),
+                "name it with letters, digits, _ - and . only, ending in .txt, not starting with a dot",
+            );
         }
         let Ok(want) = std::fs::read(entry.path()) else {
             continue;

@@ -249,43 +249,44 @@ fn intent_request() -> Value {
 
 /// Creates `n` payment intents through the merchant API (set-up, not reported).
 async fn intents(app: &TestApp, n: usize) -> Vec<String> {
-    let (client, base, key) = (app.client.clone(), app.base.clone(), app.api_key.clone());
-    let (stats, ids) = load("create intents", vec![(); n], End::Drain, move |()| {
-        let (client, base, key) = (client.clone(), base.clone(), key.clone());
-        async move {
-            let res = client
-                .post(base.join("/v1/payment_intents").unwrap())
-                .bearer_auth(key)
-                .json(&intent_request())
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            let body: Value = res.json().await.map_err(|e| e.to_string())?;
-            body["id"]
-                .as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| body.to_string())
-        }
-    })
-    .await;
-    assert!(
-        stats.errors.is_empty(),
-        "creating intents failed: {:?}",
-        stats.errors.first()
-    );
-    ids
+    create_all(
+        app,
+        n,
+        "create intents",
+        "/v1/payment_intents",
+        intent_request(),
+    )
+    .await
 }
 
 /// Creates `n` sessions of `AMOUNT` fen through the merchant API (set-up, not reported).
 async fn sessions(app: &TestApp, n: usize) -> Vec<String> {
+    create_all(
+        app,
+        n,
+        "create sessions",
+        "/v1/checkout_sessions",
+        session_request(AMOUNT),
+    )
+    .await
+}
+
+/// `n` POSTs of `body` to `path` of the merchant API; the ids of what they created.
+async fn create_all(
+    app: &TestApp,
+    n: usize,
+    what: &'static str,
+    path: &'static str,
+    body: Value,
+) -> Vec<String> {
     let (client, base, key) = (app.client.clone(), app.base.clone(), app.api_key.clone());
-    let (stats, ids) = load("create sessions", vec![(); n], End::Drain, move |()| {
-        let (client, base, key) = (client.clone(), base.clone(), key.clone());
+    let (stats, ids) = load(what, vec![(); n], End::Drain, move |()| {
+        let (client, base, key, body) = (client.clone(), base.clone(), key.clone(), body.clone());
         async move {
             let res = client
-                .post(base.join("/v1/checkout_sessions").unwrap())
+                .post(base.join(path).unwrap())
                 .bearer_auth(key)
-                .json(&session_request(AMOUNT))
+                .json(&body)
                 .send()
                 .await
                 .map_err(|e| e.to_string())?;
@@ -299,10 +300,10 @@ async fn sessions(app: &TestApp, n: usize) -> Vec<String> {
     .await;
     assert!(
         stats.errors.is_empty(),
-        "creating sessions failed: {:?}",
+        "{what} failed: {:?}",
         stats.errors.first()
     );
-    assert_eq!(ids.len(), n, "creating sessions ran out of time");
+    assert_eq!(ids.len(), n, "{what} ran out of time");
     ids
 }
 

@@ -225,3 +225,22 @@ pub async fn wx_login(app: &TestApp, user: &str) -> String {
         .expect("JSON");
     login["code"].as_str().expect("a code").to_owned()
 }
+
+/// The shopper pays JSAPI / mini program parameters (`params`, as `WeixinJSBridge` or
+/// `wx.requestPayment` take them) on the sandbox's pay sheet, which checks `paySign`.
+///
+/// # Panics
+/// Unless the pay sheet answers `ok`.
+pub async fn pay_sheet(app: &TestApp, params: &Value) {
+    let result: Value = app
+        .client
+        .post(app.url("/sandbox/wechat/jsapi/pay"))
+        .json(&json!({"params": params, "action": "pay"}))
+        .send()
+        .await
+        .expect("server answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(result["result"], "ok", "{result}");
+}

@@ -14,16 +14,14 @@ pub async fn healthz() -> Json<serde_json::Value> {
 
 /// Readiness: the database answers within the pool's timeout and the page is built.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
-    let (status, mut body) = readiness(&state).await;
-    if let Some(map) = body.as_object_mut() {
-        map.remove("keys");
-    }
+    let (status, body) = readiness(&state).await;
     (status, Json(body))
 }
 
 /// Readiness with its detail, on the operations listener: also the WeChat Pay keys.
 pub async fn readyz_detail(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
-    let (status, body) = readiness(&state).await;
+    let (status, mut body) = readiness(&state).await;
+    body["keys"] = keys(&state);
     (status, Json(body))
 }
 
@@ -45,9 +43,16 @@ async fn readiness(state: &AppState) -> (StatusCode, serde_json::Value) {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    // Which WeChat Pay keys verify answers and notifications, and how long each has left.
+    (
+        status,
+        json!({"status": if status.is_success() { "ok" } else { "unavailable" }, "database": database, "page": page}),
+    )
+}
+
+/// Which WeChat Pay keys verify answers and notifications, and how long each has left.
+fn keys(state: &AppState) -> serde_json::Value {
     let now = crate::domain::now_millis() / 1000;
-    let keys: Vec<_> = crate::service::keys::health(state.services())
+    crate::service::keys::health(state.services())
         .into_iter()
         .map(|k| {
             let left = k.not_after.map(|end| end - now);
@@ -60,9 +65,5 @@ async fn readiness(state: &AppState) -> (StatusCode, serde_json::Value) {
                 },
             })
         })
-        .collect();
-    (
-        status,
-        json!({"status": if status.is_success() { "ok" } else { "unavailable" }, "database": database, "page": page, "keys": keys}),
-    )
+        .collect()
 }

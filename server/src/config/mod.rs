@@ -14,6 +14,7 @@ use url::Url;
 pub use cli::{Cli, Command, EventsCommand, KeysCommand, Settings};
 pub use limits::{Limits, Retention};
 pub use problems::Problems;
+pub use validate::is_loopback;
 
 use crate::secret::Secret;
 

@@ -331,7 +331,9 @@ fn list(raw: Option<&String>) -> impl Iterator<Item = &str> {
         .filter(|s| !s.is_empty())
 }
 
-fn is_loopback(url: &Url) -> bool {
+/// Whether `url`'s host is this machine (`localhost` or a loopback address).
+#[must_use]
+pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(Host::Ipv4(ip)) => ip.is_loopback(),

@@ -264,9 +264,9 @@ pub(crate) async fn end(
         .await?;
         // A payment intent's merchant hears of it as the intent's failure too.
         if let Some(s) = crate::store::sessions::get_direct(write.tx(), &p.session_id).await? {
-            let mut object =
+            // `p` is the latest attempt: the object names it (`payment`) and its failure.
+            let object =
                 super::intents::object::PaymentIntentObject::new(&s, Some(p), None, svc.livemode());
-            object.payment = Some(p.id.to_string());
             events::emit(
                 write.tx(),
                 EventType::PaymentIntentPaymentFailed,

@@ -276,9 +276,7 @@ pub async fn start(
     openid: Option<String>,
     ip: IpAddr,
 ) -> Result<NextAction, ServiceError> {
-    start_attempt(svc, session, channel, appid, openid, ip, Extras::default())
-        .await
-        .map(|(action, _)| action)
+    start_attempt(svc, session, channel, appid, openid, ip, Extras::default()).await
 }
 
 /// What a caller of [`start_attempt`] may add: the session's attempts when it has just read
@@ -291,7 +289,7 @@ pub struct Extras {
     pub on_pending: Option<(crate::store::events::EventType, String, serde_json::Value)>,
 }
 
-/// [`start`], also saying whether a new attempt was made (`false`: a live one was reused).
+/// [`start`] with what the caller adds ([`Extras`]).
 ///
 /// # Errors
 /// As [`start`].
@@ -303,7 +301,7 @@ pub async fn start_attempt(
     openid: Option<String>,
     ip: IpAddr,
     extras: Extras,
-) -> Result<(NextAction, bool), ServiceError> {
+) -> Result<NextAction, ServiceError> {
     let method = channel.method();
     let provider = provider(svc, method)?;
     let now = now_millis();
@@ -323,7 +321,7 @@ pub async fn start_attempt(
                 .as_deref()
                 .and_then(|a| serde_json::from_str(a).ok())
         {
-            return refresh_jsapi(svc, action, &appid).map(|action| (action, false));
+            return refresh_jsapi(svc, action, &appid);
         }
     }
     let lifetime = if matches!(channel, Channel::H5) {
@@ -423,7 +421,7 @@ pub async fn start_attempt(
                 ));
             }
             tracing::info!(payment = %payment.id, channel = channel.as_str(), "payment attempt created at the provider");
-            Ok((action, true))
+            Ok(action)
         }
         Err(e) => {
             // A refusal (the appid not bound to the mchid, say) fails the attempt with the

@@ -30,7 +30,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(dir: Option<PathBuf>) -> Router<
 
 /// A name a verification file may have: letters, digits, `_`, `-` and inner dots, ending in
 /// `.txt`, not starting with a dot.
-fn servable(name: &str) -> bool {
+#[must_use]
+pub fn servable(name: &str) -> bool {
     name.len() <= 128
         && name.ends_with(".txt")
         && !name.starts_with('.')

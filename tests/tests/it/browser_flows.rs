@@ -287,27 +287,11 @@ async fn browser_a_mini_program_web_view_hands_over_to_the_native_pay_page() {
     assert_eq!(path, json!(format!("/pages/pay/pay?checkout={id}")));
 
     // The merchant's native pay page: wx.login → our login endpoint → wx.requestPayment.
-    let appid = app
-        .state
-        .services()
-        .providers()
-        .miniprogram_appid()
-        .unwrap()
-        .to_owned();
-    let login: Value = app
-        .client
-        .post(app.url("/sandbox/wechat/miniprogram/login"))
-        .json(&json!({"appid": appid, "user": "mina"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let code = paybridge_tests::shopper::wx_login(&app, "mina").await;
     let action: Value = app
         .client
         .post(app.url("/api/miniprogram/login"))
-        .json(&json!({"cs": id, "code": login["code"]}))
+        .json(&json!({"cs": id, "code": code}))
         .send()
         .await
         .unwrap()
@@ -315,17 +299,7 @@ async fn browser_a_mini_program_web_view_hands_over_to_the_native_pay_page() {
         .await
         .unwrap();
     assert_eq!(action["type"], "jsapi", "{action}");
-    let paid: Value = app
-        .client
-        .post(app.url("/sandbox/wechat/jsapi/pay"))
-        .json(&json!({"params": action["params"], "action": "pay"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(paid["result"], "ok", "{paid}");
+    paybridge_tests::shopper::pay_sheet(&app, &action["params"]).await;
     // The web-view's page was polling all along.
     lands_on_success(&browser, &success).await;
     browser.close().await;

@@ -193,15 +193,7 @@ async fn the_wechat_browser_signs_in_with_oauth_then_pays_with_jsapi() {
     }
     assert_eq!(params["signType"], "RSA");
     // The sandbox's WeixinJSBridge pay sheet checks paySign and pays.
-    let res = app
-        .client
-        .post(app.url("/sandbox/wechat/jsapi/pay"))
-        .json(&json!({"params": params, "action": "pay"}))
-        .send()
-        .await
-        .unwrap();
-    let result: Value = res.json().await.unwrap();
-    assert_eq!(result["result"], "ok", "{result}");
+    shopper::pay_sheet(&app, params).await;
     wait_complete(&app, id).await;
 }
 
@@ -385,17 +377,8 @@ async fn a_mini_program_logs_in_and_pays_with_request_payment() {
         .keys()
         .miniprogram_appid
         .clone();
-    let login: Value = app
-        .client
-        .post(app.url("/sandbox/wechat/miniprogram/login"))
-        .json(&json!({"appid": mp_appid, "user": "hana"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let code = login["code"].as_str().unwrap();
+    let code = shopper::wx_login(&app, "hana").await;
+    let code = code.as_str();
     let res = app
         .client
         .post(app.url("/api/miniprogram/login"))
@@ -421,15 +404,7 @@ async fn a_mini_program_logs_in_and_pays_with_request_payment() {
         .unwrap();
     assert_eq!(again.status(), 400);
     // wx.requestPayment (the sandbox's pay sheet checks paySign against the appid) pays.
-    let res = app
-        .client
-        .post(app.url("/sandbox/wechat/jsapi/pay"))
-        .json(&json!({"params": action["params"], "action": "pay"}))
-        .send()
-        .await
-        .unwrap();
-    let result: Value = res.json().await.unwrap();
-    assert_eq!(result["result"], "ok", "{result}");
+    shopper::pay_sheet(&app, &action["params"]).await;
     wait_complete(&app, id).await;
     let (_, payment) = app
         .api_get(&format!(

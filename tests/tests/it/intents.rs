@@ -68,21 +68,6 @@ async fn until_status(app: &TestApp, id: &str, status: &str) -> Value {
     .await
 }
 
-/// The shopper pays JSAPI / mini program parameters on the sandbox's pay sheet.
-async fn pay_sheet(app: &TestApp, params: &Value) {
-    let result: Value = app
-        .client
-        .post(app.url("/sandbox/wechat/jsapi/pay"))
-        .json(&json!({"params": params, "action": "pay"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(result["result"], "ok", "{result}");
-}
-
 /// An openid of the configured mini program, as its backend gets one from `wx.login`'s code.
 async fn mini_program_openid(app: &TestApp) -> String {
     let code = shopper::wx_login(app, "mei").await;
@@ -183,7 +168,7 @@ async fn every_terminal_type_pays_through_to_succeeded(db: Db) {
     ] {
         assert!(params[name].is_string(), "{name} in {params}");
     }
-    pay_sheet(&app, params).await;
+    shopper::pay_sheet(&app, params).await;
     paid.push(id.to_owned());
 
     // Mini program: JSAPI for the mini program's appid with its openid.
@@ -209,7 +194,7 @@ async fn every_terminal_type_pays_through_to_succeeded(db: Db) {
                 .as_str()
         )
     );
-    pay_sheet(&app, params).await;
+    shopper::pay_sheet(&app, params).await;
     paid.push(id.to_owned());
 
     // Alipay: the desktop cashier, the phone cashier, and a QR code the merchant draws.

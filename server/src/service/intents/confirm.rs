@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use super::object::{PaymentIntentObject, next_action};
 use super::{ServiceError, Services, find, managed_here, unexpected_state};
 use crate::domain::ids::IntentKind;
-use crate::domain::{Channel, CheckoutSession, Invalid, PaymentMethod, PaymentStatus, now_millis};
+use crate::domain::{Channel, CheckoutSession, Invalid, PaymentMethod, PaymentStatus};
 use crate::service::error::codes;
 use crate::store::events::EventType;
 
@@ -282,7 +282,7 @@ pub async fn run(
     plan: Plan,
 ) -> Result<PaymentIntentObject, ServiceError> {
     let attempts = close_other_attempts(svc, session, &plan).await?;
-    let started = now_millis();
+    let before: Vec<String> = attempts.iter().map(|p| p.id.to_string()).collect();
     let channel = plan.channel;
     let mut object = PaymentIntentObject::new(session, None, None, svc.livemode());
     object.status = "requires_action";
@@ -308,7 +308,7 @@ pub async fn run(
     )
     .await
     {
-        Ok((action, _)) => {
+        Ok(action) => {
             object.payment = payment_of(&action);
             object.next_action = next_action(channel, &action);
             Ok(object)
@@ -322,12 +322,11 @@ pub async fn run(
                 .await?
                 .unwrap_or_else(|| session.clone());
             let object = super::view(svc, &refreshed).await?;
-            let refused = svc
-                .store()
-                .payments_of_session(&session.id)
-                .await?
-                .first()
-                .is_some_and(|p| p.status == PaymentStatus::Failed && p.created_at >= started);
+            // Refused: the latest attempt failed, and it is the one this confirm made.
+            let refused = object
+                .last_payment_error
+                .as_ref()
+                .is_some_and(|failed| !before.contains(&failed.payment));
             if refused { Ok(object) } else { Err(e) }
         }
         Err(e) => Err(e),

@@ -117,7 +117,7 @@ pub async fn create(
         (Some(true), None) => {
             return Err(crate::domain::Invalid::missing("payment_method_data").into());
         }
-        (_, Some(_)) | (_, None) if req.payment_method_options.is_some() => {
+        _ if req.payment_method_options.is_some() => {
             return Err(crate::domain::Invalid::value(
                 "payment_method_options",
                 "is only taken with `confirm: true`.",
