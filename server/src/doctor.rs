@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::domain::PaymentMethod;
+use crate::providers::alipay::provider::UNKNOWN_CERTIFICATE;
 use crate::providers::wechat::{WechatClients, WechatError};
 use crate::providers::{PaymentProvider, ProviderError, Providers};
 
@@ -303,6 +304,18 @@ async fn alipay(provider: &dyn PaymentProvider) -> Check {
                 "isv.invalid-signature" => {
                     "the app public key uploaded to Alipay does not match ALIPAY_PRIVATE_KEY_PATH (key type RSA2)"
                 }
+                "isv.missing-app-cert-sn" | "isv.missing-alipay-root-cert-sn" => {
+                    "this Alipay app is in certificate mode (公钥证书): set ALIPAY_APP_CERT_PATH, ALIPAY_CERT_PATH and ALIPAY_ROOT_CERT_PATH instead of ALIPAY_PUBLIC_KEY_PATH"
+                }
+                "isv.invalid-app-cert-sn" => {
+                    "ALIPAY_APP_CERT_PATH is not this app's current certificate: download appCertPublicKey_<app id>.crt again from the open platform"
+                }
+                "isv.invalid-alipay-root-cert-sn" => {
+                    "ALIPAY_ROOT_CERT_PATH is not Alipay's root certificate file: download alipayRootCert.crt again"
+                }
+                UNKNOWN_CERTIFICATE => {
+                    "download Alipay's current public key certificate (alipayCertPublicKey_RSA2.crt) into ALIPAY_CERT_PATH; the file may hold the old and the new one while Alipay switches"
+                }
                 "isv.insufficient-isv-permissions" => {
                     "the app lacks the product: sign 电脑网站支付 / 手机网站支付 / 当面付 on the open platform"
                 }
@@ -315,7 +328,7 @@ async fn alipay(provider: &dyn PaymentProvider) -> Check {
         Err(e) => Check::fail(
             NAME,
             format!("Alipay could not be asked: {e}"),
-            "check ALIPAY_GATEWAY and ALIPAY_PUBLIC_KEY_PATH (Alipay's own public key, which verifies its answers)",
+            "check ALIPAY_GATEWAY, and ALIPAY_PUBLIC_KEY_PATH (Alipay's own public key) or ALIPAY_CERT_PATH (Alipay's certificate), which verify its answers",
         ),
     }
 }

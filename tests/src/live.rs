@@ -3,7 +3,7 @@
 //! its public URL is an https name nothing resolves: nothing it does reaches WeChat or Alipay.
 
 use paybridge_server::Server;
-use paybridge_server::config::Cli;
+use paybridge_server::config::{AlipayConfig, AlipayVerification, Cli};
 use paybridge_server::sandbox::SandboxKeys;
 use paybridge_server::state::AppState;
 use tokio::sync::oneshot;
@@ -102,16 +102,39 @@ pub fn live_args(keys_dir: &std::path::Path, data_dir: &std::path::Path) -> Vec<
         &public.path.display().to_string(),
         "--wechat-pay-public-key-id",
         &public.id,
-        "--alipay-app-id",
-        &alipay.app_id,
-        "--alipay-private-key-path",
-        &alipay.private_key_path.display().to_string(),
-        "--alipay-public-key-path",
-        &alipay.public_key_path.display().to_string(),
     ]
     .iter()
     .map(|s| (*s).to_owned())
+    .chain(
+        alipay_flags(&alipay)
+            .into_iter()
+            .flat_map(|(flag, value)| [flag.to_owned(), value]),
+    )
     .collect()
+}
+
+/// The live flags naming an Alipay app's id, key and (by its mode) Alipay's public key or the
+/// three certificate files.
+#[must_use]
+pub fn alipay_flags(alipay: &AlipayConfig) -> Vec<(&'static str, String)> {
+    let path = |p: &std::path::Path| p.display().to_string();
+    let mut flags = vec![
+        ("--alipay-app-id", alipay.app_id.clone()),
+        ("--alipay-private-key-path", path(&alipay.private_key_path)),
+    ];
+    match &alipay.verification {
+        AlipayVerification::PublicKey(key) => flags.push(("--alipay-public-key-path", path(key))),
+        AlipayVerification::Certificates {
+            app_cert,
+            alipay_cert,
+            root_cert,
+        } => flags.extend([
+            ("--alipay-app-cert-path", path(app_cert)),
+            ("--alipay-cert-path", path(alipay_cert)),
+            ("--alipay-root-cert-path", path(root_cert)),
+        ]),
+    }
+    flags
 }
 
 /// Starts a live-mode server on 127.0.0.1 port 0. Started without [`crate::spawn`]: that helper

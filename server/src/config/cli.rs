@@ -290,6 +290,10 @@ pub struct Settings {
     /// accounts do; paybridge then downloads it like a live server in certificate mode.
     #[arg(long, env = "PAYBRIDGE_SANDBOX_WECHAT_CERTIFICATES", global = true)]
     pub sandbox_wechat_certificates: Option<String>,
+    /// Sandbox only, `on` or `off`: the simulated Alipay app is in certificate mode (公钥证书):
+    /// requests must name its certificates and answers carry `alipay_cert_sn`.
+    #[arg(long, env = "PAYBRIDGE_SANDBOX_ALIPAY_CERTIFICATES", global = true)]
+    pub sandbox_alipay_certificates: Option<String>,
     /// Log format: `auto` (pretty on a terminal, JSON otherwise), `pretty` or `json`.
     #[arg(
         long,
@@ -360,9 +364,19 @@ pub struct Settings {
     /// Alipay seller id (2088…); when given, a notification naming another seller is refused.
     #[arg(long, env = "ALIPAY_SELLER_ID", global = true)]
     pub alipay_seller_id: Option<String>,
-    /// Path to the Alipay public key (PEM).
+    /// Path to the Alipay public key (PEM), for an app in public-key mode.
     #[arg(long, env = "ALIPAY_PUBLIC_KEY_PATH", global = true)]
     pub alipay_public_key_path: Option<String>,
+    /// Certificate mode: path to the app's public key certificate (`appCertPublicKey_….crt`).
+    #[arg(long, env = "ALIPAY_APP_CERT_PATH", global = true)]
+    pub alipay_app_cert_path: Option<String>,
+    /// Certificate mode: path to Alipay's public key certificate (`alipayCertPublicKey_RSA2.crt`;
+    /// may hold the next certificate too).
+    #[arg(long, env = "ALIPAY_CERT_PATH", global = true)]
+    pub alipay_cert_path: Option<String>,
+    /// Certificate mode: path to Alipay's root certificates (`alipayRootCert.crt`).
+    #[arg(long, env = "ALIPAY_ROOT_CERT_PATH", global = true)]
+    pub alipay_root_cert_path: Option<String>,
     /// Alipay OpenAPI gateway URL.
     #[arg(long, env = "ALIPAY_GATEWAY", global = true)]
     pub alipay_gateway: Option<String>,

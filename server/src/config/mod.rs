@@ -79,6 +79,8 @@ pub struct Config {
     pub sandbox_time_scale: f64,
     /// The simulated WeChat Pay signs with a platform certificate (`PAYBRIDGE_SANDBOX_WECHAT_CERTIFICATES`).
     pub sandbox_wechat_certificates: bool,
+    /// The simulated Alipay app is in certificate mode (`PAYBRIDGE_SANDBOX_ALIPAY_CERTIFICATES`).
+    pub sandbox_alipay_certificates: bool,
     /// Live WeChat Pay credentials; `None` in sandbox mode, where the simulator provides them.
     pub wechat: Option<WechatConfig>,
     /// Live Alipay credentials, when Alipay is enabled.
@@ -148,9 +150,27 @@ pub struct PayPublicKey {
 pub struct AlipayConfig {
     pub app_id: String,
     pub private_key_path: PathBuf,
-    pub public_key_path: PathBuf,
+    /// What verifies Alipay's answers and notifications.
+    pub verification: AlipayVerification,
     /// The merchant's seller id (2088…); notifications naming another seller are refused.
     pub seller_id: Option<String>,
+}
+
+/// How an Alipay app verifies Alipay: with Alipay's public key (公钥模式) or with certificates
+/// issued by Alipay (公钥证书模式). An app is in one mode or the other, as set on the open platform.
+#[derive(Debug, Clone)]
+pub enum AlipayVerification {
+    /// `ALIPAY_PUBLIC_KEY_PATH`.
+    PublicKey(PathBuf),
+    /// `ALIPAY_APP_CERT_PATH`, `ALIPAY_CERT_PATH`, `ALIPAY_ROOT_CERT_PATH`.
+    Certificates {
+        /// The app's public key certificate (`appCertPublicKey_<app id>.crt`).
+        app_cert: PathBuf,
+        /// Alipay's public key certificate(s) (`alipayCertPublicKey_RSA2.crt`).
+        alipay_cert: PathBuf,
+        /// Alipay's root certificates (`alipayRootCert.crt`).
+        root_cert: PathBuf,
+    },
 }
 
 impl Settings {

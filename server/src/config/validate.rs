@@ -8,8 +8,8 @@ use ipnet::IpNet;
 use url::{Host, Url};
 
 use super::{
-    AlipayConfig, Config, DatabaseConfig, JobsConfig, LogFormat, MiniProgramConfig, Mode,
-    PayPublicKey, Problems, Settings, WechatConfig, WechatEndpoints,
+    AlipayConfig, AlipayVerification, Config, DatabaseConfig, JobsConfig, LogFormat,
+    MiniProgramConfig, Mode, PayPublicKey, Problems, Settings, WechatConfig, WechatEndpoints,
 };
 use crate::secret::Secret;
 
@@ -261,14 +261,24 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
         (None, None)
     };
 
-    let sandbox_wechat_certificates = match given(s.sandbox_wechat_certificates.as_ref()) {
+    let on_off = |value: Option<&String>, env: &str, p: &mut Problems| match given(value) {
         None | Some("off") => false,
         Some("on") => true,
         Some(_) => {
-            p.push("PAYBRIDGE_SANDBOX_WECHAT_CERTIFICATES", "must be on or off");
+            p.push(env, "must be on or off");
             false
         }
     };
+    let sandbox_wechat_certificates = on_off(
+        s.sandbox_wechat_certificates.as_ref(),
+        "PAYBRIDGE_SANDBOX_WECHAT_CERTIFICATES",
+        &mut p,
+    );
+    let sandbox_alipay_certificates = on_off(
+        s.sandbox_alipay_certificates.as_ref(),
+        "PAYBRIDGE_SANDBOX_ALIPAY_CERTIFICATES",
+        &mut p,
+    );
     let verify_dir = given(s.verify_dir.as_ref()).map(PathBuf::from);
     if let Some(dir) = &verify_dir
         && !dir.is_dir()
@@ -298,6 +308,7 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
         shopper_rate_limit,
         sandbox_time_scale,
         sandbox_wechat_certificates,
+        sandbox_alipay_certificates,
         wechat,
         alipay,
         wechat_endpoints,
@@ -593,6 +604,9 @@ fn alipay_live(s: &Settings, p: &mut Problems) -> Option<AlipayConfig> {
         &s.alipay_app_id,
         &s.alipay_private_key_path,
         &s.alipay_public_key_path,
+        &s.alipay_app_cert_path,
+        &s.alipay_cert_path,
+        &s.alipay_root_cert_path,
         &s.alipay_seller_id,
     ]
     .iter()
@@ -612,12 +626,7 @@ fn alipay_live(s: &Settings, p: &mut Problems) -> Option<AlipayConfig> {
         "the application private key PEM",
         p,
     );
-    let public_key_path = readable_file(
-        s.alipay_public_key_path.as_ref(),
-        "ALIPAY_PUBLIC_KEY_PATH",
-        "the Alipay public key PEM",
-        p,
-    );
+    let verification = alipay_verification(s, p);
     let seller_id = given(s.alipay_seller_id.as_ref()).map(str::to_owned);
     if let Some(id) = &seller_id
         && !(id.len() == 16 && id.starts_with("2088") && id.bytes().all(|b| b.is_ascii_digit()))
@@ -627,8 +636,53 @@ fn alipay_live(s: &Settings, p: &mut Problems) -> Option<AlipayConfig> {
     Some(AlipayConfig {
         app_id: app_id?.to_owned(),
         private_key_path: private_key_path?,
-        public_key_path: public_key_path?,
+        verification: verification?,
         seller_id,
+    })
+}
+
+/// Public-key mode (`ALIPAY_PUBLIC_KEY_PATH`) or certificate mode (the three certificate
+/// files), never both: an Alipay app is in one mode.
+fn alipay_verification(s: &Settings, p: &mut Problems) -> Option<AlipayVerification> {
+    let certs = [
+        (
+            &s.alipay_app_cert_path,
+            "ALIPAY_APP_CERT_PATH",
+            "the app public key certificate (appCertPublicKey_….crt)",
+        ),
+        (
+            &s.alipay_cert_path,
+            "ALIPAY_CERT_PATH",
+            "Alipay's public key certificate (alipayCertPublicKey_RSA2.crt)",
+        ),
+        (
+            &s.alipay_root_cert_path,
+            "ALIPAY_ROOT_CERT_PATH",
+            "Alipay's root certificate (alipayRootCert.crt)",
+        ),
+    ];
+    let cert_mode = certs.iter().any(|(v, _, _)| given(v.as_ref()).is_some());
+    if !cert_mode {
+        return readable_file(
+            s.alipay_public_key_path.as_ref(),
+            "ALIPAY_PUBLIC_KEY_PATH",
+            "the Alipay public key PEM (or, in certificate mode, ALIPAY_APP_CERT_PATH, ALIPAY_CERT_PATH and ALIPAY_ROOT_CERT_PATH)",
+            p,
+        )
+        .map(AlipayVerification::PublicKey);
+    }
+    if given(s.alipay_public_key_path.as_ref()).is_some() {
+        p.push(
+            "ALIPAY_PUBLIC_KEY_PATH",
+            "an Alipay app is in public-key mode or certificate mode, not both: give ALIPAY_PUBLIC_KEY_PATH or the three certificate paths",
+        );
+    }
+    let [app_cert, alipay_cert, root_cert] =
+        certs.map(|(v, env, what)| readable_file(v.as_ref(), env, what, p));
+    Some(AlipayVerification::Certificates {
+        app_cert: app_cert?,
+        alipay_cert: alipay_cert?,
+        root_cert: root_cert?,
     })
 }
 
@@ -752,6 +806,53 @@ mod tests {
         ] {
             assert!(named.contains(&env.to_owned()), "{env}: {named:?}");
         }
+    }
+
+    #[test]
+    fn an_alipay_app_is_in_public_key_mode_or_certificate_mode_never_both() {
+        let live = |f: fn(&mut Settings)| {
+            let mut s = Settings {
+                mode: "live".into(),
+                alipay_app_id: Some("2021000000000001".into()),
+                ..sandbox()
+            };
+            f(&mut s);
+            names(&s)
+        };
+        // Neither: the public key is asked for.
+        assert!(live(|_| {}).contains(&"ALIPAY_PUBLIC_KEY_PATH".to_owned()));
+        // Certificate mode started: the missing certificate files are named, not the key.
+        let partial = live(|s| s.alipay_app_cert_path = Some("/nonexistent/app.crt".into()));
+        for env in [
+            "ALIPAY_APP_CERT_PATH",
+            "ALIPAY_CERT_PATH",
+            "ALIPAY_ROOT_CERT_PATH",
+        ] {
+            assert!(partial.contains(&env.to_owned()), "{env}: {partial:?}");
+        }
+        assert!(
+            !partial.contains(&"ALIPAY_PUBLIC_KEY_PATH".to_owned()),
+            "{partial:?}"
+        );
+        // Both modes at once.
+        let both = live(|s| {
+            s.alipay_public_key_path = Some("/nonexistent/alipay.pem".into());
+            s.alipay_cert_path = Some("/nonexistent/alipay.crt".into());
+        });
+        assert!(
+            both.contains(&"ALIPAY_PUBLIC_KEY_PATH".to_owned()),
+            "{both:?}"
+        );
+        let err = validate(&Settings {
+            mode: "live".into(),
+            alipay_public_key_path: Some("/nonexistent/alipay.pem".into()),
+            alipay_cert_path: Some("/nonexistent/alipay.crt".into()),
+            ..sandbox()
+        })
+        .err()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+        assert!(err.contains("not both"), "{err}");
     }
 
     #[test]

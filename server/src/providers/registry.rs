@@ -65,6 +65,12 @@ impl Providers {
         self.wechat.as_ref()
     }
 
+    /// The Alipay provider (its key health), when configured.
+    #[must_use]
+    pub const fn alipay(&self) -> Option<&AlipayProvider> {
+        self.alipay.as_ref()
+    }
+
     /// The mini program appid orders are made with, when one is configured.
     #[must_use]
     pub fn miniprogram_appid(&self) -> Option<&str> {

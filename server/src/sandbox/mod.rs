@@ -96,6 +96,7 @@ impl Sandbox {
     ) -> Result<Self, SandboxError> {
         let data_dir = config.data_dir.clone();
         let certificates = config.sandbox_wechat_certificates;
+        let alipay_certificates = config.sandbox_alipay_certificates;
         let (keys, alipay_keys) = tokio::task::spawn_blocking(move || {
             let keys = SandboxKeys::load_or_create(&data_dir)?;
             let keys = if certificates {
@@ -103,7 +104,13 @@ impl Sandbox {
             } else {
                 keys
             };
-            Ok::<_, keys::KeysError>((keys, alipay::AlipayKeys::load_or_create(&data_dir)?))
+            let alipay_keys = alipay::AlipayKeys::load_or_create(&data_dir)?;
+            let alipay_keys = if alipay_certificates {
+                alipay_keys.with_certificates()?
+            } else {
+                alipay_keys
+            };
+            Ok::<_, keys::KeysError>((keys, alipay_keys))
         })
         .await
         .map_err(|e| SandboxError::Join(e.to_string()))??;

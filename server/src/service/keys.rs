@@ -1,5 +1,6 @@
-//! Key health: the WeChat Pay keys this server verifies with, when each expires, and the alert
-//! that one will soon — a certificate that expires unnoticed stops every notification.
+//! Key health: the WeChat Pay and Alipay keys and certificates this server verifies (and, for
+//! Alipay's app certificate, signs) with, when each expires, and the alert that one will soon —
+//! a certificate that expires unnoticed stops every notification.
 
 use super::{Changed, Services};
 use crate::domain::now_millis;
@@ -9,12 +10,27 @@ use crate::store::events::{self, EventType};
 /// How long before a certificate's end the alert starts.
 pub const WARN_BEFORE_SECS: i64 = 30 * 24 * 3600;
 
-/// The keys held now (none without WeChat Pay).
+/// The keys held now (none without WeChat Pay or an Alipay app in certificate mode).
 #[must_use]
 pub fn health(svc: &Services) -> Vec<KeyHealth> {
-    svc.wechat()
-        .map(|w| w.pay.platform_keys().health())
-        .unwrap_or_default()
+    let wechat = svc.wechat().map(|w| w.pay.platform_keys().health());
+    let alipay = svc.providers().alipay().map(|a| a.client.trust().health());
+    wechat.into_iter().chain(alipay).flatten().collect()
+}
+
+/// What an expiring key of `kind` stops, and what to do.
+fn advice(kind: &str) -> &'static str {
+    match kind {
+        "alipay_app_certificate" => {
+            "the Alipay app certificate expires soon: renew it on the Alipay open platform and replace ALIPAY_APP_CERT_PATH before Alipay refuses requests"
+        }
+        "alipay_certificate" => {
+            "Alipay's public key certificate expires soon: download the new one into ALIPAY_CERT_PATH (it may hold both) before answers stop verifying"
+        }
+        _ => {
+            "a WeChat Pay platform certificate expires soon: renew it (or move to the WeChat Pay public key) before it stops verifying"
+        }
+    }
 }
 
 /// Sets the `paybridge_key_expiry_seconds` gauges from the keys held now.
@@ -47,7 +63,8 @@ pub async fn alert_expiring(svc: &Services) -> Result<usize, sqlx::Error> {
             serial = %key.serial,
             source = key.source,
             days_left = left / 86_400,
-            "a WeChat Pay platform certificate expires soon: renew it (or move to the WeChat Pay public key) before it stops verifying"
+            "{}",
+            advice(key.kind)
         );
         let day = 24 * 3600 * 1000;
         if svc

@@ -8,7 +8,7 @@ use paybridge_server::doctor::{self, Check};
 use paybridge_tests::TestApp;
 
 /// The live flags for the sandbox `app`'s credentials and endpoints, with `changes` applied
-/// (flag → value).
+/// (flag → value; an empty value leaves the flag out).
 fn live_flags(
     app: &TestApp,
     data_dir: &std::path::Path,
@@ -49,21 +49,17 @@ fn live_flags(
         ("--wechat-pay-api-base", wechat_base.clone()),
         ("--wechat-oauth-base", wechat_base.clone()),
         ("--wechat-api-base", wechat_base),
-        ("--alipay-app-id", alipay.app_id.clone()),
-        (
-            "--alipay-private-key-path",
-            alipay.private_key_path.display().to_string(),
-        ),
-        (
-            "--alipay-public-key-path",
-            alipay.public_key_path.display().to_string(),
-        ),
         (
             "--alipay-gateway",
             format!("{base}sandbox/alipay/gateway.do"),
         ),
     ];
+    flags.extend(paybridge_tests::live::alipay_flags(&alipay));
     for (flag, value) in changes {
+        if value.is_empty() {
+            flags.retain(|(f, _)| f != flag);
+            continue;
+        }
         match flags.iter_mut().find(|(f, _)| f == flag) {
             Some(entry) => entry.1.clone_from(value),
             None => flags.push((flag, value.clone())),
@@ -195,4 +191,63 @@ async fn each_misconfiguration_fails_its_check_with_the_fix() {
     let (checks, text) = doctor_with(&app, &[("--public-url", "http://127.0.0.1:1/".into())]).await;
     let c = failed(&checks, "public URL");
     assert!(c.detail.contains("could not be reached"), "{text}");
+}
+
+#[tokio::test]
+async fn alipay_certificate_mode_passes_and_each_certificate_mistake_is_explained() {
+    let app = paybridge_tests::spawn_app_with(&["--sandbox-alipay-certificates", "on"]).await;
+    let config = app.state.sandbox().unwrap().alipay_keys().config();
+    let paybridge_server::config::AlipayVerification::Certificates {
+        app_cert,
+        alipay_cert,
+        ..
+    } = &config.verification
+    else {
+        panic!("certificate mode");
+    };
+    let path = |p: &std::path::Path| p.display().to_string();
+    let (checks, text) = doctor_with(&app, &[]).await;
+    assert!(checks.iter().all(|c| c.ok), "{text}");
+
+    // Configured in public-key mode while the app is in certificate mode.
+    let public_key = config
+        .private_key_path
+        .with_file_name("alipay_public_key.pem");
+    let (checks, text) = doctor_with(
+        &app,
+        &[
+            ("--alipay-app-cert-path", String::new()),
+            ("--alipay-cert-path", String::new()),
+            ("--alipay-root-cert-path", String::new()),
+            ("--alipay-public-key-path", path(&public_key)),
+        ],
+    )
+    .await;
+    let c = failed(&checks, "Alipay app");
+    assert!(c.detail.contains("isv.missing-app-cert-sn"), "{text}");
+    assert!(
+        c.fix.as_deref().unwrap().contains("ALIPAY_APP_CERT_PATH"),
+        "{text}"
+    );
+
+    // Alipay signs under a certificate the file does not hold.
+    let (checks, text) = doctor_with(&app, &[("--alipay-cert-path", path(app_cert))]).await;
+    let c = failed(&checks, "Alipay app");
+    assert!(c.detail.contains("ALIPAY_CERT_SN_UNKNOWN"), "{text}");
+    assert!(
+        c.fix.as_deref().unwrap().contains("ALIPAY_CERT_PATH"),
+        "{text}"
+    );
+
+    // A root file that is not Alipay's roots.
+    let (checks, text) = doctor_with(&app, &[("--alipay-root-cert-path", path(alipay_cert))]).await;
+    let c = failed(&checks, "Alipay app");
+    assert!(
+        c.detail.contains("isv.invalid-alipay-root-cert-sn"),
+        "{text}"
+    );
+    assert!(
+        c.fix.as_deref().unwrap().contains("ALIPAY_ROOT_CERT_PATH"),
+        "{text}"
+    );
 }

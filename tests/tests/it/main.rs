@@ -4,6 +4,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod alipay;
+mod alipay_certificates;
 mod browser;
 mod browser_alipay;
 mod browser_devices;

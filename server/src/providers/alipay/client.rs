@@ -16,9 +16,10 @@ use super::model::{
     Refunded, TradeClosed, TradeQueried,
 };
 use super::notification::{self, TradeNotification};
+use super::trust::AlipayTrust;
 use super::{response, sign};
 use crate::providers::wechat::clock::Clock;
-use crate::providers::wechat::crypto::{PrivateKey, PublicKey};
+use crate::providers::wechat::crypto::PrivateKey;
 
 /// Beijing time, in which Alipay reads every timestamp.
 pub const BEIJING: time::UtcOffset = time::macros::offset!(+8);
@@ -51,8 +52,8 @@ pub struct AlipayConfig {
     pub gateway: Url,
     /// The app's private key (signs requests).
     pub app_key: PrivateKey,
-    /// Alipay's public key (verifies answers and notifications).
-    pub alipay_key: PublicKey,
+    /// What verifies answers and notifications (Alipay's public key or certificates).
+    pub trust: AlipayTrust,
     pub timeout: Duration,
 }
 
@@ -99,10 +100,10 @@ impl AlipayClient {
         &self.config.app_id
     }
 
-    /// Alipay's public key (for notification checks).
+    /// What verifies Alipay's answers and notifications.
     #[must_use]
-    pub const fn alipay_key(&self) -> &PublicKey {
-        &self.config.alipay_key
+    pub const fn trust(&self) -> &AlipayTrust {
+        &self.config.trust
     }
 
     /// The common parameters plus `extra` and the signature.
@@ -124,6 +125,7 @@ impl AlipayClient {
             ("biz_content", biz_content),
         ]
         .iter()
+        .chain(&self.config.trust.request_params())
         .chain(extra)
         .filter(|(_, v)| !v.is_empty())
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -235,7 +237,7 @@ impl AlipayClient {
                 sub_msg: String::new(),
             });
         }
-        response::parse(&self.config.alipay_key, method, &body)
+        response::parse(&self.config.trust, method, &body)
     }
 
     /// `alipay.trade.precreate`: a QR code for the trade.
@@ -300,6 +302,13 @@ impl AlipayClient {
     /// [`AlipayError::Signature`] when not signed by Alipay or for another app;
     /// [`AlipayError::InvalidResponse`] when fields are missing.
     pub fn parse_notification(&self, body: &[u8]) -> Result<TradeNotification, AlipayError> {
-        notification::parse_notification(&self.config.alipay_key, &self.config.app_id, body)
+        // In certificate mode a notification names no certificate: any held may have signed it.
+        for key in self.config.trust.notification_keys() {
+            match notification::parse_notification(key, &self.config.app_id, body) {
+                Err(AlipayError::Signature) => {}
+                other => return other,
+            }
+        }
+        Err(AlipayError::Signature)
     }
 }

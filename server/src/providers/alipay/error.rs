@@ -18,6 +18,11 @@ pub enum AlipayError {
     /// The answer or notification is not signed by Alipay's key.
     #[error("Alipay's signature is missing or invalid")]
     Signature,
+    /// Certificate mode: the answer is signed under an Alipay certificate not configured.
+    #[error(
+        "Alipay signed with certificate {0}, which ALIPAY_CERT_PATH does not hold: download Alipay's current public key certificate (alipayCertPublicKey_RSA2.crt) from the open platform"
+    )]
+    UnknownCertificate(String),
     #[error("unexpected answer from Alipay: {0}")]
     InvalidResponse(String),
     #[error("cannot sign the request: {0}")]
@@ -39,9 +44,11 @@ impl AlipayError {
             Self::Api { code, sub_code, .. } => {
                 code == "20000" || sub_code == "ACQ.SYSTEM_ERROR" || sub_code.ends_with("UNKNOW")
             }
-            Self::Signature | Self::InvalidResponse(_) | Self::Key(_) | Self::InvalidRequest(_) => {
-                false
-            }
+            Self::Signature
+            | Self::UnknownCertificate(_)
+            | Self::InvalidResponse(_)
+            | Self::Key(_)
+            | Self::InvalidRequest(_) => false,
         }
     }
 

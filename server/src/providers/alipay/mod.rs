@@ -7,6 +7,7 @@
 //! with the app's public key and signs answers and notifications with its own key.
 
 pub mod amount;
+pub mod certs;
 pub mod client;
 pub mod error;
 pub mod keys;
@@ -15,6 +16,7 @@ pub mod notification;
 pub mod provider;
 pub mod response;
 pub mod sign;
+pub mod trust;
 
 #[cfg(test)]
 mod tests;

@@ -26,6 +26,9 @@ pub struct AlipayProvider {
     pub seller_id: Option<String>,
 }
 
+/// The refusal code of an answer signed under an Alipay certificate that is not configured.
+pub const UNKNOWN_CERTIFICATE: &str = "ALIPAY_CERT_SN_UNKNOWN";
+
 fn error(e: &AlipayError) -> ProviderError {
     if e.is_trade_not_exist() {
         ProviderError::NotFound
@@ -41,6 +44,10 @@ fn error(e: &AlipayError) -> ProviderError {
             } => ProviderError::Refused {
                 code: if sub_code.is_empty() { code } else { sub_code }.clone(),
                 message: if sub_msg.is_empty() { msg } else { sub_msg }.clone(),
+            },
+            AlipayError::UnknownCertificate(_) => ProviderError::Refused {
+                code: UNKNOWN_CERTIFICATE.into(),
+                message: e.to_string(),
             },
             other => ProviderError::Refused {
                 code: "INVALID_REQUEST".into(),
@@ -269,6 +276,8 @@ pub enum AlipaySetupError {
         source: crate::providers::wechat::KeyError,
     },
     #[error("{0}")]
+    Certificate(#[from] super::trust::CertificateProblem),
+    #[error("{0}")]
     Client(#[from] AlipayError),
 }
 
@@ -281,6 +290,8 @@ impl AlipayProvider {
         config: &crate::config::AlipayConfig,
         gateway: &url::Url,
     ) -> Result<Self, AlipaySetupError> {
+        use super::trust::{AlipayTrust, CertificateFiles};
+        use crate::config::AlipayVerification;
         use crate::providers::wechat::RsaBackend;
         let read = |path: &std::path::Path, what: &'static str| {
             std::fs::read_to_string(path).map_err(|source| AlipaySetupError::Read { what, source })
@@ -293,20 +304,38 @@ impl AlipayProvider {
             what: "ALIPAY_PRIVATE_KEY_PATH",
             source,
         })?;
-        let alipay_key = super::keys::public_key(
-            RsaBackend::default(),
-            &read(&config.public_key_path, "the Alipay public key")?,
-        )
-        .map_err(|source| AlipaySetupError::Key {
-            what: "ALIPAY_PUBLIC_KEY_PATH",
-            source,
-        })?;
+        let trust = match &config.verification {
+            AlipayVerification::PublicKey(path) => AlipayTrust::PublicKey(
+                super::keys::public_key(
+                    RsaBackend::default(),
+                    &read(path, "the Alipay public key")?,
+                )
+                .map_err(|source| AlipaySetupError::Key {
+                    what: "ALIPAY_PUBLIC_KEY_PATH",
+                    source,
+                })?,
+            ),
+            AlipayVerification::Certificates {
+                app_cert,
+                alipay_cert,
+                root_cert,
+            } => AlipayTrust::certificates(
+                RsaBackend::default(),
+                &CertificateFiles {
+                    app_cert: &read(app_cert, "the app public key certificate")?,
+                    alipay_cert: &read(alipay_cert, "Alipay's public key certificate")?,
+                    root_cert: &read(root_cert, "Alipay's root certificate")?,
+                },
+                &app_key,
+                crate::domain::now_millis() / 1000,
+            )?,
+        };
         let client = AlipayClient::new(
             super::AlipayConfig {
                 app_id: config.app_id.clone(),
                 gateway: gateway.clone(),
                 app_key,
-                alipay_key,
+                trust,
                 timeout: std::time::Duration::from_secs(10),
             },
             std::sync::Arc::new(crate::providers::wechat::SystemClock),

@@ -10,7 +10,8 @@ use serde_json::value::RawValue;
 
 use super::error::AlipayError;
 use super::sign;
-use crate::providers::wechat::crypto::{KeyError, PrivateKey, PublicKey};
+use super::trust::AlipayTrust;
+use crate::providers::wechat::crypto::{KeyError, PrivateKey};
 
 /// `code` of a successful call.
 pub const SUCCESS: &str = "10000";
@@ -32,14 +33,16 @@ struct Status {
     sub_msg: String,
 }
 
-/// Verifies `body` as the answer to `method` and decodes its fields.
+/// Verifies `body` as the answer to `method` and decodes its fields. In certificate mode the
+/// answer's `alipay_cert_sn` picks the certificate it is verified with.
 ///
 /// # Errors
 /// [`AlipayError::Signature`] when a signature is missing or wrong (an unsigned failure is
 /// reported as [`AlipayError::Api`] only if it is not a success), [`AlipayError::Api`] for a
-/// signed failure, [`AlipayError::InvalidResponse`] when the shape is wrong.
+/// signed failure, [`AlipayError::UnknownCertificate`] when signed under a certificate not held,
+/// [`AlipayError::InvalidResponse`] when the shape is wrong.
 pub fn parse<T: DeserializeOwned>(
-    key: &PublicKey,
+    trust: &AlipayTrust,
     method: &str,
     body: &str,
 ) -> Result<T, AlipayError> {
@@ -55,9 +58,18 @@ pub fn parse<T: DeserializeOwned>(
         .map(|raw| serde_json::from_str::<String>(raw.get()))
         .transpose()
         .map_err(|e| AlipayError::InvalidResponse(format!("sign: {e}")))?;
-    let signed = signature
-        .as_deref()
-        .is_some_and(|s| sign::verify(key, inner.get(), s));
+    let cert_sn = members
+        .get("alipay_cert_sn")
+        .map(|raw| serde_json::from_str::<String>(raw.get()))
+        .transpose()
+        .map_err(|e| AlipayError::InvalidResponse(format!("alipay_cert_sn: {e}")))?;
+    let signed = match signature.as_deref() {
+        Some(s) => trust
+            .answer_keys(cert_sn.as_deref())?
+            .into_iter()
+            .any(|key| sign::verify(key, inner.get(), s)),
+        None => false,
+    };
     let status: Status = serde_json::from_str(inner.get())
         .map_err(|e| AlipayError::InvalidResponse(format!("{name}: {e}")))?;
     if signature.is_some() && !signed {
@@ -80,15 +92,23 @@ pub fn parse<T: DeserializeOwned>(
         .map_err(|e| AlipayError::InvalidResponse(format!("{name}: {e}")))
 }
 
-/// Builds a signed answer to `method` around `inner` (a JSON object's text) — the sandbox's
-/// side, and tests'.
+/// Builds a signed answer to `method` around `inner` (a JSON object's text), naming the
+/// certificate it is signed under in certificate mode — the sandbox's side, and tests'.
 ///
 /// # Errors
 /// When the key cannot sign.
-pub fn build(key: &PrivateKey, member: &str, inner: &str) -> Result<String, KeyError> {
+pub fn build(
+    key: &PrivateKey,
+    member: &str,
+    inner: &str,
+    alipay_cert_sn: Option<&str>,
+) -> Result<String, KeyError> {
     let signature = sign::sign(key, inner)?;
+    let cert_sn = alipay_cert_sn
+        .map(|sn| format!(",\"alipay_cert_sn\":{}", serde_json::Value::from(sn)))
+        .unwrap_or_default();
     Ok(format!(
-        "{{{}:{inner},\"sign\":{}}}",
+        "{{{}:{inner}{cert_sn},\"sign\":{}}}",
         serde_json::Value::from(member),
         serde_json::Value::from(signature)
     ))

@@ -19,6 +19,7 @@ use super::client::{AlipayClient, AlipayConfig};
 use super::error::AlipayError;
 use super::model::{CashierPay, PAGE_PRODUCT, TradeStatus};
 use super::notification::{build_notification, parse_notification};
+use super::trust::AlipayTrust;
 use super::{keys, response, sign};
 use crate::providers::wechat::{FixedClock, RsaBackend};
 
@@ -181,7 +182,7 @@ struct FileUpload {
 fn a_real_gateway_answer_verifies_over_its_raw_text() {
     let body = include_str!("testdata/node_file_upload_response.json").trim();
     for backend in RsaBackend::ALL {
-        let key = keys::public_key(backend, RESPONSE_KEY).unwrap();
+        let key = AlipayTrust::PublicKey(keys::public_key(backend, RESPONSE_KEY).unwrap());
         let answer: FileUpload = response::parse(&key, "alipay.open.file.upload", body).unwrap();
         assert_eq!(answer.file_id, "CAxAToWB1JsAAAAAAAAAAAAADgSLAQBr");
         // The same JSON re-spaced is not what Alipay signed.
@@ -201,7 +202,8 @@ fn a_real_gateway_answer_verifies_over_its_raw_text() {
 #[test]
 fn a_signed_failure_is_reported_with_its_codes() {
     let body = include_str!("testdata/node_invalid_signature_response.json").trim();
-    let key = keys::public_key(RsaBackend::default(), RESPONSE_KEY).unwrap();
+    let key =
+        AlipayTrust::PublicKey(keys::public_key(RsaBackend::default(), RESPONSE_KEY).unwrap());
     match response::parse::<FileUpload>(&key, "alipay.security.risk.content.analyze", body) {
         Err(AlipayError::Api { code, sub_code, .. }) => {
             assert_eq!(code, "40002");
@@ -213,7 +215,8 @@ fn a_signed_failure_is_reported_with_its_codes() {
 
 #[test]
 fn an_unsigned_success_is_refused() {
-    let key = keys::public_key(RsaBackend::default(), RESPONSE_KEY).unwrap();
+    let key =
+        AlipayTrust::PublicKey(keys::public_key(RsaBackend::default(), RESPONSE_KEY).unwrap());
     let body =
         r#"{"alipay_open_file_upload_response":{"code":"10000","msg":"Success","file_id":"x"}}"#;
     assert!(matches!(
@@ -236,7 +239,9 @@ fn a_page_pay_url_carries_the_expected_signature() {
             app_id: "2021003126695331".into(),
             gateway: url::Url::parse("https://openapi.alipay.com/gateway.do").unwrap(),
             app_key: keys::private_key(RsaBackend::default(), JAVA_KEY).unwrap(),
-            alipay_key: keys::public_key(RsaBackend::default(), RESPONSE_KEY).unwrap(),
+            trust: AlipayTrust::PublicKey(
+                keys::public_key(RsaBackend::default(), RESPONSE_KEY).unwrap(),
+            ),
             timeout: std::time::Duration::from_secs(1),
         },
         clock,

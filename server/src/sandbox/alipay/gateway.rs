@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::super::Sandbox;
 use super::super::scenarios::{SLOW, Scenario};
 use super::super::util::now_ms;
+use super::certs::SandboxAlipayCertificates;
 use super::failure::Failure;
 use super::trades::{self, AliTrade, NewTrade};
 use crate::providers::alipay::amount::{MAX_FEN, to_fen, to_yuan};
@@ -94,6 +95,9 @@ pub fn check(sandbox: &Sandbox, query: Option<&str>, body: &[u8]) -> Result<Chec
             "非法的时间戳参数 (yyyy-MM-dd HH:mm:ss, Beijing time, within 15 minutes)",
         ));
     }
+    if let Some(certs) = &sandbox.alipay_keys().certificates {
+        certificate_mode(certs, get("app_cert_sn"), get("alipay_root_cert_sn"))?;
+    }
     if get("sign").is_none() {
         return Err(Failure::new(
             "40001",
@@ -141,10 +145,51 @@ pub fn check(sandbox: &Sandbox, query: Option<&str>, body: &[u8]) -> Result<Chec
     })
 }
 
-/// Signed JSON answer.
+/// An app in certificate mode names its certificate and Alipay's roots in every request.
+fn certificate_mode(
+    certs: &SandboxAlipayCertificates,
+    app_cert_sn: Option<&str>,
+    root_cert_sn: Option<&str>,
+) -> Result<(), Failure> {
+    match app_cert_sn {
+        None => {
+            return Err(Failure::new(
+                "40001",
+                "isv.missing-app-cert-sn",
+                "缺少应用公钥证书序列号 app_cert_sn",
+            ));
+        }
+        Some(sn) if sn != certs.app_cert_sn => {
+            return Err(Failure::invalid(
+                "isv.invalid-app-cert-sn",
+                "应用公钥证书序列号 app_cert_sn 与应用不匹配",
+            ));
+        }
+        Some(_) => {}
+    }
+    match root_cert_sn {
+        None => Err(Failure::new(
+            "40001",
+            "isv.missing-alipay-root-cert-sn",
+            "缺少支付宝根证书序列号 alipay_root_cert_sn",
+        )),
+        Some(sn) if sn != certs.root_cert_sn => Err(Failure::invalid(
+            "isv.invalid-alipay-root-cert-sn",
+            "支付宝根证书序列号 alipay_root_cert_sn 不正确",
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Signed JSON answer (naming the certificate it is signed under in certificate mode).
 fn answer(sandbox: &Sandbox, member: &str, inner: &Value) -> Response {
     let text = inner.to_string();
-    match response::build(&sandbox.alipay_keys().alipay, member, &text) {
+    let keys = sandbox.alipay_keys();
+    let cert_sn = keys
+        .certificates
+        .as_ref()
+        .map(|c| c.alipay_cert_sn.as_str());
+    match response::build(&keys.alipay, member, &text, cert_sn) {
         Ok(body) => (
             [(header::CONTENT_TYPE, "application/json;charset=utf-8")],
             body,

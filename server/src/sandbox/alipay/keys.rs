@@ -1,20 +1,22 @@
 //! The simulated Alipay's credentials: the app's key pair (the merchant signs with the private
 //! half, the gateway checks with the public half), Alipay's own key pair, an app id and a
 //! seller id. Generated into `<data dir>/sandbox/alipay/` on first start, laid out as a live
-//! app's files would be, and reused afterwards.
+//! app's files would be, and reused afterwards. In certificate mode (公钥证书) a simulated
+//! Alipay root CA also issues the app's and Alipay's public key certificates (`certs.rs`).
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::super::keys::write_private;
-use crate::config::AlipayConfig;
+use super::certs::SandboxAlipayCertificates;
+use crate::config::{AlipayConfig, AlipayVerification};
 use crate::providers::wechat::{PrivateKey, PublicKey, RsaBackend};
 
 const DIR: &str = "sandbox/alipay";
-const APP_KEY: &str = "app_private_key.pem";
+pub(super) const APP_KEY: &str = "app_private_key.pem";
 const APP_PUBLIC: &str = "app_public_key.pem";
-const ALIPAY_KEY: &str = "alipay_private_key.pem";
+pub(super) const ALIPAY_KEY: &str = "alipay_private_key.pem";
 const ALIPAY_PUBLIC: &str = "alipay_public_key.pem";
 /// Written last: its presence means every other file is complete.
 const IDS: &str = "alipay.json";
@@ -36,6 +38,8 @@ pub struct AlipayKeys {
     pub app_public: PublicKey,
     /// The gateway's own key (signs answers, notifications and returns).
     pub alipay: PrivateKey,
+    /// Certificate mode: the certificates requests must name and answers are signed under.
+    pub certificates: Option<SandboxAlipayCertificates>,
 }
 
 impl std::fmt::Debug for AlipayKeys {
@@ -80,7 +84,21 @@ impl AlipayKeys {
             dir,
             app_id: ids.app_id,
             seller_id: ids.seller_id,
+            certificates: None,
         })
+    }
+
+    /// The same credentials in certificate mode: the certificates are issued on first use and
+    /// reused afterwards. Blocking.
+    ///
+    /// # Errors
+    /// When the certificates cannot be made, written or read back.
+    pub fn with_certificates(mut self) -> Result<Self, super::super::keys::KeysError> {
+        self.certificates = Some(SandboxAlipayCertificates::load_or_create(
+            &self.dir,
+            &self.app_id,
+        )?);
+        Ok(self)
     }
 
     /// The app's credentials as live configuration names them (files on disk plus the id).
@@ -89,7 +107,10 @@ impl AlipayKeys {
         AlipayConfig {
             app_id: self.app_id.clone(),
             private_key_path: self.dir.join(APP_KEY),
-            public_key_path: self.dir.join(ALIPAY_PUBLIC),
+            verification: self.certificates.as_ref().map_or_else(
+                || AlipayVerification::PublicKey(self.dir.join(ALIPAY_PUBLIC)),
+                SandboxAlipayCertificates::verification,
+            ),
             seller_id: Some(self.seller_id.clone()),
         }
     }

@@ -3,6 +3,7 @@
 //! (delivered by the sandbox's notifier).
 
 mod cashier;
+pub mod certs;
 mod failure;
 mod gateway;
 pub mod keys;
