@@ -219,7 +219,10 @@ pub async fn apply_scenario(
     fault_key: &str,
 ) -> Result<(), ApiError> {
     match scenario {
-        Scenario::Slow => tokio::time::sleep(super::scenarios::SLOW).await,
+        Scenario::Slow => {
+            tracing::info!(order = %fault_key, "sandbox slow scenario: answering in 2 s");
+            tokio::time::sleep(super::scenarios::SLOW).await;
+        }
         Scenario::FailFirst => {
             if sandbox.fault_once(fault_key).await? {
                 return Err(ApiError::new(
