@@ -93,6 +93,9 @@ fn checkout_view_from(o: &JsValue) -> Result<CheckoutView, ApiError> {
         // Only an http(s) URL: the page navigates to it.
         cancel_url: text(o, "cancel_url")
             .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+        line_items: Vec::new(),
+        branding: paybridge_shared::BrandingView::default(),
+        recovery_url: None,
     })
 }
 
@@ -143,6 +146,7 @@ fn status_view_from(o: &JsValue) -> Result<StatusView, ApiError> {
         status: checkout_status(o)?,
         payment_status: text(o, "payment_status"),
         success_url: text(o, "success_url"),
+        recovery_url: None,
     })
 }
 

@@ -42,6 +42,7 @@ fn shopper_router(state: &AppState) -> Router<AppState> {
             axum::routing::post(shopper::intents::confirm),
         )
         .route("/oauth/wechat/callback", get(shopper::oauth::callback))
+        .route("/pay/{id}/recover", get(shopper::recover::recover))
         .route("/api/{*rest}", axum::routing::any(shopper::unknown))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -76,6 +77,7 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
         // Sandbox mode only: the demo store at `/` and its merchant under /demo.
         .merge(crate::demo::router(&state))
         .merge(assets::router(&state.config().dist_dir))
+        .merge(crate::web::brand::router(state.config().logo_file.clone()))
         .merge(crate::web::verify::router(
             state.config().verify_dir.clone(),
         ))

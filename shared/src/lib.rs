@@ -14,4 +14,4 @@ pub use error::{ApiError, ApiErrorBody, ErrorType};
 pub use method::PaymentMethod;
 pub use money::{Currency, MinorUnits};
 pub use pay::{JsapiParams, NextAction, PayRequest, StatusView};
-pub use view::{CheckoutStatus, CheckoutView};
+pub use view::{BrandingView, CheckoutStatus, CheckoutView, LineItemView};

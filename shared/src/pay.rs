@@ -82,4 +82,8 @@ pub struct StatusView {
     /// Where to send the shopper once complete.
     #[serde(default)]
     pub success_url: Option<String>,
+    /// Once expired, when the merchant enabled recovery: where a new session with the same
+    /// contents opens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_url: Option<String>,
 }

@@ -38,4 +38,43 @@ pub struct CheckoutView {
     /// validated when the merchant created it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_url: Option<String>,
+    /// What is being bought, when the merchant listed it; `amount` is then their sum.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub line_items: Vec<LineItemView>,
+    /// The merchant's brand (configured, or overridden by the session).
+    #[serde(default)]
+    pub branding: BrandingView,
+    /// An expired session whose merchant enabled recovery: where a new session with the same
+    /// contents is opened (created on first use).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_url: Option<String>,
+}
+
+/// One line of what is being bought.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineItemView {
+    pub name: String,
+    pub quantity: i64,
+    pub unit_amount: MinorUnits,
+    /// `quantity × unit_amount`.
+    pub amount: MinorUnits,
+    /// An https image (the page's CSP allows https images).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+}
+
+/// How the page wears the merchant's brand; every part is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrandingView {
+    /// The logo: a path on this server (an uploaded file) or an https URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+    /// `#rrggbb`, checked on the server to give white button text WCAG AA contrast.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accent_color: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support_phone: Option<String>,
+    /// An https URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support_url: Option<String>,
 }

@@ -77,6 +77,25 @@ fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::
         .into()
 }
 
+/// Create requests that take `amount` or `line_items`: exactly one of them.
+struct AmountOrLineItems;
+
+impl Modify for AmountOrLineItems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for name in ["CreateSession", "CreateIntent", "CreatePaymentLink"] {
+            if let Some(schema) = components.schemas.remove(name) {
+                components.schemas.insert(
+                    name.to_owned(),
+                    crate::service::contents::amount_or_line_items(schema).into(),
+                );
+            }
+        }
+    }
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -107,7 +126,7 @@ impl Modify for BearerAuth {
         unmatched::list, unmatched::get,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
-    modifiers(&BearerAuth, &StandardErrors),
+    modifiers(&BearerAuth, &StandardErrors, &AmountOrLineItems),
     security(("api_key" = [])),
 )]
 pub struct ApiDoc;

@@ -138,6 +138,19 @@ pub struct Settings {
         global = true
     )]
     pub merchant_name: String,
+    /// The checkout page's logo: an image file (PNG, JPEG, WebP or SVG, at most 256 KiB) served
+    /// by paybridge, or an https URL.
+    #[arg(long, env = "PAYBRIDGE_BRAND_LOGO", global = true)]
+    pub brand_logo: Option<String>,
+    /// The pay button's colour, `#rrggbb`, dark enough for white text (WCAG AA, 4.5:1).
+    #[arg(long, env = "PAYBRIDGE_BRAND_COLOR", global = true)]
+    pub brand_color: Option<String>,
+    /// A phone number shoppers can call, shown on the page.
+    #[arg(long, env = "PAYBRIDGE_BRAND_SUPPORT_PHONE", global = true)]
+    pub brand_support_phone: Option<String>,
+    /// An https page where shoppers get help, linked from the page.
+    #[arg(long, env = "PAYBRIDGE_BRAND_SUPPORT_URL", global = true)]
+    pub brand_support_url: Option<String>,
     /// Largest amount one checkout may ask for, in minor units (fen).
     #[arg(
         long,

@@ -68,6 +68,10 @@ pub struct Config {
     pub secret_key: Option<Secret<String>>,
     pub log_format: LogFormat,
     pub merchant_name: String,
+    /// The brand every session's page wears unless the session overrides a part.
+    pub branding: crate::domain::branding::Branding,
+    /// `PAYBRIDGE_BRAND_LOGO` as a file: its bytes and media type, served at [`LOGO_PATH`].
+    pub logo_file: Option<LogoFile>,
     /// Largest amount per checkout, in minor units.
     pub max_amount: i64,
     /// Origins success/cancel URLs must belong to; empty means any https origin.
@@ -143,6 +147,26 @@ pub struct MiniProgramConfig {
 pub struct PayPublicKey {
     pub id: String,
     pub path: PathBuf,
+}
+
+/// Where a configured logo file is served.
+pub const LOGO_PATH: &str = "/brand/logo";
+
+/// A logo image read from a file at start.
+#[derive(Clone)]
+pub struct LogoFile {
+    pub bytes: std::sync::Arc<[u8]>,
+    /// `image/png`, `image/jpeg`, `image/webp` or `image/svg+xml`.
+    pub media_type: &'static str,
+}
+
+impl std::fmt::Debug for LogoFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogoFile")
+            .field("bytes", &self.bytes.len())
+            .field("media_type", &self.media_type)
+            .finish()
+    }
 }
 
 /// Alipay application credentials.

@@ -8,7 +8,7 @@ use ipnet::IpNet;
 use url::{Host, Url};
 
 use super::{
-    AlipayConfig, AlipayVerification, Config, DatabaseConfig, JobsConfig, LogFormat,
+    AlipayConfig, AlipayVerification, Config, DatabaseConfig, JobsConfig, LogFormat, LogoFile,
     MiniProgramConfig, Mode, PayPublicKey, Problems, Settings, WechatConfig, WechatEndpoints,
 };
 use crate::secret::Secret;
@@ -154,6 +154,7 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
     if merchant_name.is_empty() || merchant_name.chars().count() > 64 {
         p.push("PAYBRIDGE_MERCHANT_NAME", "must be 1 to 64 characters");
     }
+    let (branding, logo_file) = brand(s, &mut p);
     let max_amount = match s.max_amount.trim().parse::<i64>() {
         Ok(n) if n >= 1 => n,
         _ => {
@@ -302,6 +303,8 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
         secret_key,
         log_format,
         merchant_name,
+        branding,
+        logo_file,
         max_amount,
         redirect_origins,
         jobs,
@@ -597,6 +600,87 @@ fn check_appid(appid: Option<&str>, env: &str, p: &mut Problems) {
             format!("{a:?} is not an appid like wx0123456789abcdef"),
         );
     }
+}
+
+/// Logo files paybridge serves, by extension.
+const LOGO_TYPES: [(&str, &str); 5] = [
+    ("png", "image/png"),
+    ("jpg", "image/jpeg"),
+    ("jpeg", "image/jpeg"),
+    ("webp", "image/webp"),
+    ("svg", "image/svg+xml"),
+];
+const LOGO_MAX_BYTES: usize = 256 * 1024;
+
+/// `PAYBRIDGE_BRAND_*`: the server's brand, with the logo read now when it is a file.
+fn brand(s: &Settings, p: &mut Problems) -> (crate::domain::branding::Branding, Option<LogoFile>) {
+    use crate::domain::branding::{Branding, RawBranding, parse};
+    let logo = given(s.brand_logo.as_ref());
+    let mut logo_file = None;
+    let mut logo_url = None;
+    match logo {
+        Some(url) if url.starts_with("https://") => logo_url = Some(url),
+        Some(path) => match read_logo(Path::new(path)) {
+            Ok(file) => logo_file = Some(file),
+            Err(problem) => p.push("PAYBRIDGE_BRAND_LOGO", problem),
+        },
+        None => {}
+    }
+    let raw = RawBranding {
+        display_name: None,
+        logo_url,
+        accent_color: given(s.brand_color.as_ref()),
+        support_phone: given(s.brand_support_phone.as_ref()),
+        support_url: given(s.brand_support_url.as_ref()),
+    };
+    let branding = match parse("brand", &raw) {
+        Ok(b) => b,
+        Err(e) => {
+            let env = match e.param.as_str() {
+                "brand[accent_color]" => "PAYBRIDGE_BRAND_COLOR",
+                "brand[support_phone]" => "PAYBRIDGE_BRAND_SUPPORT_PHONE",
+                "brand[support_url]" => "PAYBRIDGE_BRAND_SUPPORT_URL",
+                _ => "PAYBRIDGE_BRAND_LOGO",
+            };
+            p.push(env, e.message);
+            Branding::default()
+        }
+    };
+    // The served file's path is not an https URL; it is set after the check.
+    let branding = Branding {
+        logo_url: logo_file
+            .as_ref()
+            .map(|_| super::LOGO_PATH.to_owned())
+            .or(branding.logo_url),
+        ..branding
+    };
+    (branding, logo_file)
+}
+
+fn read_logo(path: &Path) -> Result<LogoFile, String> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let media_type = LOGO_TYPES
+        .iter()
+        .find(|(e, _)| *e == ext)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| {
+            format!(
+                "{} is not a .png, .jpg, .webp or .svg file (or an https URL)",
+                path.display()
+            )
+        })?;
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if bytes.is_empty() || bytes.len() > LOGO_MAX_BYTES {
+        return Err(format!("{} must be 1 byte to 256 KiB", path.display()));
+    }
+    Ok(LogoFile {
+        bytes: bytes.into(),
+        media_type,
+    })
 }
 
 fn alipay_live(s: &Settings, p: &mut Problems) -> Option<AlipayConfig> {

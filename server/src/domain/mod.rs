@@ -2,8 +2,10 @@
 //! machines of sessions, payment attempts and refunds.
 
 pub mod amount;
+pub mod branding;
 pub mod ids;
 pub mod invalid;
+pub mod line_items;
 pub mod metadata;
 pub mod network;
 pub mod payment;

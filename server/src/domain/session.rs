@@ -90,6 +90,19 @@ impl Flow {
     }
 }
 
+/// What a session carries beyond its amount and description: the lines being bought, the brand
+/// the page wears, and whether an expired session offers recovery. Stored as one JSON value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Extras {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub line_items: Vec<super::line_items::LineItem>,
+    #[serde(default, skip_serializing_if = "super::branding::Branding::is_empty")]
+    pub branding: super::branding::Branding,
+    /// `after_expiration.recovery.enabled`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recovery: bool,
+}
+
 /// A validated request to open a checkout session.
 #[derive(Debug, Clone)]
 pub struct NewSession {
@@ -104,6 +117,9 @@ pub struct NewSession {
     pub payment_methods: Vec<PaymentMethod>,
     pub locale: Locale,
     pub flow: Flow,
+    pub extras: Extras,
+    /// The payment link that opened it (`plink_…`).
+    pub payment_link: Option<String>,
 }
 
 /// Checks a description: 1–127 characters (WeChat Pay's limit), no control characters.
@@ -111,25 +127,34 @@ pub struct NewSession {
 /// # Errors
 /// [`Invalid`] naming `description`.
 pub fn parse_description(text: &str) -> Result<String, Invalid> {
+    parse_shown_text("description", text, 127)
+}
+
+/// Checks text shown to shoppers (and providers): 1–`max` characters, not all spaces, no control
+/// or invisible formatting characters; returned trimmed.
+///
+/// # Errors
+/// [`Invalid`] naming `param`.
+pub fn parse_shown_text(param: &str, text: &str, max: usize) -> Result<String, Invalid> {
     let trimmed = text.trim();
     // The limit counts what was sent, as the API's schema does.
-    if trimmed.is_empty() || text.chars().count() > 127 {
+    if trimmed.is_empty() || text.chars().count() > max {
         return Err(Invalid::value(
-            "description",
-            "must be 1 to 127 characters.",
+            param,
+            format!("must be 1 to {max} characters."),
         ));
     }
     if trimmed.chars().any(char::is_control) {
         return Err(Invalid::value(
-            "description",
+            param,
             "must not contain control characters.",
         ));
     }
     // Shown to shoppers: a right-to-left override or an invisible character could make the
-    // description read as something else.
+    // text read as something else.
     if trimmed.chars().any(is_format_character) {
         return Err(Invalid::value(
-            "description",
+            param,
             "must not contain invisible formatting characters (bidi overrides, zero-width).",
         ));
     }
@@ -195,4 +220,7 @@ pub struct CheckoutSession {
     pub flow: Flow,
     /// Why the merchant canceled it (`None` for a session that expired on its own).
     pub cancellation_reason: Option<String>,
+    pub extras: Extras,
+    /// The payment link that opened it (`plink_…`).
+    pub payment_link: Option<String>,
 }

@@ -28,6 +28,8 @@ pub struct OrderRequest<'a> {
     pub openid: Option<&'a str>,
     /// The shopper's real IP.
     pub client_ip: IpAddr,
+    /// What is being bought (empty when the session has no line items).
+    pub goods: &'a [crate::domain::line_items::LineItem],
 }
 
 /// What the provider gave for a new trade.

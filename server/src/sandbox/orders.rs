@@ -191,11 +191,78 @@ struct CreateIn {
     amount: AmountIn,
     payer: Option<PayerIn>,
     scene_info: Option<SceneIn>,
+    detail: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
 struct CloseIn {
     mchid: String,
+}
+
+/// `detail.goods_detail` checked as WeChat Pay checks it: each entry names the merchant's goods
+/// id (1–32 characters), a quantity of at least 1 and a unit price in fen; a name is at most
+/// 256 bytes. Returns the entries as sent (JSON), to keep with the order.
+fn goods_detail(detail: Option<&serde_json::Value>) -> Result<Option<String>, ApiError> {
+    use serde_json::Value;
+    let Some(detail) = detail else {
+        return Ok(None);
+    };
+    let required = |field: &str| ApiError::field(field, "必填性规则校验失败，此字段为必填项");
+    let Some(detail) = detail.as_object() else {
+        return Err(ApiError::field("detail", "格式校验失败：须为对象"));
+    };
+    let Some(goods) = detail.get("goods_detail") else {
+        return Ok(None);
+    };
+    let Some(goods) = goods.as_array().filter(|g| (1..=6000).contains(&g.len())) else {
+        return Err(ApiError::field(
+            "detail/goods_detail",
+            "格式校验失败：须为1-6000个商品的数组",
+        ));
+    };
+    for (i, entry) in goods.iter().enumerate() {
+        let field = |name: &str| format!("detail/goods_detail[{i}]/{name}");
+        let get = |name: &str| entry.get(name).filter(|v| !v.is_null());
+        match get("merchant_goods_id").map(Value::as_str) {
+            None => return Err(required(&field("merchant_goods_id"))),
+            Some(Some(id)) if (1..=32).contains(&id.len()) => {}
+            Some(_) => {
+                return Err(ApiError::field(
+                    &field("merchant_goods_id"),
+                    "长度校验失败：1-32个字符",
+                ));
+            }
+        }
+        if let Some(name) = get("goods_name")
+            && !name.as_str().is_some_and(|n| (1..=256).contains(&n.len()))
+        {
+            return Err(ApiError::field(
+                &field("goods_name"),
+                "长度校验失败：1-256字节",
+            ));
+        }
+        match get("quantity").map(Value::as_i64) {
+            None => return Err(required(&field("quantity"))),
+            Some(Some(q)) if q >= 1 => {}
+            Some(_) => {
+                return Err(ApiError::field(
+                    &field("quantity"),
+                    "取值校验失败：须为大于0的整数",
+                ));
+            }
+        }
+        match get("unit_price").map(Value::as_i64) {
+            None => return Err(required(&field("unit_price"))),
+            Some(Some(p)) if p >= 0 => {}
+            Some(_) => {
+                return Err(ApiError::field(
+                    &field("unit_price"),
+                    "取值校验失败：须为以分为单位的整数",
+                ));
+            }
+        }
+    }
+    Ok(Some(Value::Array(goods.clone()).to_string()))
 }
 
 /// `out_trade_no`: 6–32 of `[A-Za-z0-9_-|*]`.
@@ -371,6 +438,7 @@ pub async fn create(
         TradeType::Native => {}
     }
 
+    let goods = goods_detail(input.detail.as_ref())?;
     let scenario = Scenario::for_amount(input.amount.total);
     apply_scenario(
         sandbox,
@@ -387,8 +455,8 @@ pub async fn create(
     let inserted = sqlx::query(&format!(
         "INSERT INTO sandbox_orders (out_trade_no, mchid, appid, trade_type, description, attach, \
          notify_url, amount, currency, payer_openid, payer_client_ip, request_hash, prepay_id, \
-         code_token, trade_state, trade_state_desc, time_expire, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'NOTPAY', $15, $16, $17, $17) \
+         code_token, trade_state, trade_state_desc, time_expire, created_at, updated_at, goods) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'NOTPAY', $15, $16, $17, $17, $18) \
          ON CONFLICT (mchid, out_trade_no) DO NOTHING RETURNING {COLUMNS}"
     ))
     .bind(&input.out_trade_no)
@@ -408,6 +476,7 @@ pub async fn create(
     .bind("订单未支付")
     .bind(time_expire)
     .bind(now)
+    .bind(&goods)
     .fetch_optional(sandbox.store().pool())
     .await?;
     let order = match inserted {

@@ -6,6 +6,7 @@
 
 pub mod bills;
 pub mod complete;
+pub mod contents;
 pub mod error;
 pub mod intents;
 pub mod keys;

@@ -45,6 +45,58 @@ pub struct SessionObject {
     /// The session's payment intent (`pi_…`, the same record read through
     /// `/v1/payment_intents`).
     pub payment_intent: String,
+    /// What is being bought (empty when the session was made with an amount alone).
+    pub line_items: Vec<LineItemObject>,
+    /// The brand the session overrides (null: the server's).
+    pub branding: Option<crate::domain::branding::Branding>,
+    pub after_expiration: AfterExpirationObject,
+    /// Once expired with recovery enabled: opens a new session with the same contents (the
+    /// same one however often it is opened).
+    pub recovery_url: Option<String>,
+    /// The payment link that opened the session (`plink_…`).
+    pub payment_link: Option<String>,
+}
+
+/// One line of a session.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LineItemObject {
+    pub name: String,
+    pub quantity: i64,
+    pub unit_amount: i64,
+    /// `quantity × unit_amount`.
+    pub amount: i64,
+    pub image_url: Option<String>,
+    pub sku: Option<String>,
+}
+
+impl LineItemObject {
+    /// The API form of each line.
+    #[must_use]
+    pub fn all(lines: &[crate::domain::line_items::LineItem]) -> Vec<Self> {
+        lines
+            .iter()
+            .map(|l| Self {
+                name: l.name.clone(),
+                quantity: l.quantity,
+                unit_amount: l.unit_amount,
+                amount: l.amount(),
+                image_url: l.image_url.clone(),
+                sku: l.sku.clone(),
+            })
+            .collect()
+    }
+}
+
+/// `after_expiration` as set at creation.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AfterExpirationObject {
+    pub recovery: RecoveryObject,
+}
+
+/// `after_expiration.recovery`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecoveryObject {
+    pub enabled: bool,
 }
 
 impl SessionObject {
@@ -93,6 +145,15 @@ impl SessionObject {
             payment_status: None,
             amount_refunded: 0,
             payment_intent: s.id.same_as::<crate::domain::ids::IntentKind>().to_string(),
+            line_items: LineItemObject::all(&s.extras.line_items),
+            branding: (!s.extras.branding.is_empty()).then(|| s.extras.branding.clone()),
+            after_expiration: AfterExpirationObject {
+                recovery: RecoveryObject {
+                    enabled: s.extras.recovery,
+                },
+            },
+            recovery_url: super::sessions::recovery_url_of(s, urls),
+            payment_link: s.payment_link.clone(),
         }
     }
 

@@ -201,7 +201,10 @@ async fn payable(
         .ok_or_else(ServiceError::checkout_not_found)?;
     Ok(match session.status {
         SessionStatus::Complete => Err(NextAction::AlreadyPaid {
-            success_url: session.success_url,
+            success_url: crate::domain::redirect::fill_session_id(
+                &session.success_url,
+                session.id.as_str(),
+            ),
         }),
         SessionStatus::Expired => Err(NextAction::Expired),
         SessionStatus::Open => Ok(session),
@@ -370,6 +373,7 @@ pub async fn start_attempt(
         appid: &payment.appid,
         openid: payment.openid.as_deref(),
         client_ip: ip,
+        goods: &session.extras.line_items,
     };
     let action = match provider.create(&order).await {
         Ok(OrderCreated::Qr { code_url }) => Ok(NextAction::Qr {

@@ -3,14 +3,15 @@
 
 use std::collections::BTreeMap;
 
+use super::contents::{self, AfterExpiration, BrandingInput, LineItemInput};
 use super::{Changed, ServiceError, Services};
 use crate::domain::ids::SessionId;
 use crate::domain::session::{
-    DEFAULT_EXPIRES_IN, EXPIRES_IN_RANGE, Flow, Locale, parse_description, parse_reference,
+    DEFAULT_EXPIRES_IN, EXPIRES_IN_RANGE, Extras, Flow, Locale, parse_description, parse_reference,
 };
 use crate::domain::{
-    Amount, CheckoutSession, Invalid, Metadata, NewSession, PaymentMethod, RedirectUrl,
-    SessionStatus, now_millis,
+    CheckoutSession, Invalid, Metadata, NewSession, PaymentMethod, RedirectUrl, SessionStatus,
+    now_millis,
 };
 use crate::service::objects::SessionObject;
 use crate::store::events::{self, EventType};
@@ -20,10 +21,19 @@ use crate::store::sessions;
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSession {
-    /// Minor units (fen), at most `PAYBRIDGE_MAX_AMOUNT` (100000000 by default).
+    /// Minor units (fen), at most `PAYBRIDGE_MAX_AMOUNT` (100000000 by default). Give either
+    /// `amount` or `line_items` (then their sum is charged; an `amount` given too must equal it).
     #[schema(minimum = 1, maximum = 100_000_000)]
-    #[serde(deserialize_with = "crate::domain::whole::whole_number")]
-    pub amount: i64,
+    #[serde(default, deserialize_with = "crate::domain::whole::whole_number_opt")]
+    pub amount: Option<i64>,
+    /// What is being bought (1–100 lines): listed on the page and sent to WeChat Pay
+    /// (`detail.goods_detail`) and Alipay (`goods_detail`).
+    #[schema(min_items = 1, max_items = 100)]
+    pub line_items: Option<Vec<LineItemInput>>,
+    /// The page's brand for this session, over the server's (`PAYBRIDGE_BRAND_*`).
+    pub branding: Option<BrandingInput>,
+    /// `{"recovery": {"enabled": true}}`: an expired session offers a `recovery_url`.
+    pub after_expiration: Option<AfterExpiration>,
     /// `cny`.
     #[schema(pattern = r"^[cC][nN][yY]$")]
     pub currency: String,
@@ -38,8 +48,9 @@ pub struct CreateSession {
     /// 1–64 printable ASCII characters.
     #[schema(pattern = r"^[\x21-\x7e]{1,64}$")]
     pub merchant_reference: Option<String>,
-    /// https (http only for localhost), within `PAYBRIDGE_REDIRECT_ORIGINS` when set.
-    #[schema(schema_with = crate::domain::redirect::url_schema)]
+    /// https (http only for localhost), within `PAYBRIDGE_REDIRECT_ORIGINS` when set;
+    /// `{CHECKOUT_SESSION_ID}` in it is replaced with the session's id.
+    #[schema(schema_with = crate::domain::redirect::success_url_schema)]
     pub success_url: String,
     /// https (http only for localhost), within `PAYBRIDGE_REDIRECT_ORIGINS` when set.
     #[schema(schema_with = crate::domain::redirect::url_schema)]
@@ -105,19 +116,30 @@ impl CreateSession {
         redirect_origins: &[String],
     ) -> Result<NewSession, Invalid> {
         let currency = crate::domain::amount::parse_currency(&self.currency)?;
-        let amount = Amount::new(self.amount, currency, max_amount)?;
+        let (amount, line_items) = contents::amount_and_lines(
+            self.amount,
+            self.line_items.as_deref(),
+            currency,
+            max_amount,
+        )?;
         let description = parse_description(&self.description)?;
         let merchant_reference = self
             .merchant_reference
             .as_deref()
             .map(parse_reference)
             .transpose()?;
-        let success_url = RedirectUrl::parse("success_url", &self.success_url, redirect_origins)?;
+        let success_url =
+            RedirectUrl::parse_success("success_url", &self.success_url, redirect_origins)?;
         let cancel_url = RedirectUrl::parse("cancel_url", &self.cancel_url, redirect_origins)?;
         let expires_in = expires_in(self.expires_in)?;
         let metadata = Metadata::new(self.metadata.unwrap_or_default())?;
         let payment_methods = payment_methods("payment_methods", self.payment_methods)?;
         let locale = Locale::parse(self.locale.as_deref().unwrap_or("auto"))?;
+        let extras = Extras {
+            line_items,
+            branding: contents::branding(self.branding.as_ref())?,
+            recovery: contents::recovery(self.after_expiration.as_ref()),
+        };
         Ok(NewSession {
             amount,
             description,
@@ -129,6 +151,8 @@ impl CreateSession {
             payment_methods,
             locale,
             flow: Flow::Hosted,
+            extras,
+            payment_link: None,
         })
     }
 }
@@ -225,8 +249,56 @@ pub async fn status_asking_provider(
             SessionStatus::Expired => CheckoutStatus::Expired,
         },
         payment_status: latest.map(|p| crate::domain::status::State::as_str(p.status).to_owned()),
-        success_url: (session.status == SessionStatus::Complete).then_some(session.success_url),
+        recovery_url: recovery_url(svc, &session),
+        success_url: (session.status == SessionStatus::Complete)
+            .then(|| crate::domain::redirect::fill_session_id(&session.success_url, id.as_str())),
     })
+}
+
+/// An expired session's recovery URL, when its merchant enabled recovery.
+#[must_use]
+pub fn recovery_url(svc: &Services, s: &CheckoutSession) -> Option<String> {
+    recovery_url_of(s, svc.urls())
+}
+
+/// [`recovery_url`] from the URLs alone.
+#[must_use]
+pub fn recovery_url_of(s: &CheckoutSession, urls: &super::Urls) -> Option<String> {
+    (s.status == SessionStatus::Expired && s.extras.recovery && s.flow == Flow::Hosted)
+        .then(|| urls.recovery(s.id.as_str()))
+}
+
+/// What a session's recovery URL opens: for an expired session with recovery enabled, a new
+/// session with the same contents, made on the first visit and the same one on every later
+/// visit; otherwise the session itself (its page says whether it is paid or expired).
+///
+/// # Errors
+/// Not found for an unknown (or direct-API) session; a database error.
+pub async fn recover(svc: &Services, id: &SessionId) -> Result<SessionId, ServiceError> {
+    let s = get_hosted(svc, id)
+        .await?
+        .ok_or_else(ServiceError::checkout_not_found)?;
+    if s.status != SessionStatus::Expired || !s.extras.recovery {
+        return Ok(s.id);
+    }
+    let copy = NewSession {
+        amount: crate::domain::Amount::new(s.amount, s.currency, i64::MAX)?,
+        description: s.description.clone(),
+        merchant_reference: s.merchant_reference.clone(),
+        success_url: RedirectUrl::stored(&s.success_url),
+        cancel_url: RedirectUrl::stored(&s.cancel_url),
+        expires_in: ((s.expires_at - s.created_at) / 1000)
+            .clamp(*EXPIRES_IN_RANGE.start(), *EXPIRES_IN_RANGE.end()),
+        metadata: Metadata::new(s.metadata.clone())?,
+        payment_methods: s.payment_methods.clone(),
+        locale: s.locale,
+        flow: Flow::Hosted,
+        extras: s.extras.clone(),
+        payment_link: s.payment_link.clone(),
+    };
+    let new = svc.store().insert_recovery(id, &copy, now_millis()).await?;
+    tracing::info!(expired = %id, session = %new, "expired session recovered");
+    Ok(new)
 }
 
 /// Creates a session from what the merchant sent, held to the server's rules.

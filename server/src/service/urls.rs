@@ -56,6 +56,18 @@ impl Urls {
         self.join(&format!("pay/{session}?return={back}"))
     }
 
+    /// Where an expired session with recovery opens a new one with the same contents.
+    #[must_use]
+    pub fn recovery(&self, session: &str) -> String {
+        self.join(&format!("pay/{session}/recover"))
+    }
+
+    /// A payment link: each visit opens a new session.
+    #[must_use]
+    pub fn payment_link(&self, link: &str) -> String {
+        self.join(&format!("l/{link}"))
+    }
+
     /// WeChat's OAuth return.
     #[must_use]
     pub fn oauth_callback(&self) -> String {

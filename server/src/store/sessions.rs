@@ -7,13 +7,13 @@ use sqlx::Row;
 
 use super::{Store, Tx};
 use crate::domain::ids::SessionId;
-use crate::domain::session::{Flow, Locale};
+use crate::domain::session::{Extras, Flow, Locale};
 use crate::domain::status::State;
 use crate::domain::{CheckoutSession, Millis, NewSession, SessionStatus};
 
 const COLUMNS: &str = "id, status, amount, currency, description, merchant_reference, success_url, cancel_url, \
                        metadata, payment_methods, locale, created_at, expires_at, completed_at, expired_at, kind, \
-                       cancellation_reason";
+                       cancellation_reason, extras, payment_link";
 
 /// The INSERT of a new session.
 fn insert_query(
@@ -34,13 +34,49 @@ fn insert_query(
         .bind(session.created_at)
         .bind(session.expires_at)
         .bind(session.flow.as_str())
+        .bind(
+            (session.extras != Extras::default())
+                .then(|| serde_json::to_string(&session.extras).unwrap_or_default()),
+        )
+        .bind(&session.payment_link)
 }
 
 const INSERT: &str = "INSERT INTO checkout_sessions (id, status, amount, currency, description, \
     merchant_reference, success_url, cancel_url, metadata, payment_methods, locale, created_at, \
-    expires_at, completed_at, expired_at, kind, seq) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, $14, \
+    expires_at, completed_at, expired_at, kind, extras, payment_link, seq) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, $14, $15, $16, \
     (SELECT COUNT(*) FROM checkout_sessions WHERE created_at = $12))";
+
+/// The open session `new` becomes at `now`.
+fn opened(new: &NewSession, now: Millis) -> CheckoutSession {
+    CheckoutSession {
+        id: SessionId::generate(),
+        status: SessionStatus::Open,
+        amount: new.amount.minor(),
+        currency: new.amount.currency(),
+        description: new.description.clone(),
+        merchant_reference: new.merchant_reference.clone(),
+        success_url: new
+            .success_url
+            .as_ref()
+            .map_or_else(String::new, |u| u.as_str().to_owned()),
+        cancel_url: new
+            .cancel_url
+            .as_ref()
+            .map_or_else(String::new, |u| u.as_str().to_owned()),
+        metadata: new.metadata.as_map().clone(),
+        payment_methods: new.payment_methods.clone(),
+        locale: new.locale,
+        created_at: now,
+        expires_at: now + new.expires_in * 1000,
+        completed_at: None,
+        expired_at: None,
+        flow: new.flow,
+        cancellation_reason: None,
+        extras: new.extras.clone(),
+        payment_link: new.payment_link.clone(),
+    }
+}
 
 impl Store {
     /// Stores a new open session (on SQLite through the group-commit writer, see
@@ -53,31 +89,7 @@ impl Store {
         new: &NewSession,
         now: Millis,
     ) -> Result<CheckoutSession, sqlx::Error> {
-        let session = CheckoutSession {
-            id: SessionId::generate(),
-            status: SessionStatus::Open,
-            amount: new.amount.minor(),
-            currency: new.amount.currency(),
-            description: new.description.clone(),
-            merchant_reference: new.merchant_reference.clone(),
-            success_url: new
-                .success_url
-                .as_ref()
-                .map_or_else(String::new, |u| u.as_str().to_owned()),
-            cancel_url: new
-                .cancel_url
-                .as_ref()
-                .map_or_else(String::new, |u| u.as_str().to_owned()),
-            metadata: new.metadata.as_map().clone(),
-            payment_methods: new.payment_methods.clone(),
-            locale: new.locale,
-            created_at: now,
-            expires_at: now + new.expires_in * 1000,
-            completed_at: None,
-            expired_at: None,
-            flow: new.flow,
-            cancellation_reason: None,
-        };
+        let session = opened(new, now);
         let row = session.clone();
         self.write(move |tx| {
             let row = row.clone();
@@ -85,6 +97,50 @@ impl Store {
         })
         .await?;
         Ok(session)
+    }
+
+    /// The session `expired`'s recovery opens: `new`, stored now, the first time; the one stored
+    /// then every later time (whoever asks first, on any instance).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn insert_recovery(
+        &self,
+        expired: &SessionId,
+        new: &NewSession,
+        now: Millis,
+    ) -> Result<SessionId, sqlx::Error> {
+        let session = opened(new, now);
+        let expired = expired.clone();
+        self.write(move |tx| {
+            let (row, expired) = (session.clone(), expired.clone());
+            Box::pin(async move {
+                let claimed = sqlx::query(
+                    "INSERT INTO recoveries (expired_session, new_session, created_at) \
+                     VALUES ($1, $2, $3) ON CONFLICT (expired_session) DO NOTHING",
+                )
+                .bind(expired.as_str())
+                .bind(row.id.as_str())
+                .bind(now)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected()
+                    == 1;
+                if claimed {
+                    insert_query(&row).execute(&mut **tx).await?;
+                    return Ok(row.id);
+                }
+                let id: String = sqlx::query_scalar(
+                    "SELECT new_session FROM recoveries WHERE expired_session = $1",
+                )
+                .bind(expired.as_str())
+                .fetch_one(&mut **tx)
+                .await?;
+                SessionId::parse(&id)
+                    .ok_or_else(|| sqlx::Error::Decode(format!("bad session id {id:?}").into()))
+            })
+        })
+        .await
     }
 
     /// One session by id.
@@ -288,5 +344,11 @@ fn session(r: &sqlx::any::AnyRow) -> Result<CheckoutSession, sqlx::Error> {
         expired_at: r.try_get("expired_at")?,
         flow: Flow::parse(&flow).ok_or_else(|| decode(format!("bad session kind {flow:?}")))?,
         cancellation_reason: r.try_get("cancellation_reason")?,
+        extras: r
+            .try_get::<Option<String>, _>("extras")?
+            .map(|json| serde_json::from_str(&json).map_err(|e| decode(e.to_string())))
+            .transpose()?
+            .unwrap_or_default(),
+        payment_link: r.try_get("payment_link")?,
     })
 }

@@ -324,6 +324,7 @@ fn common(out_trade_no: &str) -> OrderCommon {
             total: 100,
             currency: Some("CNY".into()),
         },
+        detail: None,
     }
 }
 

@@ -12,7 +12,8 @@ pub const WECHAT_JS_SDK: &str = "https://res.wx.qq.com/open/js/jweixin-1.6.0.js"
 ///
 /// `'wasm-unsafe-eval'` lets the page compile its wasm without allowing `eval`; inline scripts
 /// are allowed only by hash. WeChat's JS-SDK (for `wx.miniProgram` in a mini program web-view)
-/// is the one script from elsewhere, allowed by its exact URL. `frame-ancestors` lists the
+/// is the one script from elsewhere, allowed by its exact URL. Images may come from any https
+/// origin: line items' pictures and a merchant's logo are hosted by the merchant. `frame-ancestors` lists the
 /// merchant origins allowed to embed the page, or `'none'`.
 #[must_use]
 pub fn content_security_policy(config: &Config, script_hashes: &[String]) -> String {
@@ -25,7 +26,7 @@ pub fn content_security_policy(config: &Config, script_hashes: &[String]) -> Str
         config.frame_ancestors.join(" ")
     };
     format!(
-        "default-src 'self'; script-src {}; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+        "default-src 'self'; script-src {}; style-src 'self'; img-src 'self' data: https:; connect-src 'self'; \
          font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {frame_ancestors}",
         script_src.join(" ")
     )

@@ -12,6 +12,7 @@ mod browser_embed;
 mod browser_flows;
 mod browser_focus;
 mod cancellation;
+mod checkout_contents;
 mod config;
 mod demo;
 mod doctor;

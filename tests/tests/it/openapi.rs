@@ -39,14 +39,22 @@ async fn the_openapi_document_describes_every_merchant_endpoint() {
             "{method} {path} missing"
         );
     }
+    // A session takes exactly one of `amount` and `line_items`.
     let create = &doc["components"]["schemas"]["CreateSession"];
     assert!(
-        create["required"]
+        create["allOf"][0]["required"]
             .as_array()
             .unwrap()
-            .contains(&Value::from("amount")),
+            .contains(&Value::from("description")),
         "{create}"
     );
+    let required: Vec<&Value> = create["allOf"][1]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|branch| &branch["required"][0])
+        .collect();
+    assert_eq!(required, [&Value::from("amount"), &Value::from("line_items")], "{create}");
     // The event-type filter's pattern lists exactly the event types webhooks can subscribe to.
     let params = doc["paths"]["/v1/events"]["get"]["parameters"]
         .as_array()

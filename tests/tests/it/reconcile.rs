@@ -69,6 +69,7 @@ async fn the_bill_matches_paid_sessions_and_reports_orders_paybridge_does_not_kn
                 total: 77,
                 currency: Some("CNY".into()),
             },
+            detail: None,
         },
     };
     let prepay = wechat.pay.create_native_order(&stray).await.unwrap();

@@ -114,6 +114,7 @@ fn common(
             total,
             currency: Some("CNY".into()),
         },
+        detail: None,
     }
 }
 

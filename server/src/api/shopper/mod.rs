@@ -6,11 +6,12 @@ pub mod intents;
 pub mod miniprogram;
 pub mod oauth;
 pub mod pay;
+pub mod recover;
 pub mod status;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use paybridge_shared::{CheckoutStatus, CheckoutView, MinorUnits};
+use paybridge_shared::{BrandingView, CheckoutStatus, CheckoutView, LineItemView, MinorUnits};
 
 use crate::domain::SessionStatus;
 use crate::domain::ids::SessionId;
@@ -39,9 +40,14 @@ pub async fn checkout_view(
         .filter(|m| state.provider(**m).is_some())
         .map(|m| m.as_str().to_owned())
         .collect();
+    let branding = state.config().branding.merged(&s.extras.branding);
+    let recovery_url = crate::service::sessions::recovery_url(state.services(), &s);
     Ok(Json(CheckoutView {
         id: s.id.to_string(),
-        merchant_name: state.config().merchant_name.clone(),
+        merchant_name: branding
+            .display_name
+            .clone()
+            .unwrap_or_else(|| state.config().merchant_name.clone()),
         description: s.description,
         amount: MinorUnits(s.amount),
         currency: s.currency,
@@ -55,6 +61,25 @@ pub async fn checkout_view(
         locale: (s.locale != crate::domain::session::Locale::Auto)
             .then(|| s.locale.as_str().to_owned()),
         payment_methods,
+        line_items: s
+            .extras
+            .line_items
+            .iter()
+            .map(|l| LineItemView {
+                name: l.name.clone(),
+                quantity: l.quantity,
+                unit_amount: MinorUnits(l.unit_amount),
+                amount: MinorUnits(l.amount()),
+                image_url: l.image_url.clone(),
+            })
+            .collect(),
+        branding: BrandingView {
+            logo_url: branding.logo_url,
+            accent_color: branding.accent_color,
+            support_phone: branding.support_phone,
+            support_url: branding.support_url,
+        },
+        recovery_url,
         cancel_url: Some(s.cancel_url),
     }))
 }

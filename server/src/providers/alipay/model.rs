@@ -18,6 +18,39 @@ pub struct CashierPay {
     /// Where the phone cashier's "back" goes (wap only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quit_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goods_detail: Option<Vec<Goods>>,
+}
+
+/// One entry of `goods_detail`: what is being bought.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Goods {
+    /// At most 64 characters.
+    pub goods_id: String,
+    /// At most 256 characters.
+    pub goods_name: String,
+    pub quantity: i64,
+    /// Yuan, two decimals, per unit.
+    pub price: String,
+}
+
+impl Goods {
+    /// Alipay's form of `lines`; `None` when there are none.
+    #[must_use]
+    pub fn of(lines: &[crate::domain::line_items::LineItem]) -> Option<Vec<Self>> {
+        (!lines.is_empty()).then(|| {
+            lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| Self {
+                    goods_id: l.goods_id(i),
+                    goods_name: l.name.clone(),
+                    quantity: l.quantity,
+                    price: super::amount::to_yuan(l.unit_amount),
+                })
+                .collect()
+        })
+    }
 }
 
 /// `product_code` of page pay.
@@ -35,6 +68,8 @@ pub struct Precreate {
     pub subject: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_expire: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goods_detail: Option<Vec<Goods>>,
 }
 
 /// The answer to `alipay.trade.precreate`.

@@ -7,8 +7,8 @@ use super::amount;
 use super::client::{AlipayClient, beijing_time};
 use super::error::AlipayError;
 use super::model::{
-    APP_PRODUCT, CashierPay, PAGE_PRODUCT, Precreate, REFUND_SUCCESS, RefundQuery, RefundRequest,
-    TradeStatus, WAP_PRODUCT,
+    APP_PRODUCT, CashierPay, Goods, PAGE_PRODUCT, Precreate, REFUND_SUCCESS, RefundQuery,
+    RefundRequest, TradeStatus, WAP_PRODUCT,
 };
 use super::notification::TradeNotification;
 use crate::domain::{Channel, PaymentMethod};
@@ -85,6 +85,7 @@ impl AlipayProvider {
             product_code: product.to_owned(),
             time_expire: time_expire.clone(),
             quit_url,
+            goods_detail: Goods::of(order.goods),
         };
         match order.channel {
             Channel::AlipayPage => self
@@ -115,6 +116,7 @@ impl AlipayProvider {
                     total_amount,
                     subject: subject(order.description),
                     time_expire,
+                    goods_detail: Goods::of(order.goods),
                 };
                 self.client
                     .precreate(&pre, order.notify_url)

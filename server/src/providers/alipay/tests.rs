@@ -254,6 +254,7 @@ fn a_page_pay_url_carries_the_expected_signature() {
         product_code: PAGE_PRODUCT.into(),
         time_expire: None,
         quit_url: None,
+        goods_detail: None,
     };
     let url = client
         .cashier_url(

@@ -37,6 +37,26 @@ pub struct OrderCommon {
     pub attach: Option<String>,
     pub notify_url: String,
     pub amount: OrderAmount,
+    /// What is being bought (risk checks, and the receipt in the shopper's wallet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<OrderDetail>,
+}
+
+/// `detail` of an order request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderDetail {
+    pub goods_detail: Vec<GoodsDetail>,
+}
+
+/// One entry of `detail.goods_detail`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoodsDetail {
+    /// 1–32 characters.
+    pub merchant_goods_id: String,
+    pub goods_name: String,
+    pub quantity: i64,
+    /// Fen.
+    pub unit_price: i64,
 }
 
 /// `POST /v3/pay/transactions/jsapi` (official account and mini program).

@@ -7,8 +7,8 @@ use super::clients::WechatClients;
 use super::error::{ApiErrorCode, WechatError};
 use super::notification::NotificationEvent;
 use super::orders::{
-    H5Info, H5Order, H5SceneInfo, JsapiOrder, NativeOrder, OrderAmount, OrderCommon, Payer,
-    TradeState as WxState, Transaction, format_time_expire,
+    GoodsDetail, H5Info, H5Order, H5SceneInfo, JsapiOrder, NativeOrder, OrderAmount, OrderCommon,
+    OrderDetail, Payer, TradeState as WxState, Transaction, format_time_expire,
 };
 use super::refunds::{RefundAmountRequest, RefundRequest, RefundStatus};
 use crate::domain::{Channel, PaymentMethod};
@@ -90,6 +90,19 @@ impl WechatClients {
                 total: order.amount,
                 currency: Some("CNY".into()),
             },
+            detail: (!order.goods.is_empty()).then(|| OrderDetail {
+                goods_detail: order
+                    .goods
+                    .iter()
+                    .enumerate()
+                    .map(|(i, g)| GoodsDetail {
+                        merchant_goods_id: g.goods_id(i),
+                        goods_name: g.name.clone(),
+                        quantity: g.quantity,
+                        unit_price: g.unit_amount,
+                    })
+                    .collect(),
+            }),
         };
         match order.channel {
             Channel::Native => self

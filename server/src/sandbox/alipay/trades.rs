@@ -144,6 +144,8 @@ pub struct NewTrade<'a> {
     pub time_expire: Option<i64>,
     /// Precreated trades stay invisible to queries until scanned.
     pub visible: bool,
+    /// `goods_detail` as sent (JSON), when given.
+    pub goods: Option<String>,
 }
 
 /// Records `new`, or returns the trade already recorded under its number when it is the same
@@ -159,8 +161,8 @@ pub async fn create(
     let inserted = sqlx::query(
         "INSERT INTO sandbox_alipay_trades (app_id, out_trade_no, trade_no, token, method, \
          subject, total_amount, notify_url, return_url, quit_url, status, visible, refunded, \
-         time_expire, paid_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-         $9, $10, $11, $12, 0, $13, NULL, $14, $14) ON CONFLICT (app_id, out_trade_no) DO NOTHING",
+         time_expire, paid_at, created_at, updated_at, goods) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+         $8, $9, $10, $11, $12, 0, $13, NULL, $14, $14, $15) ON CONFLICT (app_id, out_trade_no) DO NOTHING",
     )
     .bind(new.app_id)
     .bind(new.out_trade_no)
@@ -176,6 +178,7 @@ pub async fn create(
     .bind(i64::from(new.visible))
     .bind(new.time_expire)
     .bind(now)
+    .bind(&new.goods)
     .execute(sandbox.store().pool())
     .await
     .map_err(Err)?

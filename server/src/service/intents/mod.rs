@@ -20,15 +20,17 @@ use super::error::codes;
 use super::{ServiceError, Services};
 use crate::domain::ids::{IntentId, IntentKind, SessionId, SessionKind};
 use crate::domain::session::{Flow, Locale, parse_description, parse_reference};
-use crate::domain::{Amount, CheckoutSession, Metadata, NewSession, RedirectUrl, now_millis};
+use crate::domain::{CheckoutSession, Metadata, NewSession, RedirectUrl, now_millis};
 
 /// A create-intent request as the merchant sent it (its OpenAPI schema is in `schema.rs`).
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateIntent {
     /// Minor units (fen), at most `PAYBRIDGE_MAX_AMOUNT` (100000000 by default).
-    #[serde(deserialize_with = "crate::domain::whole::whole_number")]
-    pub amount: i64,
+    #[serde(default, deserialize_with = "crate::domain::whole::whole_number_opt")]
+    pub amount: Option<i64>,
+    /// What is being bought (sent to the provider as goods details); see checkout sessions.
+    pub line_items: Option<Vec<crate::service::contents::LineItemInput>>,
     /// `cny`.
     pub currency: String,
     /// Shown to the shopper and to the provider: 1–127 characters, no control or invisible
@@ -62,7 +64,12 @@ impl CreateIntent {
         redirect_origins: &[String],
     ) -> Result<NewSession, crate::domain::Invalid> {
         let currency = crate::domain::amount::parse_currency(&self.currency)?;
-        let amount = Amount::new(self.amount, currency, max_amount)?;
+        let (amount, line_items) = crate::service::contents::amount_and_lines(
+            self.amount,
+            self.line_items.as_deref(),
+            currency,
+            max_amount,
+        )?;
         let return_url = self
             .return_url
             .as_deref()
@@ -86,6 +93,11 @@ impl CreateIntent {
             )?,
             locale: Locale::Auto,
             flow: Flow::Direct,
+            extras: crate::domain::session::Extras {
+                line_items,
+                ..crate::domain::session::Extras::default()
+            },
+            payment_link: None,
         })
     }
 }

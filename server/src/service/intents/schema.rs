@@ -111,7 +111,13 @@ fn base() -> Object {
     let RefOr::T(Schema::Object(mut object)) = CreateSession::schema() else {
         unreachable!("CreateSession derives an object schema")
     };
-    for gone in ["success_url", "cancel_url", "locale"] {
+    for gone in [
+        "success_url",
+        "cancel_url",
+        "locale",
+        "branding",
+        "after_expiration",
+    ] {
         object.properties.remove(gone);
         object.required.retain(|r| r != gone);
     }
