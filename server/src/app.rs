@@ -43,6 +43,9 @@ fn shopper_router(state: &AppState) -> Router<AppState> {
         )
         .route("/oauth/wechat/callback", get(shopper::oauth::callback))
         .route("/pay/{id}/recover", get(shopper::recover::recover))
+        .route("/l/{id}", get(shopper::links::visit))
+        .route("/l/{id}/qr.svg", get(shopper::links::qr_svg))
+        .route("/l/{id}/qr.png", get(shopper::links::qr_png))
         .route("/api/{*rest}", axum::routing::any(shopper::unknown))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::merchant::{events, intents, payments, sessions, unmatched, webhooks};
+use super::merchant::{events, intents, payment_links, payments, sessions, unmatched, webhooks};
 use crate::error::{ErrorBody, ErrorDetail};
 
 /// Every status the API's shared layers can answer, added to each operation that can meet it
@@ -116,10 +116,11 @@ impl Modify for BearerAuth {
 /// The document.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "paybridge merchant API", description = "Checkout sessions, payment intents (the direct API), payments, refunds, webhooks, events and unmatched payments. Authenticate with `Authorization: Bearer sk_…`."),
+    info(title = "paybridge merchant API", description = "Checkout sessions, payment intents (the direct API), payment links, payments, refunds, webhooks, events and unmatched payments. Authenticate with `Authorization: Bearer sk_…`."),
     paths(
         sessions::create, sessions::get, sessions::list, sessions::expire,
         intents::create, intents::confirm, intents::get, intents::list, intents::cancel,
+        payment_links::create, payment_links::get, payment_links::update, payment_links::list,
         webhooks::create, webhooks::list, webhooks::delete, webhooks::roll_secret,
         payments::list, payments::get, payments::create_refund, payments::list_refunds, payments::get_refund,
         events::list, events::get,

@@ -36,6 +36,7 @@ id_kinds! {
     ApiKeyKind => "key_",
     UnmatchedKind => "upay_",
     IntentKind => "pi_",
+    PaymentLinkKind => "plink_",
 }
 
 /// Number of random bytes in an id (128 bits).
@@ -129,6 +130,8 @@ pub type WebhookEndpointId = Id<WebhookEndpointKind>;
 pub type UnmatchedId = Id<UnmatchedKind>;
 /// Id of a payment intent: the same record as the checkout session with the same random part.
 pub type IntentId = Id<IntentKind>;
+/// A payment link's id.
+pub type PaymentLinkId = Id<PaymentLinkKind>;
 
 #[cfg(test)]
 mod tests {

@@ -2,14 +2,14 @@
 //! sends it: line items, branding and recovery after expiry; and the rule joining `amount` and
 //! `line_items` (one of them; when both are given they must agree).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::branding::{self, Branding, RawBranding};
 use crate::domain::line_items::{self, LineItem, RawLineItem};
 use crate::domain::{Amount, Invalid};
 
 /// One line of what is being bought.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineItemInput {
     /// Shown to the shopper and sent to WeChat Pay and Alipay: 1–80 characters, no control or
@@ -38,7 +38,7 @@ pub struct LineItemInput {
 }
 
 /// The brand the hosted page wears for this session, over the server's configured one.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BrandingInput {
     /// Shown as the merchant's name: 1–40 characters.
@@ -68,14 +68,14 @@ pub struct BrandingInput {
 }
 
 /// `after_expiration`: what an expired session offers.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AfterExpiration {
     pub recovery: Option<Recovery>,
 }
 
 /// `after_expiration.recovery`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Recovery {
     /// An expired session gets a `recovery_url` that opens a new session with the same

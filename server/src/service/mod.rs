@@ -13,6 +13,7 @@ pub mod keys;
 pub mod oauth_state;
 pub mod objects;
 pub mod pay;
+pub mod payment_links;
 pub mod qr_png;
 pub mod refunds;
 pub mod sessions;

@@ -1,6 +1,6 @@
-//! A QR code as a PNG `data:` URL, for a merchant front end that shows the code as an image
-//! (the hosted page draws its own SVG). One byte per module row is packed into 1-bit greyscale,
-//! scaled so a phone reads it from a screen.
+//! A QR code as a PNG (or a PNG `data:` URL, for a merchant front end that shows the code as an
+//! image) and as an SVG, for printing a payment link's code. The PNG is 1-bit greyscale, scaled
+//! so a phone reads it from a screen; the SVG is one path, sharp at any print size.
 
 use base64::Engine as _;
 use qrcode::{Color, QrCode};
@@ -13,6 +13,41 @@ const QUIET: usize = 4;
 /// `text` as `data:image/png;base64,…`, or `None` when it is too long for a QR code.
 #[must_use]
 pub fn data_url(text: &str) -> Option<String> {
+    Some(format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png(text)?)
+    ))
+}
+
+/// `text` as an SVG document (dark modules as one path, a white quiet zone around), or `None`
+/// when it is too long for a QR code.
+#[must_use]
+pub fn svg(text: &str) -> Option<String> {
+    use std::fmt::Write as _;
+    let code = QrCode::new(text.as_bytes()).ok()?;
+    let modules = code.width();
+    let side = modules + 2 * QUIET;
+    let mut path = String::new();
+    for (i, color) in code.to_colors().iter().enumerate() {
+        if *color == Color::Dark {
+            let _ = write!(
+                path,
+                "M{} {}h1v1h-1z",
+                i % modules + QUIET,
+                i / modules + QUIET
+            );
+        }
+    }
+    Some(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" \
+         shape-rendering=\"crispEdges\"><rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/>\
+         <path d=\"{path}\" fill=\"#000\"/></svg>"
+    ))
+}
+
+/// `text` as a PNG, or `None` when it is too long for a QR code.
+#[must_use]
+pub fn png(text: &str) -> Option<Vec<u8>> {
     let code = QrCode::new(text.as_bytes()).ok()?;
     let modules = code.width();
     let colors = code.to_colors();
@@ -39,10 +74,7 @@ pub fn data_url(text: &str) -> Option<String> {
         let mut writer = encoder.write_header().ok()?;
         writer.write_image_data(&pixels).ok()?;
     }
-    Some(format!(
-        "data:image/png;base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(png)
-    ))
+    Some(png)
 }
 
 #[cfg(test)]
@@ -74,5 +106,25 @@ mod tests {
         let x = 4 * 6;
         assert_eq!(data[y * row + x / 8] & (0x80 >> (x % 8)), 0);
         assert!(super::data_url(&"x".repeat(8000)).is_none());
+    }
+
+    #[test]
+    fn the_svg_has_a_module_for_each_dark_one_inside_the_quiet_zone() {
+        let text = "https://pay.example.com/l/plink_0123";
+        let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+        let dark = code
+            .to_colors()
+            .iter()
+            .filter(|c| **c == qrcode::Color::Dark)
+            .count();
+        let svg = super::svg(text).unwrap();
+        assert_eq!(svg.matches("h1v1h-1z").count(), dark);
+        let side = code.width() + 8;
+        assert!(
+            svg.contains(&format!("viewBox=\"0 0 {side} {side}\"")),
+            "{svg}"
+        );
+        // The top-left finder pattern starts at the quiet zone's edge.
+        assert!(svg.contains("M4 4h1v1h-1z"));
     }
 }

@@ -17,8 +17,9 @@ use crate::service::objects::SessionObject;
 use crate::store::events::{self, EventType};
 use crate::store::sessions;
 
-/// A create-session request as the merchant sent it (the wire form).
-#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+/// A create-session request as the merchant sent it (the wire form; a payment link stores one
+/// and runs it on each visit).
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSession {
     /// Minor units (fen), at most `PAYBRIDGE_MAX_AMOUNT` (100000000 by default). Give either
@@ -70,7 +71,7 @@ pub struct CreateSession {
     pub locale: Option<String>,
 }
 
-fn metadata_schema() -> utoipa::openapi::schema::Object {
+pub(super) fn metadata_schema() -> utoipa::openapi::schema::Object {
     use utoipa::openapi::schema::{ObjectBuilder, Type};
     let text = |min, max| {
         ObjectBuilder::new()
@@ -89,7 +90,7 @@ fn metadata_schema() -> utoipa::openapi::schema::Object {
         .build()
 }
 
-fn payment_methods_schema() -> utoipa::openapi::schema::Array {
+pub(super) fn payment_methods_schema() -> utoipa::openapi::schema::Array {
     use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
     ArrayBuilder::new()
         .schema_type(utoipa::openapi::schema::SchemaType::from_iter([

@@ -9,6 +9,7 @@ pub mod events;
 mod group_commit;
 pub mod idempotency;
 pub mod mode;
+pub mod payment_links;
 pub mod payments;
 pub mod refunds;
 pub mod retention;

@@ -28,6 +28,7 @@ mod merchant;
 mod notifications;
 mod openapi;
 mod page;
+mod payment_links;
 mod process;
 mod reconcile;
 mod rejections;

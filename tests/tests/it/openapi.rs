@@ -33,6 +33,10 @@ async fn the_openapi_document_describes_every_merchant_endpoint() {
         ("/v1/payment_intents/{id}", "get"),
         ("/v1/payment_intents/{id}/confirm", "post"),
         ("/v1/payment_intents/{id}/cancel", "post"),
+        ("/v1/payment_links", "post"),
+        ("/v1/payment_links", "get"),
+        ("/v1/payment_links/{id}", "get"),
+        ("/v1/payment_links/{id}", "post"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -54,7 +58,11 @@ async fn the_openapi_document_describes_every_merchant_endpoint() {
         .iter()
         .map(|branch| &branch["required"][0])
         .collect();
-    assert_eq!(required, [&Value::from("amount"), &Value::from("line_items")], "{create}");
+    assert_eq!(
+        required,
+        [&Value::from("amount"), &Value::from("line_items")],
+        "{create}"
+    );
     // The event-type filter's pattern lists exactly the event types webhooks can subscribe to.
     let params = doc["paths"]["/v1/events"]["get"]["parameters"]
         .as_array()

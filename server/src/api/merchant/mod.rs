@@ -4,6 +4,7 @@ pub mod auth;
 pub mod events;
 pub mod idempotency;
 pub mod intents;
+pub mod payment_links;
 pub mod payments;
 pub mod sessions;
 pub mod unmatched;
@@ -40,6 +41,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/v1/webhook_endpoints/{id}/roll_secret",
             post(webhooks::roll_secret),
+        )
+        .route(
+            "/v1/payment_links",
+            post(payment_links::create).get(payment_links::list),
+        )
+        .route(
+            "/v1/payment_links/{id}",
+            get(payment_links::get).post(payment_links::update),
         )
         .route("/v1/payments", get(payments::list))
         .route("/v1/payments/{id}", get(payments::get))

@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod intents;
+pub mod links;
 pub mod miniprogram;
 pub mod oauth;
 pub mod pay;

@@ -346,18 +346,18 @@ fn goods_detail(c: &Checked) -> Result<Option<String>, Failure> {
         if !text("goods_name", 256) {
             return Err(bad(&format!("[{i}].goods_name 必填，256 个字符以内")));
         }
-        if !entry
+        if entry
             .get("quantity")
             .and_then(Value::as_i64)
-            .is_some_and(|q| q >= 1)
+            .is_none_or(|q| q < 1)
         {
             return Err(bad(&format!("[{i}].quantity 必填，至少为 1")));
         }
-        if !entry
+        if entry
             .get("price")
             .and_then(Value::as_str)
             .and_then(to_fen)
-            .is_some_and(|p| p >= 0)
+            .is_none_or(|p| p < 0)
         {
             return Err(bad(&format!("[{i}].price 必填，单位为元，两位小数")));
         }
