@@ -305,3 +305,39 @@ async fn recovery_opens_one_new_session_with_the_same_contents() {
         format!("/pay/{plain_id}").as_str()
     );
 }
+
+#[tokio::test]
+async fn an_intents_line_items_set_its_amount_and_reach_wechat_pay() {
+    let app = spawn_app().await;
+    let (status, intent) = app
+        .api_post(
+            "/v1/payment_intents",
+            &json!({
+                "currency": "cny",
+                "description": "Beans",
+                "line_items": [{"name": "Yirgacheffe 250 g", "quantity": 3, "unit_amount": 6800, "sku": "YRG-250"}],
+            }),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{intent}");
+    assert_eq!(intent["amount"], 20400);
+    assert_eq!(intent["line_items"][0]["sku"], "YRG-250");
+    let id = intent["id"].as_str().unwrap();
+    let (status, confirmed) = app
+        .api_post(
+            &format!("/v1/payment_intents/{id}/confirm"),
+            &json!({
+                "payment_method_data": {"type": "wechat_pay"},
+                "payment_method_options": {"wechat_pay": {"terminal_type": "QR"}},
+            }),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{confirmed}");
+    let no = out_trade_no(&app, confirmed["payment"].as_str().unwrap()).await;
+    assert_eq!(
+        goods_at_the_simulator(&app, "sandbox_orders", &no).await,
+        json!([{"merchant_goods_id": "YRG-250", "goods_name": "Yirgacheffe 250 g", "quantity": 3, "unit_price": 6800}])
+    );
+}

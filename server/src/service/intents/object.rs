@@ -56,6 +56,8 @@ pub struct PaymentIntentObject {
     pub amount_refunded: i64,
     /// The hosted checkout session of this intent (`cs_…`), when the hosted page drives it.
     pub checkout_session: Option<String>,
+    /// What is being bought (sent to the provider as goods details).
+    pub line_items: Vec<crate::service::objects::LineItemObject>,
 }
 
 /// The intent's payload for its events (no client secret, no next action).
@@ -147,6 +149,7 @@ impl PaymentIntentObject {
                 .or_else(|| latest.map(|p| p.id.to_string())),
             amount_refunded: summary.map_or(0, |p| p.amount_refunded),
             checkout_session: (s.flow == Flow::Hosted).then(|| s.id.to_string()),
+            line_items: crate::service::objects::LineItemObject::all(&s.extras.line_items),
         }
     }
 
