@@ -100,8 +100,16 @@ impl MerchantApi {
         success_url: &Url,
         cancel_url: &Url,
     ) -> Result<Session, ApiError> {
+        // Listed as a line item (the page shows it; WeChat Pay and Alipay get it as goods
+        // details), and recoverable once expired, as a real shop would ask.
         let body = json!({
-            "amount": product.amount,
+            "line_items": [{
+                "name": format!("{} / {}", product.name_zh, product.name_en),
+                "quantity": 1,
+                "unit_amount": product.amount,
+                "sku": product.id,
+            }],
+            "after_expiration": {"recovery": {"enabled": true}},
             "currency": "cny",
             "description": format!("{} / {}", product.name_zh, product.name_en),
             "merchant_reference": order,

@@ -101,6 +101,10 @@ async fn buying_redirects_to_the_hosted_page_with_the_server_side_price() {
     let (status, session) = app.api_get(&format!("/v1/checkout_sessions/{id}")).await;
     assert_eq!(status, 200, "{session}");
     assert_eq!(session["amount"], latte.amount);
+    // Bought as a line item, recoverable once expired.
+    assert_eq!(session["line_items"][0]["sku"], latte.id);
+    assert_eq!(session["line_items"][0]["unit_amount"], latte.amount);
+    assert_eq!(session["after_expiration"]["recovery"]["enabled"], true);
     assert_eq!(session["currency"], "cny");
     assert_eq!(session["status"], "open");
     assert_eq!(session["merchant_reference"], "demo_abcdefgh1234");
