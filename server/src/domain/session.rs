@@ -161,6 +161,54 @@ pub fn parse_shown_text(param: &str, text: &str, max: usize) -> Result<String, I
     Ok(trimmed.to_owned())
 }
 
+/// The OpenAPI pattern of text shown to shoppers: at least one character that is not a space,
+/// and no control characters or [`FORMAT_CHARACTERS`] (what [`parse_shown_text`] checks).
+pub const SHOWN_TEXT_PATTERN: &str = r"^[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb][^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*$";
+
+fn shown_text_schema(
+    max: usize,
+    nullable: bool,
+    description: &str,
+) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let kind = if nullable {
+        SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        SchemaType::new(Type::String)
+    };
+    ObjectBuilder::new()
+        .schema_type(kind)
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .pattern(Some(SHOWN_TEXT_PATTERN))
+        .description(Some(format!(
+            "{description}: 1–{max} characters, not all spaces, no control or invisible formatting characters (bidi overrides, zero-width)."
+        )))
+        .build()
+}
+
+/// The schema of a description (1–127 characters).
+#[must_use]
+pub fn description_schema() -> utoipa::openapi::schema::Object {
+    shown_text_schema(127, false, "Shown to the shopper and to the provider")
+}
+
+/// The schema of a line item's name (1–80 characters).
+#[must_use]
+pub fn line_name_schema() -> utoipa::openapi::schema::Object {
+    shown_text_schema(
+        super::line_items::MAX_NAME_CHARS,
+        false,
+        "Shown to the shopper and sent to WeChat Pay and Alipay",
+    )
+}
+
+/// The schema of a brand's display name (1–40 characters, or null).
+#[must_use]
+pub fn display_name_schema() -> utoipa::openapi::schema::Object {
+    shown_text_schema(40, true, "Shown as the merchant's name")
+}
+
 /// Unicode format characters that change how text reads without showing themselves: the
 /// soft hyphen, zero-width ones, bidirectional embeddings, overrides and isolates, word
 /// joiners and invisible operators, the byte-order mark, interlinear annotation marks. The API

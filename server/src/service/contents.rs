@@ -14,11 +14,7 @@ use crate::domain::{Amount, Invalid};
 pub struct LineItemInput {
     /// Shown to the shopper and sent to WeChat Pay and Alipay: 1–80 characters, no control or
     /// invisible formatting characters.
-    #[schema(
-        min_length = 1,
-        max_length = 80,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb][^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*$"
-    )]
+    #[schema(schema_with = crate::domain::session::line_name_schema)]
     pub name: String,
     /// 1–100000.
     #[schema(minimum = 1, maximum = 100_000)]
@@ -42,11 +38,7 @@ pub struct LineItemInput {
 #[serde(deny_unknown_fields)]
 pub struct BrandingInput {
     /// Shown as the merchant's name: 1–40 characters.
-    #[schema(
-        min_length = 1,
-        max_length = 40,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb][^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*$"
-    )]
+    #[schema(schema_with = crate::domain::session::display_name_schema)]
     pub display_name: Option<String>,
     /// An https image.
     #[schema(schema_with = crate::domain::redirect::https_url_schema)]

@@ -30,11 +30,7 @@ pub struct CreatePaymentLink {
     #[schema(pattern = r"^[cC][nN][yY]$")]
     pub currency: String,
     /// As for checkout sessions.
-    #[schema(
-        min_length = 1,
-        max_length = 127,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb][^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*$"
-    )]
+    #[schema(schema_with = crate::domain::session::description_schema)]
     pub description: String,
     #[schema(min_items = 1, max_items = 100)]
     pub line_items: Option<Vec<LineItemInput>>,

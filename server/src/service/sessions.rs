@@ -40,11 +40,7 @@ pub struct CreateSession {
     pub currency: String,
     /// Shown to the shopper and to WeChat: 1–127 characters, not all spaces, no control or
     /// invisible formatting characters (bidi overrides, zero-width).
-    #[schema(
-        min_length = 1,
-        max_length = 127,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb][^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*$"
-    )]
+    #[schema(schema_with = crate::domain::session::description_schema)]
     pub description: String,
     /// 1–64 printable ASCII characters.
     #[schema(pattern = r"^[\x21-\x7e]{1,64}$")]

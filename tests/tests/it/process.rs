@@ -58,18 +58,11 @@ async fn the_printed_url_answers_and_sigterm_stops_the_server_cleanly() {
         .status()
         .unwrap();
     assert!(kill.success());
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "paybridge did not stop after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    assert!(status.success(), "exit status after SIGTERM: {status}");
+    exits_cleanly(
+        &mut child,
+        std::time::Instant::now() + Duration::from_secs(15),
+    )
+    .await;
 }
 
 /// A sandbox-mode binary with JSON logs; returns it, the URL it printed, and its later output
@@ -190,7 +183,11 @@ async fn sigterm_ends_event_streams_and_lets_a_provider_call_in_flight_finish() 
     assert_eq!(res.status(), 200);
     let action: serde_json::Value = res.json().await.unwrap();
     assert_eq!(action["type"], "qr", "{action}");
-    let deadline = signalled + Duration::from_secs(15);
+    exits_cleanly(&mut child, signalled + Duration::from_secs(15)).await;
+}
+
+/// Waits (until `deadline`) for `child` to exit after SIGTERM, and checks it exited 0.
+async fn exits_cleanly(child: &mut std::process::Child, deadline: std::time::Instant) {
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;

@@ -37,16 +37,18 @@ fn bad(e: &dyn std::fmt::Display) -> KeysError {
     KeysError::Certificate(e.to_string())
 }
 
-fn ca_name(common_name: &str) -> rcgen::DistinguishedName {
+/// `C=CN, O=…, OU=…, CN=…`, in that order (the issuer's SN depends on it).
+fn name(organization: &str, unit: &str, common_name: &str) -> rcgen::DistinguishedName {
     let mut name = rcgen::DistinguishedName::new();
     name.push(rcgen::DnType::CountryName, "CN");
-    name.push(rcgen::DnType::OrganizationName, "Ant Financial");
-    name.push(
-        rcgen::DnType::OrganizationalUnitName,
-        "Certification Authority",
-    );
+    name.push(rcgen::DnType::OrganizationName, organization);
+    name.push(rcgen::DnType::OrganizationalUnitName, unit);
     name.push(rcgen::DnType::CommonName, common_name);
     name
+}
+
+fn ca_name(common_name: &str) -> rcgen::DistinguishedName {
+    name("Ant Financial", "Certification Authority", common_name)
 }
 
 fn params(name: rcgen::DistinguishedName, ca: bool) -> rcgen::CertificateParams {
