@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::Invalid;
-use super::session::parse_shown_text;
+use super::redirect::https_url;
+use super::text::parse_shown_text;
 
 /// WCAG 2 AA for normal text.
 pub const MIN_CONTRAST: f64 = 4.5;
@@ -87,21 +88,6 @@ pub fn parse(param: &str, raw: &RawBranding<'_>) -> Result<Branding, Invalid> {
             .map(|u| https_url(&field("support_url"), u))
             .transpose()?,
     })
-}
-
-/// An https URL of [`super::redirect::HTTPS_URL_PATTERN`] (the OpenAPI document states the same).
-///
-/// # Errors
-/// [`Invalid`] naming `param`.
-pub fn https_url(param: &str, raw: &str) -> Result<String, Invalid> {
-    if super::redirect::is_https_url(raw) && url::Url::parse(raw).is_ok() {
-        Ok(raw.to_owned())
-    } else {
-        Err(Invalid::value(
-            param,
-            "must be an https URL with a lowercase host and no fragment, at most 2048 characters.",
-        ))
-    }
 }
 
 /// A support phone number: digits, spaces, `+`, `-` and parentheses, 3–20 characters.

@@ -6,13 +6,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::Invalid;
-use super::session::parse_shown_text;
+use super::text::parse_shown_text;
 
 /// Most lines one session may carry.
 pub const MAX_LINE_ITEMS: usize = 100;
-/// Longest line name: WeChat's `goods_name` is at most 256 bytes, so 127 characters of CJK
-/// (3 bytes each in UTF-8) would not fit; 80 characters do.
-pub const MAX_NAME_CHARS: usize = 80;
+/// Longest line name.
+pub const MAX_NAME_CHARS: usize = super::text::MAX_LINE_NAME_CHARS;
 /// Largest quantity of one line.
 pub const MAX_QUANTITY: i64 = 100_000;
 /// Longest SKU: WeChat's `merchant_goods_id` is at most 32 characters.
@@ -115,7 +114,7 @@ pub fn parse(raw: &[RawLineItem<'_>], max_amount: i64) -> Result<(Vec<LineItem>,
             unit_amount: line.unit_amount,
             image_url: line
                 .image_url
-                .map(|u| super::branding::https_url(&field("image_url"), u))
+                .map(|u| super::redirect::https_url(&field("image_url"), u))
                 .transpose()?,
             sku: line.sku.map(|s| sku(&field("sku"), s)).transpose()?,
         });

@@ -12,6 +12,7 @@ pub mod payment;
 pub mod redirect;
 pub mod session;
 pub mod status;
+pub mod text;
 pub mod whole;
 
 pub use amount::Amount;

@@ -40,6 +40,21 @@ pub fn is_https_url(raw: &str) -> bool {
     raw.len() <= URL_MAX_LENGTH && grammar(&GRAMMAR, HTTPS_URL_PATTERN).is_match(raw)
 }
 
+/// An https URL of [`HTTPS_URL_PATTERN`] (the OpenAPI document states the same).
+///
+/// # Errors
+/// [`Invalid`] naming `param`.
+pub fn https_url(param: &str, raw: &str) -> Result<String, Invalid> {
+    if is_https_url(raw) && url::Url::parse(raw).is_ok() {
+        Ok(raw.to_owned())
+    } else {
+        Err(Invalid::value(
+            param,
+            "must be an https URL with a lowercase host and no fragment, at most 2048 characters.",
+        ))
+    }
+}
+
 /// The schema of a string of `pattern`, for the OpenAPI document.
 #[must_use]
 pub fn pattern_schema(pattern: &'static str) -> utoipa::openapi::schema::Object {

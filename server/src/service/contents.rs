@@ -14,7 +14,7 @@ use crate::domain::{Amount, Invalid};
 pub struct LineItemInput {
     /// Shown to the shopper and sent to WeChat Pay and Alipay: 1–80 characters, no control or
     /// invisible formatting characters.
-    #[schema(schema_with = crate::domain::session::line_name_schema)]
+    #[schema(schema_with = crate::domain::text::line_name_schema)]
     pub name: String,
     /// 1–100000.
     #[schema(minimum = 1, maximum = 100_000)]
@@ -38,7 +38,7 @@ pub struct LineItemInput {
 #[serde(deny_unknown_fields)]
 pub struct BrandingInput {
     /// Shown as the merchant's name: 1–40 characters.
-    #[schema(schema_with = crate::domain::session::display_name_schema)]
+    #[schema(schema_with = crate::domain::text::display_name_schema)]
     pub display_name: Option<String>,
     /// An https image.
     #[schema(schema_with = crate::domain::redirect::https_url_schema)]

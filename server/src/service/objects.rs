@@ -152,7 +152,7 @@ impl SessionObject {
                     enabled: s.extras.recovery,
                 },
             },
-            recovery_url: super::sessions::recovery_url_of(s, urls),
+            recovery_url: urls.recovery_of(s),
             payment_link: s.payment_link.clone(),
         }
     }

@@ -30,7 +30,7 @@ pub struct CreatePaymentLink {
     #[schema(pattern = r"^[cC][nN][yY]$")]
     pub currency: String,
     /// As for checkout sessions.
-    #[schema(schema_with = crate::domain::session::description_schema)]
+    #[schema(schema_with = crate::domain::text::description_schema)]
     pub description: String,
     #[schema(min_items = 1, max_items = 100)]
     pub line_items: Option<Vec<LineItemInput>>,

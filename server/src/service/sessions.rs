@@ -40,7 +40,7 @@ pub struct CreateSession {
     pub currency: String,
     /// Shown to the shopper and to WeChat: 1–127 characters, not all spaces, no control or
     /// invisible formatting characters (bidi overrides, zero-width).
-    #[schema(schema_with = crate::domain::session::description_schema)]
+    #[schema(schema_with = crate::domain::text::description_schema)]
     pub description: String,
     /// 1–64 printable ASCII characters.
     #[schema(pattern = r"^[\x21-\x7e]{1,64}$")]
@@ -255,14 +255,7 @@ pub async fn status_asking_provider(
 /// An expired session's recovery URL, when its merchant enabled recovery.
 #[must_use]
 pub fn recovery_url(svc: &Services, s: &CheckoutSession) -> Option<String> {
-    recovery_url_of(s, svc.urls())
-}
-
-/// [`recovery_url`] from the URLs alone.
-#[must_use]
-pub fn recovery_url_of(s: &CheckoutSession, urls: &super::Urls) -> Option<String> {
-    (s.status == SessionStatus::Expired && s.extras.recovery && s.flow == Flow::Hosted)
-        .then(|| urls.recovery(s.id.as_str()))
+    svc.urls().recovery_of(s)
 }
 
 /// What a session's recovery URL opens: for an expired session with recovery enabled, a new

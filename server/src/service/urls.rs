@@ -62,6 +62,16 @@ impl Urls {
         self.join(&format!("pay/{session}/recover"))
     }
 
+    /// `s`'s recovery URL: only once expired, when its merchant enabled recovery, for a session
+    /// of the hosted page.
+    #[must_use]
+    pub fn recovery_of(&self, s: &crate::domain::CheckoutSession) -> Option<String> {
+        use crate::domain::SessionStatus;
+        use crate::domain::session::Flow;
+        (s.status == SessionStatus::Expired && s.extras.recovery && s.flow == Flow::Hosted)
+            .then(|| self.recovery(s.id.as_str()))
+    }
+
     /// A payment link: each visit opens a new session.
     #[must_use]
     pub fn payment_link(&self, link: &str) -> String {

@@ -7,7 +7,6 @@
 use std::path::{Path, PathBuf};
 
 use super::super::keys::{KeysError, write_private};
-use super::keys::{ALIPAY_KEY, APP_KEY};
 use crate::config::AlipayVerification;
 use crate::providers::alipay::certs;
 use crate::providers::wechat::RsaBackend;
@@ -71,8 +70,9 @@ fn rsa_key_pair(pem: &str) -> Result<rcgen::KeyPair, KeysError> {
     rcgen::KeyPair::from_pem_and_sign_algo(pem, &rcgen::PKCS_RSA_SHA256).map_err(|e| bad(&e))
 }
 
-/// Issues the roots and the two certificates for the keys in `dir`.
-fn issue(dir: &Path, app_id: &str) -> Result<(), KeysError> {
+/// Issues the roots and the two certificates (for the keys in the files `app_key` and
+/// `alipay_key`) into `dir`.
+fn issue(dir: &Path, app_id: &str, app_key: &Path, alipay_key: &Path) -> Result<(), KeysError> {
     let root_rsa = crate::providers::wechat::PrivateKey::generate(RsaBackend::default())?;
     let root_key = rsa_key_pair(root_rsa.to_pkcs8_pem()?.expose())?;
     let root = params(
@@ -89,8 +89,8 @@ fn issue(dir: &Path, app_id: &str) -> Result<(), KeysError> {
     )
     .self_signed(&ec_key)
     .map_err(|e| bad(&e))?;
-    let leaf = |key_file: &str, common_name: &str| -> Result<String, KeysError> {
-        let key = rsa_key_pair(&std::fs::read_to_string(dir.join(key_file))?)?;
+    let leaf = |key_file: &Path, common_name: &str| -> Result<String, KeysError> {
+        let key = rsa_key_pair(&std::fs::read_to_string(key_file)?)?;
         let mut name = rcgen::DistinguishedName::new();
         name.push(rcgen::DnType::CountryName, "CN");
         name.push(rcgen::DnType::OrganizationName, "paybridge sandbox");
@@ -110,23 +110,29 @@ fn issue(dir: &Path, app_id: &str) -> Result<(), KeysError> {
     )?;
     write_private(
         &dir.join(ALIPAY_CERT),
-        &leaf(ALIPAY_KEY, "Alipay (paybridge sandbox)")?,
+        &leaf(alipay_key, "Alipay (paybridge sandbox)")?,
     )?;
     let tmp = dir.join("app_cert.tmp");
-    write_private(&tmp, &leaf(APP_KEY, app_id)?)?;
+    write_private(&tmp, &leaf(app_key, app_id)?)?;
     std::fs::rename(tmp, dir.join(app_cert_name(app_id)))?;
     Ok(())
 }
 
 impl SandboxAlipayCertificates {
-    /// Loads the certificates in `dir`, issuing them first if absent. Blocking.
+    /// Loads the certificates in `dir`, issuing them first if absent (for the private keys in
+    /// the files `app_key` and `alipay_key`). Blocking.
     ///
     /// # Errors
     /// When they cannot be made, written or read back.
-    pub fn load_or_create(dir: &Path, app_id: &str) -> Result<Self, KeysError> {
+    pub fn load_or_create(
+        dir: &Path,
+        app_id: &str,
+        app_key: &Path,
+        alipay_key: &Path,
+    ) -> Result<Self, KeysError> {
         let app_cert = dir.join(app_cert_name(app_id));
         if !app_cert.is_file() {
-            issue(dir, app_id)?;
+            issue(dir, app_id, app_key, alipay_key)?;
         }
         let read = |path: &Path| std::fs::read_to_string(path);
         let sn = |path: &Path| -> Result<String, KeysError> {

@@ -14,9 +14,9 @@ use crate::config::{AlipayConfig, AlipayVerification};
 use crate::providers::wechat::{PrivateKey, PublicKey, RsaBackend};
 
 const DIR: &str = "sandbox/alipay";
-pub(super) const APP_KEY: &str = "app_private_key.pem";
+const APP_KEY: &str = "app_private_key.pem";
 const APP_PUBLIC: &str = "app_public_key.pem";
-pub(super) const ALIPAY_KEY: &str = "alipay_private_key.pem";
+const ALIPAY_KEY: &str = "alipay_private_key.pem";
 const ALIPAY_PUBLIC: &str = "alipay_public_key.pem";
 /// Written last: its presence means every other file is complete.
 const IDS: &str = "alipay.json";
@@ -97,6 +97,8 @@ impl AlipayKeys {
         self.certificates = Some(SandboxAlipayCertificates::load_or_create(
             &self.dir,
             &self.app_id,
+            &self.dir.join(APP_KEY),
+            &self.dir.join(ALIPAY_KEY),
         )?);
         Ok(self)
     }
