@@ -114,12 +114,15 @@ impl Sandbox {
         })
         .await
         .map_err(|e| SandboxError::Join(e.to_string()))??;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent("Mozilla/4.0 (compatible; paybridge sandbox notifier)")
-            .build()
-            .map_err(|e| SandboxError::Http(e.to_string()))?;
+        let http = crate::tls_roots::with_extra_roots(
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent("Mozilla/4.0 (compatible; paybridge sandbox notifier)"),
+        )
+        .map_err(|e| SandboxError::Http(e.to_string()))?
+        .build()
+        .map_err(|e| SandboxError::Http(e.to_string()))?;
         tracing::info!(mchid = %keys.mchid, appid = %keys.appid, pub_key_id = %keys.platform.serial_no(), "sandbox ready");
         Ok(Self(Arc::new(Inner {
             keys,

@@ -77,9 +77,11 @@ enum Verification {
 impl WechatPayClient {
     /// Builds a client with its own HTTP connection pool.
     pub fn new(config: WechatPayConfig, clock: Arc<dyn Clock>) -> Result<Self, WechatError> {
-        let http = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .timeout(config.timeout)
-            .connect_timeout(config.timeout)
+            .connect_timeout(config.timeout);
+        let http = crate::tls_roots::with_extra_roots(builder)
+            .map_err(|e| WechatError::InvalidRequest(format!("HTTP client: {e}")))?
             .build()
             .map_err(|e| WechatError::InvalidRequest(format!("HTTP client: {e}")))?;
         Ok(Self {

@@ -72,9 +72,11 @@ pub struct WechatOAuthClient {
 impl WechatOAuthClient {
     /// Builds a client with its own connection pool.
     pub fn new(config: OAuthConfig) -> Result<Self, WechatError> {
-        let http = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .timeout(config.timeout)
-            .connect_timeout(config.timeout)
+            .connect_timeout(config.timeout);
+        let http = crate::tls_roots::with_extra_roots(builder)
+            .map_err(|e| WechatError::InvalidRequest(format!("HTTP client: {e}")))?
             .build()
             .map_err(|e| WechatError::InvalidRequest(format!("HTTP client: {e}")))?;
         Ok(Self { http, config })
