@@ -11,7 +11,11 @@ export PAYBRIDGE_TEST_PYTHON := $(TOOLS_DIR)/py/bin/python
 export TRUNK_SKIP_VERSION_CHECK := true
 export TRUNK_OFFLINE := true
 
-.PHONY: run test test-wasm screenshots page server fmt lint bench clean tools test-tools
+# The release tarball `make dist` writes (the workspace's version, this machine's architecture).
+VERSION := $(shell awk -F'"' '/^version = /{ print $$2; exit }' Cargo.toml)
+DIST_TARBALL := target/dist/paybridge-$(VERSION)-$(shell uname -m)-linux.tar.gz
+
+.PHONY: run test test-wasm test-deploy dist screenshots page server fmt lint bench clean tools test-tools
 
 ## run: install tools, build the page and the server, start in sandbox mode (SQLite in ./data)
 run: tools page
@@ -25,12 +29,30 @@ test: test-tools page
 	.ci/fuzz-api.sh
 	.ci/with-postgres.sh cargo nextest run --workspace --no-fail-fast
 	$(MAKE) --no-print-directory test-wasm
+	$(MAKE) --no-print-directory test-deploy
 
 ## test-wasm: the page's wasm-bindgen tests (frontend/src/in_browser/) in headless Chromium
 test-wasm: test-tools
 	CHROMEDRIVER="$$(command -v chromedriver)" \
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	cargo test -p paybridge-frontend --target wasm32-unknown-unknown
+
+## test-deploy: `make dist`, then two instances of the unpacked release on one Postgres behind Caddy
+## (TLS from Caddy's internal CA, deploy/Caddyfile) and a checkout paid through https in Chromium
+test-deploy: test-tools dist
+	PAYBRIDGE_DEPLOY_TARBALL="$(CURDIR)/$(DIST_TARBALL)" .ci/with-postgres.sh \
+	cargo nextest run --workspace --run-ignored only -E 'test(=deploy::a_release_behind_caddy_takes_a_payment_through_https)'
+
+## dist: release binary + page + deploy/ + README as target/dist/paybridge-<version>-<arch>-linux.tar.gz
+dist: page
+	cargo build --release -p paybridge-server --bin paybridge
+	rm -rf target/dist/stage && mkdir -p target/dist/stage/paybridge-$(VERSION)
+	cp target/release/paybridge README.md target/dist/stage/paybridge-$(VERSION)/
+	cp -R dist deploy target/dist/stage/paybridge-$(VERSION)/
+	tar -C target/dist/stage --sort=name --owner=0 --group=0 --numeric-owner \
+	  -czf $(DIST_TARBALL) paybridge-$(VERSION)
+	rm -rf target/dist/stage
+	@echo "==> $(DIST_TARBALL) ($$(du -h $(DIST_TARBALL) | cut -f1))"
 
 ## screenshots: the page's main states at 375 and 1280 px into docs/screenshots/ (shown in the README)
 screenshots: page

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what paybridge's build and tests need, skipping anything already at the right version.
 # Usage: .ci/tools.sh build   — wasm target, trunk, wasm-bindgen CLI, wasm-opt (for `make run`)
-#        .ci/tools.sh test    — the above, plus Chromium + chromedriver and PostgreSQL (for `make test`)
+#        .ci/tools.sh test    — the above, plus Chromium + chromedriver, PostgreSQL and Caddy (for `make test`)
 #        .ci/tools.sh screenshots — the above, plus a Chinese font (for `make screenshots`)
 # The Makefile puts the tools dir on PATH itself.
 set -euo pipefail
@@ -85,6 +85,12 @@ test_tools() {
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     say "installing PostgreSQL for the tests (once, ~1 min)"
     apt_install postgresql
+  fi
+  if ! command -v caddy >/dev/null; then
+    say "installing Caddy for the deployment test (once, ~10 s)"
+    apt_install caddy
+    # The package enables a system-wide Caddy on ports 80/443/2019; the test runs its own.
+    if [ -d /run/systemd/system ]; then as_root systemctl disable --now caddy.service >/dev/null 2>&1 || true; fi
   fi
 }
 

@@ -53,6 +53,14 @@ impl Browser {
     /// # Panics
     /// When chromium or chromedriver is not installed (`make test` installs them) or fails to start.
     pub async fn start(user_agent: Option<&str>) -> Self {
+        Self::start_with(user_agent, &[]).await
+    }
+
+    /// [`Browser::start`] with extra Chromium flags (e.g. `--ignore-certificate-errors-spki-list=…`).
+    ///
+    /// # Panics
+    /// As [`Browser::start`].
+    pub async fn start_with(user_agent: Option<&str>, flags: &[String]) -> Self {
         let chromedriver =
             on_path(&["chromedriver"]).expect("chromedriver on PATH (make test installs it)");
         let chromium = on_path(&["chromium", "chromium-browser", "google-chrome"])
@@ -92,6 +100,7 @@ impl Browser {
         if let Some(ua) = user_agent {
             args.push(format!("--user-agent={ua}"));
         }
+        args.extend_from_slice(flags);
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),

@@ -15,6 +15,7 @@ mod cancellation;
 mod checkout_contents;
 mod config;
 mod demo;
+mod deploy;
 mod doctor;
 mod flows;
 mod going_live;
