@@ -10,6 +10,18 @@ use crate::domain::{Channel, Millis, Payment, PaymentMethod, PaymentStatus};
 const COLUMNS: &str = "id, session_id, method, channel, status, amount, currency, out_trade_no, provider_transaction_id, \
                        failure_reason, appid, openid, next_action, expires_at, checked_at, created_at, updated_at";
 
+/// The UPDATE of [`Store::mark_payment_pending`], bound.
+fn mark_pending(
+    id: &PaymentId,
+    next_action: String,
+    now: Millis,
+) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+    sqlx::query(MARK_PENDING)
+        .bind(next_action)
+        .bind(now)
+        .bind(id.as_str())
+}
+
 impl Store {
     /// Stores a new attempt in `created`: durable before the provider hears of it (committed
     /// when this returns, on SQLite in a group with other writes).
@@ -63,12 +75,7 @@ impl Store {
                 .write_statement(move |conn| {
                     let (id, next_action) = (id.clone(), next_action.clone());
                     Box::pin(async move {
-                        let done = sqlx::query(MARK_PENDING)
-                            .bind(next_action)
-                            .bind(now)
-                            .bind(id.as_str())
-                            .execute(conn)
-                            .await?;
+                        let done = mark_pending(&id, next_action, now).execute(conn).await?;
                         Ok(done.rows_affected() == 1)
                     })
                 })
@@ -77,10 +84,7 @@ impl Store {
         self.write(move |tx| {
             let (id, next_action, event) = (id.clone(), next_action.clone(), event.clone());
             Box::pin(async move {
-                let done = sqlx::query(MARK_PENDING)
-                    .bind(next_action)
-                    .bind(now)
-                    .bind(id.as_str())
+                let done = mark_pending(&id, next_action, now)
                     .execute(&mut **tx)
                     .await?;
                 let marked = done.rows_affected() == 1;
@@ -161,6 +165,36 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(payment).collect()
+    }
+
+    /// The latest attempt of each of `sessions`, by session id (absent for a session without
+    /// attempts). One query for a whole page of sessions.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn latest_payments(
+        &self,
+        sessions: &[&SessionId],
+    ) -> Result<std::collections::HashMap<String, Payment>, sqlx::Error> {
+        let mut out = std::collections::HashMap::new();
+        if sessions.is_empty() {
+            return Ok(out);
+        }
+        let list: Vec<String> = (1..=sessions.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM payments WHERE session_id IN ({}) \
+             ORDER BY session_id, created_at DESC, id DESC",
+            list.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for s in sessions {
+            query = query.bind(s.as_str());
+        }
+        for row in query.fetch_all(self.pool()).await? {
+            let p = payment(&row)?;
+            out.entry(p.session_id.to_string()).or_insert(p);
+        }
+        Ok(out)
     }
 
     /// The payment each of `sessions` leads to — the attempt that paid it (the first to succeed:

@@ -191,11 +191,22 @@ pub async fn list(
         .store()
         .list_sessions(None, after.as_ref(), limit)
         .await?;
-    let mut out = Vec::with_capacity(sessions.len());
-    for s in &sessions {
-        out.push(view(svc, s).await?);
-    }
-    Ok(out)
+    // Two queries for the page, not two per intent.
+    let ids: Vec<&SessionId> = sessions.iter().map(|s| &s.id).collect();
+    let mut latest = svc.store().latest_payments(&ids).await?;
+    let mut summaries = svc.store().payment_summaries(&ids).await?;
+    sessions
+        .iter()
+        .map(|s| {
+            let key = s.id.as_str();
+            view_of(
+                svc,
+                s,
+                latest.remove(key).as_ref(),
+                summaries.remove(key).as_ref(),
+            )
+        })
+        .collect()
 }
 
 /// Cancels an intent that has not succeeded: its open attempts are closed at the provider, so
@@ -233,13 +244,22 @@ pub async fn view(
     s: &CheckoutSession,
 ) -> Result<PaymentIntentObject, ServiceError> {
     let attempts = svc.store().payments_of_session(&s.id).await?;
-    let latest = attempts.first();
     let summary = svc
         .store()
         .payment_summaries(&[&s.id])
         .await?
         .remove(s.id.as_str());
-    let mut object = PaymentIntentObject::new(s, latest, summary.as_ref(), svc.livemode());
+    view_of(svc, s, attempts.first(), summary.as_ref())
+}
+
+/// [`view`] from the session's latest attempt and payment summary, read already.
+fn view_of(
+    svc: &Services,
+    s: &CheckoutSession,
+    latest: Option<&crate::domain::Payment>,
+    summary: Option<&crate::store::payments::PaymentSummary>,
+) -> Result<PaymentIntentObject, ServiceError> {
+    let mut object = PaymentIntentObject::new(s, latest, summary, svc.livemode());
     if object.status == "requires_action"
         && let Some(p) = latest
         && let Some(action) = super::pay::replay(svc, p)?
