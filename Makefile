@@ -74,12 +74,13 @@ lint: tools
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p paybridge-frontend --target wasm32-unknown-unknown --all-targets -- -D warnings
 
-## bench: criterion benchmarks (crypto), create-session load with wrk, payment-flow load (release builds),
+## bench: criterion benchmarks (crypto), create-session load with wrk, payment-flow load, webhook delivery (release builds),
 ## the page's weight and time to interactive under throttling (headless Chromium)
 bench: test-tools page
 	cargo bench -p paybridge-server
 	.ci/bench-sessions.sh
 	.ci/with-postgres.sh cargo bench -p paybridge-tests --bench payflows
+	.ci/with-postgres.sh cargo bench -p paybridge-tests --bench webhooks
 	cargo bench -p paybridge-tests --bench page
 
 tools:

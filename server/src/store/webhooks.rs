@@ -24,6 +24,7 @@ pub struct Endpoint {
 pub struct ClaimedDelivery {
     pub id: String,
     pub event_id: String,
+    pub endpoint_id: String,
     pub attempts: i64,
     pub url: String,
     pub secret: Secret<String>,
@@ -178,51 +179,78 @@ impl Store {
         now: Millis,
         lease_ms: i64,
         limit: i64,
+        skip_endpoints: &[String],
     ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
         let lock = match self.kind() {
             DbKind::Postgres => "FOR UPDATE SKIP LOCKED",
             // SQLite runs one writer at a time: the UPDATE below is already atomic.
             DbKind::Sqlite => "",
         };
-        let claimed = sqlx::query(&format!(
+        // Endpoints with as many deliveries in flight as they may have are left for later.
+        let skip = if skip_endpoints.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = (0..skip_endpoints.len())
+                .map(|i| format!("${}", i + 5))
+                .collect();
+            format!("AND endpoint_id NOT IN ({})", list.join(", "))
+        };
+        let sql = format!(
             "UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN ( \
                SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $3 \
-               AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_attempt_at LIMIT $4 {lock}) \
+               AND (lease_until IS NULL OR lease_until < $3) {skip} ORDER BY next_attempt_at LIMIT $4 {lock}) \
              RETURNING id"
-        ))
-        .bind(owner)
-        .bind(now + lease_ms)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        let mut out = Vec::with_capacity(claimed.len());
-        for row in claimed {
-            let id: String = row.try_get("id")?;
-            let r = sqlx::query(
-                "SELECT d.id, d.event_id, d.attempts, d.created_at, e.url, e.secret, v.payload, \
-                 CASE WHEN e.previous_secret_expires_at > $2 THEN e.previous_secret END AS previous_secret \
-                 FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
-                 JOIN events v ON v.id = d.event_id WHERE d.id = $1",
-            )
-            .bind(&id)
+        );
+        let mut claim = sqlx::query(&sql)
+            .bind(owner)
+            .bind(now + lease_ms)
             .bind(now)
-            .fetch_one(self.pool())
-            .await?;
-            out.push(ClaimedDelivery {
-                id,
-                event_id: r.try_get("event_id")?,
-                attempts: r.try_get("attempts")?,
-                url: r.try_get("url")?,
-                secret: Secret::new(r.try_get("secret")?),
-                previous_secret: r
-                    .try_get::<Option<String>, _>("previous_secret")?
-                    .map(Secret::new),
-                payload: r.try_get("payload")?,
-                created_at: r.try_get("created_at")?,
-            });
+            .bind(limit);
+        for endpoint in skip_endpoints {
+            claim = claim.bind(endpoint);
         }
-        Ok(out)
+        let ids: Vec<String> = claim
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<Result<_, _>>()?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // What sending needs, for all of them in one query.
+        let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT d.id, d.event_id, d.endpoint_id, d.attempts, d.created_at, e.url, e.secret, v.payload, \
+             CASE WHEN e.previous_secret_expires_at > $1 THEN e.previous_secret END AS previous_secret \
+             FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+             JOIN events v ON v.id = d.event_id WHERE d.id IN ({}) ORDER BY d.next_attempt_at",
+            list.join(", ")
+        );
+        let mut details = sqlx::query(&sql).bind(now);
+        for id in &ids {
+            details = details.bind(id);
+        }
+        details
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ClaimedDelivery {
+                    id: r.try_get("id")?,
+                    event_id: r.try_get("event_id")?,
+                    endpoint_id: r.try_get("endpoint_id")?,
+                    attempts: r.try_get("attempts")?,
+                    url: r.try_get("url")?,
+                    secret: Secret::new(r.try_get("secret")?),
+                    previous_secret: r
+                        .try_get::<Option<String>, _>("previous_secret")?
+                        .map(Secret::new),
+                    payload: r.try_get("payload")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
     }
 
     /// Records one attempt and its outcome, if `owner` still holds the lease.

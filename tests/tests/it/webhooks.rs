@@ -318,3 +318,23 @@ async fn a_server_killed_mid_delivery_resumes_after_restart() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_hanging_receiver_does_not_hold_up_deliveries_to_the_others() {
+    let app = paybridge_tests::spawn_app().await;
+    let stuck = Receiver::start(&[]).await;
+    stuck.hang(true);
+    let fast = Receiver::start(&[]).await;
+    register(&app, &stuck).await;
+    register(&app, &fast).await;
+    let n = 40;
+    for i in 0..n {
+        expire(&app, 300 + i).await;
+    }
+    // The stuck endpoint holds a few slots for the whole send timeout (10 s); every delivery
+    // to the other arrives well before its first attempts even time out.
+    let within = paybridge_server::jobs::webhooks::SEND_TIMEOUT - Duration::from_secs(2);
+    let got = fast.wait_for(usize::try_from(n).unwrap(), within).await;
+    assert_eq!(got.len(), usize::try_from(n).unwrap());
+    stuck.hang(false);
+}

@@ -82,9 +82,11 @@ impl AlipayClient {
     /// # Errors
     /// When the HTTP client cannot be built.
     pub fn new(config: AlipayConfig, clock: Arc<dyn Clock>) -> Result<Self, AlipayError> {
-        let http = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .timeout(config.timeout)
-            .user_agent(concat!("paybridge/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("paybridge/", env!("CARGO_PKG_VERSION")));
+        let http = crate::tls_roots::with_extra_roots(builder)
+            .map_err(|e| AlipayError::InvalidRequest(e.to_string()))?
             .build()
             .map_err(|e| AlipayError::Network(crate::providers::transport_error(&e)))?;
         Ok(Self {
