@@ -3,8 +3,8 @@
 
 use js_sys::{JSON, Object, Reflect};
 use paybridge_shared::{
-    CheckoutStatus, CheckoutView, Currency, Environment, JsapiParams, MinorUnits, NextAction,
-    StatusView,
+    BrandingView, CheckoutStatus, CheckoutView, Currency, Environment, JsapiParams, LineItemView,
+    MinorUnits, NextAction, StatusView,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -91,12 +91,52 @@ fn checkout_view_from(o: &JsValue) -> Result<CheckoutView, ApiError> {
             })
             .unwrap_or_default(),
         // Only an http(s) URL: the page navigates to it.
-        cancel_url: text(o, "cancel_url")
-            .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
-        line_items: Vec::new(),
-        branding: paybridge_shared::BrandingView::default(),
-        recovery_url: None,
+        cancel_url: text(o, "cancel_url").filter(|u| web_url(u)),
+        line_items: match get(o, "line_items") {
+            Some(list) => js_sys::Array::from(&list)
+                .iter()
+                .map(|item| line_item_from(&item))
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        },
+        branding: get(o, "branding")
+            .map(|b| branding_from(&b))
+            .unwrap_or_default(),
+        recovery_url: text(o, "recovery_url").filter(|u| web_url(u)),
     })
+}
+
+/// An absolute http(s) URL: the page may navigate to it or link to it.
+fn web_url(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("http://")
+}
+
+fn line_item_from(o: &JsValue) -> Result<LineItemView, ApiError> {
+    Ok(LineItemView {
+        name: need(o, "name")?,
+        quantity: integer(o, "quantity")?,
+        unit_amount: MinorUnits(integer(o, "unit_amount")?),
+        amount: MinorUnits(integer(o, "amount")?),
+        // Only https: the page's CSP allows no other remote images.
+        image_url: text(o, "image_url").filter(|u| u.starts_with("https://")),
+    })
+}
+
+/// The brand, each part dropped unless it is of the shape the page can use safely: the accent
+/// colour becomes a CSS value and the links become `href`s.
+fn branding_from(o: &JsValue) -> BrandingView {
+    BrandingView {
+        logo_url: text(o, "logo_url")
+            .filter(|u| u.starts_with("https://") || (u.starts_with('/') && !u.starts_with("//"))),
+        accent_color: text(o, "accent_color").filter(|c| hex_color(c)),
+        support_phone: text(o, "support_phone").filter(|p| !p.is_empty()),
+        support_url: text(o, "support_url").filter(|u| u.starts_with("https://")),
+    }
+}
+
+/// `#rrggbb`.
+fn hex_color(c: &str) -> bool {
+    c.len() == 7 && c.starts_with('#') && c.bytes().skip(1).all(|b| b.is_ascii_hexdigit())
 }
 
 fn next_action_from(o: &JsValue) -> Result<NextAction, ApiError> {
@@ -146,7 +186,7 @@ fn status_view_from(o: &JsValue) -> Result<StatusView, ApiError> {
         status: checkout_status(o)?,
         payment_status: text(o, "payment_status"),
         success_url: text(o, "success_url"),
-        recovery_url: None,
+        recovery_url: text(o, "recovery_url").filter(|u| web_url(u)),
     })
 }
 
@@ -238,4 +278,18 @@ pub async fn pay(
 /// `GET /api/checkout/{id}/status`.
 pub async fn status(id: &str) -> Result<StatusView, ApiError> {
     status_view_from(&call(&(base(id) + "/status"), None).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hex_color;
+
+    #[test]
+    fn accent_colours_are_six_hex_digits() {
+        assert!(hex_color("#0b57d0"));
+        assert!(hex_color("#0B57D0"));
+        for bad in ["0b57d0", "#0b57d", "#0b57d0f", "#0b57dg", "red", "#fff;x:y"] {
+            assert!(!hex_color(bad), "{bad}");
+        }
+    }
 }

@@ -69,6 +69,27 @@ pub fn browser_language() -> String {
         .unwrap_or_default()
 }
 
+/// The viewport's width in CSS pixels (`innerWidth`).
+#[must_use]
+pub fn viewport_width() -> f64 {
+    leptos::prelude::window()
+        .inner_width()
+        .ok()
+        .and_then(|w| w.as_f64())
+        .unwrap_or(0.0)
+}
+
+/// Gives the page the merchant's accent colour (`#rrggbb`) as the `--accent` property of the
+/// root element, through the CSSOM: the CSP allows no inline style.
+pub fn set_accent(color: &str) {
+    if let Some(root) = leptos::prelude::document().document_element() {
+        let _ = root
+            .unchecked_into::<web_sys::HtmlElement>()
+            .style()
+            .set_property("--accent", color);
+    }
+}
+
 /// Sets `<html lang>` so screen readers pronounce the page right.
 pub fn set_document_language(tag: &str) {
     if let Some(root) = leptos::prelude::document().document_element() {

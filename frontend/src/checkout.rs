@@ -61,6 +61,7 @@ impl Ctx {
             slow: RwSignal::new(false),
             countdown: RwSignal::new(SUCCESS_COUNTDOWN),
             now: RwSignal::new(now_secs()),
+            recovery: RwSignal::new(None),
             generation: StoredValue::new(0),
             unfocused: StoredValue::new(0),
         }
@@ -157,6 +158,10 @@ impl Ctx {
             self.set_lang(Lang::choose(Some(locale), &bridge::browser_language()));
         }
         let status = v.status;
+        self.recovery.set(v.recovery_url.clone());
+        if let Some(color) = v.branding.accent_color.as_deref() {
+            bridge::set_accent(color);
+        }
         let offers = |m: PaymentMethod| v.payment_methods.iter().any(|o| o == m.as_str());
         let (alipay, wechat_pay) = (
             offers(PaymentMethod::Alipay),
@@ -268,7 +273,14 @@ impl Ctx {
             }
             NextAction::OpenInBrowser { url } => self.set(Phase::OpenInBrowser { url }),
             NextAction::AlreadyPaid { success_url } => self.succeed(success_url),
-            NextAction::Expired => self.finish_expired(),
+            NextAction::Expired => {
+                // The pay answer does not carry the recovery URL; the status does. Learnt
+                // first, so the expired screen (and its focused heading) is drawn once.
+                if let Ok(s) = api::status(&id).await {
+                    self.learn_recovery(&s);
+                }
+                self.finish_expired();
+            }
             // Only the direct API hands out app orders; the page never asks for one.
             NextAction::AppPay { .. } => self.set(Phase::Failed(Reason::PaymentFailed)),
         }
@@ -365,6 +377,7 @@ impl Ctx {
                 true
             }
             CheckoutStatus::Expired => {
+                self.learn_recovery(s);
                 self.finish_expired();
                 true
             }
@@ -376,6 +389,12 @@ impl Ctx {
                 }
                 failed
             }
+        }
+    }
+
+    fn learn_recovery(self, s: &StatusView) {
+        if s.recovery_url.is_some() {
+            self.recovery.set(s.recovery_url.clone());
         }
     }
 

@@ -102,6 +102,14 @@ pub struct Text {
     pub alipay_qr_label: &'static str,
     pub open_in_browser: &'static str,
     pub open_in_browser_body: &'static str,
+    /// After a count of one item, and of several (`1 item`, `3 items`).
+    pub item: &'static str,
+    pub items: &'static str,
+    pub support: &'static str,
+    pub support_site: &'static str,
+    /// The expired screen's link to a new session with the same contents.
+    pub recover: &'static str,
+    pub recover_body: &'static str,
 }
 
 static EN: Text = Text {
@@ -155,6 +163,12 @@ static EN: Text = Text {
     alipay_qr_label: "Alipay QR code",
     open_in_browser: "Open this page in your browser to pay with Alipay",
     open_in_browser_body: "WeChat does not open Alipay. Tap ··· at the top right and choose “Open in Browser”, or copy this link:",
+    item: " item",
+    items: " items",
+    support: "Need help?",
+    support_site: "Help centre",
+    recover: "Start a new checkout",
+    recover_body: "You can start again with the same order.",
 };
 
 static ZH: Text = Text {
@@ -208,20 +222,22 @@ static ZH: Text = Text {
     alipay_qr_label: "支付宝二维码",
     open_in_browser: "请在浏览器中打开本页面以使用支付宝",
     open_in_browser_body: "微信内无法打开支付宝。请点击右上角 ··· ，选择“在浏览器打开”，或复制以下链接：",
+    item: " 件商品",
+    items: " 件商品",
+    support: "需要帮助？",
+    support_site: "在线客服",
+    recover: "重新下单",
+    recover_body: "可以按原订单内容重新下单。",
 };
 
-/// `m:ss` for a countdown.
-#[must_use]
-pub fn minutes_seconds(seconds: i64) -> String {
-    let s = seconds.max(0);
-    let mut text = String::new();
-    crate::qr::push_number(&mut text, (s / 60).unsigned_abs());
-    text.push(':');
-    if s % 60 < 10 {
-        text.push('0');
+impl Text {
+    /// `3 items`, `3 件商品`.
+    #[must_use]
+    pub fn item_count(&self, n: u64) -> String {
+        let mut text = crate::format::number(n);
+        text.push_str(if n == 1 { self.item } else { self.items });
+        text
     }
-    crate::qr::push_number(&mut text, (s % 60).unsigned_abs());
-    text
 }
 
 #[cfg(test)]
@@ -238,8 +254,9 @@ mod tests {
     }
 
     #[test]
-    fn countdowns_read_as_minutes_and_seconds() {
-        assert_eq!(minutes_seconds(125), "2:05");
-        assert_eq!(minutes_seconds(-3), "0:00");
+    fn item_counts_agree_with_their_number() {
+        assert_eq!(Lang::En.text().item_count(1), "1 item");
+        assert_eq!(Lang::En.text().item_count(3), "3 items");
+        assert_eq!(Lang::Zh.text().item_count(3), "3 件商品");
     }
 }

@@ -3,12 +3,15 @@
 mod api;
 mod bridge;
 mod checkout;
+mod dom;
+mod format;
 mod i18n;
 #[cfg(all(test, target_arch = "wasm32"))]
 mod in_browser;
 mod phase;
 mod qr;
 mod screens;
+mod summary;
 
 use leptos::prelude::*;
 

@@ -67,6 +67,9 @@ pub struct Ctx {
     pub countdown: RwSignal<i64>,
     /// Unix seconds, ticking while a QR code is shown.
     pub now: RwSignal<i64>,
+    /// Once expired, where a new session with the same contents opens (when the merchant
+    /// enabled recovery): from the view or from a status answer.
+    pub recovery: RwSignal<Option<String>>,
     /// Bumped when a status watch (or countdown) starts, which ends the previous one.
     pub(crate) generation: StoredValue<u32>,
     /// Phase changes whose screen has not been drawn yet: its heading, if it has one, should

@@ -6,7 +6,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 
 use super::js;
 use crate::bridge;
-use crate::i18n::{Lang, minutes_seconds};
+use crate::format::{minutes_seconds, money, tel_href};
+use crate::i18n::Lang;
 use crate::qr;
 
 #[wasm_bindgen_test]
@@ -23,8 +24,16 @@ fn amounts_are_written_in_yuan_exactly_in_both_languages() {
         (-50, "-¥0.50"),
     ];
     for (fen, text) in cases {
-        assert_eq!(MinorUnits(fen).display(Currency::Cny), text, "{fen}");
+        assert_eq!(money(MinorUnits(fen), Currency::Cny), text, "{fen}");
     }
+}
+
+#[wasm_bindgen_test]
+fn item_counts_and_phone_links_in_wasm() {
+    assert_eq!(Lang::En.text().item_count(1), "1 item");
+    assert_eq!(Lang::En.text().item_count(12), "12 items");
+    assert_eq!(Lang::Zh.text().item_count(3), "3 件商品");
+    assert_eq!(tel_href("400-820-8820").as_deref(), Some("tel:4008208820"));
 }
 
 #[wasm_bindgen_test]
@@ -76,17 +85,25 @@ fn a_code_url_is_drawn_as_whole_modules_inside_a_quiet_zone() {
     let modules = size - 8;
     assert!(modules >= 21 && (modules - 21) % 4 == 0, "{size}");
     let mut dark = std::collections::HashSet::new();
-    for square in d.split('M').skip(1) {
-        let (xy, rest) = square.split_once('h').expect("a square");
-        assert_eq!(rest, "1v1h-1z", "{square}");
+    for run in d.split('M').skip(1) {
+        // `x y` `h` n `v1h-` n `z`: a run of n dark modules from (x, y).
+        let (xy, rest) = run.split_once('h').expect("a run");
+        let (n, rest) = rest.split_once("v1h-").expect("one module high");
+        assert_eq!(rest, [n, "z"].concat(), "{run}");
         let (x, y) = xy.split_once(' ').expect("x y");
-        let (x, y): (usize, usize) = (x.parse().expect("x"), y.parse().expect("y"));
-        // Every square lies inside the code, off the quiet zone.
-        assert!(
-            (4..size - 4).contains(&x) && (4..size - 4).contains(&y),
-            "{square}"
+        let (x, y, n): (usize, usize, usize) = (
+            x.parse().expect("x"),
+            y.parse().expect("y"),
+            n.parse().expect("n"),
         );
-        dark.insert((x, y));
+        // Every run lies inside the code, off the quiet zone.
+        assert!(
+            (4..size - 4).contains(&x) && x + n <= size - 4 && (4..size - 4).contains(&y),
+            "{run}"
+        );
+        for i in 0..n {
+            dark.insert((x + i, y));
+        }
     }
     // The top-left finder pattern: a dark 7×7 ring, a light ring, a dark 3×3 centre.
     for i in 0..7 {

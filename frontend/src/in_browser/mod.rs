@@ -7,6 +7,7 @@
 
 mod bridge;
 mod formatting;
+mod summary;
 
 use js_sys::{Function, Reflect};
 use wasm_bindgen::JsValue;

@@ -7,6 +7,7 @@ mod alipay;
 mod alipay_certificates;
 mod browser;
 mod browser_alipay;
+mod browser_contents;
 mod browser_devices;
 mod browser_embed;
 mod browser_flows;

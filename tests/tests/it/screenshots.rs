@@ -8,6 +8,7 @@ use paybridge_tests::browser::Browser;
 use paybridge_tests::browser::ua::{DESKTOP, PHONE, WECHAT};
 use paybridge_tests::{TestApp, spawn_app, workspace_root};
 
+use crate::browser_contents::{branded_app, create, itemised_branded, logo_file};
 use crate::browser_flows::{
     click, code_url_of_scan_link, scan_and_pay, session, shows, sign_in_to_the_pay_sheet,
 };
@@ -39,6 +40,9 @@ async fn visit(browser: &Browser, app: &TestApp, user_agent: &str, path: &str) {
 #[ignore = "writes docs/screenshots/*.png; run by `make screenshots`"]
 async fn screenshots_of_the_main_states() {
     let app = spawn_app().await;
+    // A merchant with a logo file, for the branded, itemised checkout.
+    let logo = logo_file();
+    let branded = branded_app(&logo).await;
     let dir = workspace_root().join("docs").join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     let browser = Browser::start(None).await;
@@ -49,6 +53,7 @@ async fn screenshots_of_the_main_states() {
             width,
         };
         capture(&app, &browser, &shots).await;
+        capture_branded(&branded, &browser, &shots).await;
     }
     browser.close().await;
     assert_pngs(&dir);
@@ -112,6 +117,37 @@ async fn capture(app: &TestApp, browser: &Browser, shots: &Shots) {
     shots.take(browser, "not-found").await;
 }
 
+/// A branded checkout listing what is bought: the summary on a phone (the items folded at
+/// 375 px, unfolded at 1280), and the QR code on a desktop with the items beside it.
+async fn capture_branded(app: &TestApp, browser: &Browser, shots: &Shots) {
+    let id = create(app, &itemised_branded(&["wechat_pay", "alipay"], false)).await;
+    visit(browser, app, PHONE, &format!("/pay/{id}")).await;
+    shows(browser, "[data-state=summary]").await;
+    wait_for_logo(browser).await;
+    shots.take(browser, "branded").await;
+    let id = create(app, &itemised_branded(&["wechat_pay"], false)).await;
+    visit(browser, app, DESKTOP, &format!("/pay/{id}")).await;
+    shows(browser, "[data-state=qr] svg.qr-code path").await;
+    wait_for_logo(browser).await;
+    shots.take(browser, "branded-qr").await;
+}
+
+async fn wait_for_logo(browser: &Browser) {
+    paybridge_tests::wait::until("the logo", crate::browser_flows::STEP, || async {
+        browser
+            .client
+            .execute(
+                "var i = document.querySelector('img.logo'); return !!(i && i.complete && i.naturalWidth);",
+                vec![],
+            )
+            .await
+            .ok()?
+            .as_bool()
+            .filter(|b| *b)
+    })
+    .await;
+}
+
 /// Every file written is a PNG of the width it is named for.
 fn assert_pngs(dir: &Path) {
     for (width, height, _) in SIZES {
@@ -126,6 +162,8 @@ fn assert_pngs(dir: &Path) {
             "expired",
             "not-found",
             "sandbox-devices",
+            "branded",
+            "branded-qr",
         ] {
             let path = dir.join(format!("{state}-{width}.png"));
             let png = std::fs::read(&path).unwrap();
