@@ -156,6 +156,16 @@ fn max_uses(given: Option<i64>) -> Result<Option<i64>, Invalid> {
 /// # Errors
 /// On a database error, or a template that no longer parses.
 pub async fn object(svc: &Services, link: &PaymentLink) -> Result<PaymentLinkObject, ServiceError> {
+    let completed = svc.store().completed_through_link(&link.id).await?;
+    object_with(svc, link, completed)
+}
+
+/// [`object`] with the link's completed sessions counted already.
+fn object_with(
+    svc: &Services,
+    link: &PaymentLink,
+    completed_sessions: i64,
+) -> Result<PaymentLinkObject, ServiceError> {
     let template: CreateSession = serde_json::from_str(&link.template)
         .map_err(|e| ServiceError::internal(format!("payment link template: {e}")))?;
     // Read back as stored: today's limits and allowed origins are for opening sessions.
@@ -172,7 +182,7 @@ pub async fn object(svc: &Services, link: &PaymentLink) -> Result<PaymentLinkObj
         url,
         active: link.active,
         max_uses: link.max_uses,
-        completed_sessions: svc.store().completed_through_link(&link.id).await?,
+        completed_sessions,
         amount: Some(new.amount.minor()),
         currency: new.amount.currency().code().to_ascii_lowercase(),
         description: new.description,
@@ -221,13 +231,19 @@ pub async fn create(
 /// # Errors
 /// Not found; a database error.
 pub async fn get(svc: &Services, raw_id: &str) -> Result<PaymentLinkObject, ServiceError> {
+    object(svc, &find(svc, raw_id).await?).await
+}
+
+/// The stored link `raw_id` names.
+///
+/// # Errors
+/// Not found; a database error.
+pub async fn find(svc: &Services, raw_id: &str) -> Result<PaymentLink, ServiceError> {
     let id = parse_id(raw_id)?;
-    let link = svc
-        .store()
+    svc.store()
         .payment_link(&id)
         .await?
-        .ok_or_else(|| not_found(raw_id))?;
-    object(svc, &link).await
+        .ok_or_else(|| not_found(raw_id))
 }
 
 /// Links, newest first.
@@ -239,11 +255,13 @@ pub async fn list(
     starting_after: Option<&PaymentLinkId>,
     limit: i64,
 ) -> Result<Vec<PaymentLinkObject>, ServiceError> {
-    let mut out = Vec::new();
-    for link in svc.store().payment_links(starting_after, limit).await? {
-        out.push(object(svc, &link).await?);
-    }
-    Ok(out)
+    let links = svc.store().payment_links(starting_after, limit).await?;
+    let ids: Vec<&PaymentLinkId> = links.iter().map(|l| &l.id).collect();
+    let completed = svc.store().completed_through_links(&ids).await?;
+    links
+        .iter()
+        .map(|l| object_with(svc, l, completed.get(l.id.as_str()).copied().unwrap_or(0)))
+        .collect()
 }
 
 /// Activates or deactivates a link, or changes its limit.
@@ -255,12 +273,8 @@ pub async fn update(
     raw_id: &str,
     req: UpdatePaymentLink,
 ) -> Result<PaymentLinkObject, ServiceError> {
-    let id = parse_id(raw_id)?;
-    let current = svc
-        .store()
-        .payment_link(&id)
-        .await?
-        .ok_or_else(|| not_found(raw_id))?;
+    let current = find(svc, raw_id).await?;
+    let id = current.id.clone();
     let limit = match req.max_uses {
         Some(n) => max_uses(Some(n))?,
         None => current.max_uses,

@@ -127,6 +127,36 @@ impl Store {
         .transpose()
     }
 
+    /// How many sessions each of `links` opened have been paid, by link id (absent: none).
+    /// One query for a whole page of links.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn completed_through_links(
+        &self,
+        links: &[&PaymentLinkId],
+    ) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
+        if links.is_empty() {
+            return Ok(std::collections::HashMap::new());
+        }
+        let list: Vec<String> = (1..=links.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT payment_link, COUNT(*) AS n FROM checkout_sessions \
+             WHERE payment_link IN ({}) AND status = 'complete' GROUP BY payment_link",
+            list.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in links {
+            query = query.bind(id.as_str());
+        }
+        query
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("payment_link")?, r.try_get("n")?)))
+            .collect()
+    }
+
     /// How many sessions the link opened have been paid.
     ///
     /// # Errors

@@ -71,6 +71,8 @@ async fn each_visit_opens_a_session_until_the_link_is_used_up_or_deactivated() {
     );
     let (_, read) = app.api_get(&format!("/v1/payment_links/{id}")).await;
     assert_eq!(read["completed_sessions"], 1);
+    let (_, listed) = app.api_get("/v1/payment_links").await;
+    assert_eq!(listed["data"][0]["completed_sessions"], 1, "{listed}");
     let (status, page) = visit(&app, &url).await;
     assert_eq!(status, 410);
     assert!(page.contains("no longer active"), "{page}");

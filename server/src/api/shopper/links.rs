@@ -69,7 +69,7 @@ enum Format {
 async fn qr(svc: &Services, id: &str, format: Format) -> Result<Response, AppError> {
     // Only a link that exists has a code (the URL alone would be one, but printing a code for
     // a mistyped id helps nobody).
-    payment_links::get(svc, id).await?;
+    payment_links::find(svc, id).await?;
     let url = svc.urls().payment_link(id);
     let (media_type, bytes) = match format {
         Format::Svg => (
