@@ -1,8 +1,9 @@
-//! The operator's subcommands: `keys create|list|revoke`, `events replay`.
+//! The operator's subcommands: `keys create|list|revoke`, `users create|list|disable|link`,
+//! `events replay`.
 
 use std::process::ExitCode;
 
-use crate::config::{Config, DatabaseConfig, EventsCommand, KeysCommand, Mode};
+use crate::config::{Config, DatabaseConfig, EventsCommand, KeysCommand, Mode, UsersCommand};
 use crate::store::Store;
 
 async fn open(config: &mut Config) -> Result<Store, String> {
@@ -24,16 +25,18 @@ fn seconds(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+async fn open_database(config: &DatabaseConfig) -> Result<Store, String> {
+    crate::config::create_private_dir(&config.data_dir)
+        .map_err(|e| format!("cannot prepare the data directory: {e}"))?;
+    Store::connect(config.database_url.expose())
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))
+}
+
 /// Runs a `keys` subcommand, printing to stdout.
 #[allow(clippy::print_stdout)]
 pub async fn keys(config: DatabaseConfig, cmd: KeysCommand) -> ExitCode {
-    let opened = match crate::config::create_private_dir(&config.data_dir) {
-        Ok(()) => Store::connect(config.database_url.expose())
-            .await
-            .map_err(|e| format!("cannot open the database: {e}")),
-        Err(e) => Err(format!("cannot prepare the data directory: {e}")),
-    };
-    let store = match opened {
+    let store = match open_database(&config).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("paybridge: {e}");
@@ -75,6 +78,101 @@ pub async fn keys(config: DatabaseConfig, cmd: KeysCommand) -> ExitCode {
                 return ExitCode::FAILURE;
             }
             Err(e) => Err(e),
+        },
+    };
+    store.close().await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("paybridge: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a `users` subcommand, printing to stdout.
+#[allow(clippy::print_stdout)]
+pub async fn users(config: DatabaseConfig, cmd: UsersCommand) -> ExitCode {
+    use crate::service::operators;
+    let store = match open_database(&config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("paybridge: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result: Result<(), String> = match cmd {
+        UsersCommand::Create {
+            username,
+            password_stdin,
+        } => {
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                match std::io::stdin().read_line(&mut line) {
+                    Ok(_) => (line.trim_end_matches(['\r', '\n']).to_owned(), false),
+                    Err(e) => (format!("{e}"), false),
+                }
+            } else {
+                (operators::new_token(), true)
+            };
+            match operators::create(&store, &username, &password).await {
+                Ok(op) => {
+                    println!("created operator {} ({})", op.username, op.id);
+                    if generated {
+                        println!("password: {password}");
+                        eprintln!("Store this password now: it is not shown again.");
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        UsersCommand::List => store
+            .list_operators()
+            .await
+            .map(|ops| {
+                for op in ops {
+                    let state = op.disabled_at.map_or_else(
+                        || "active".to_owned(),
+                        |t| format!("disabled {}", seconds(t)),
+                    );
+                    println!(
+                        "{}\t{}\tcreated {}\t{state}",
+                        op.username,
+                        op.id,
+                        seconds(op.created_at)
+                    );
+                }
+            })
+            .map_err(|e| e.to_string()),
+        UsersCommand::Disable { username } => {
+            match store
+                .disable_operator(&username, crate::domain::now_millis())
+                .await
+            {
+                Ok(true) => {
+                    println!("disabled {username}");
+                    Ok(())
+                }
+                Ok(false) => Err(format!("no enabled operator {username:?}")),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        UsersCommand::Link { username } => match store.operator_by_name(&username).await {
+            Ok(Some((op, _))) if op.disabled_at.is_none() => {
+                match operators::login_link(&store, &op).await {
+                    Ok(token) => {
+                        println!("/dashboard/login/link?token={}", token.expose());
+                        eprintln!(
+                            "Open it under this server's public URL within 24 hours; it works once."
+                        );
+                        Ok(())
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            Ok(_) => Err(format!("no enabled operator {username:?}")),
+            Err(e) => Err(e.to_string()),
         },
     };
     store.close().await;

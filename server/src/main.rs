@@ -34,6 +34,26 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Some(Command::Users(cmd)) = cli.command.clone() {
+        // Operators need only the database, like keys.
+        let config = match cli.settings.validate_database() {
+            Ok(config) => config,
+            Err(problems) => {
+                eprintln!("{problems}");
+                return ExitCode::from(2);
+            }
+        };
+        return match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt.block_on(paybridge_server::admin::users(config, cmd)),
+            Err(e) => {
+                eprintln!("paybridge: cannot start the async runtime: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match cli.settings.validate() {
         Ok(config) => config,
         Err(problems) => {
@@ -96,7 +116,11 @@ fn main() -> ExitCode {
         }
         if let Some(key) = server.sandbox_key() {
             // The sandbox key only works against this sandbox; printing it is the point.
-            eprintln!("  sandbox API key: {}\n", key.expose());
+            eprintln!("  sandbox API key: {}", key.expose());
+        }
+        if let Some(link) = server.dashboard_link() {
+            // A one-time link for the sandbox's `demo` operator; it works once, for 24 hours.
+            eprintln!("  dashboard (one-time sign-in link): {link}\n");
         }
         match server.serve(shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,

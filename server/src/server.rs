@@ -45,6 +45,8 @@ pub struct Server {
     router: axum::Router,
     state: AppState,
     sandbox_key: Option<crate::secret::Secret<String>>,
+    /// Sandbox mode: a one-time dashboard sign-in link's token.
+    dashboard_link: Option<crate::secret::Secret<String>>,
 }
 
 impl Server {
@@ -64,6 +66,15 @@ impl Server {
         let sandbox_key = if config.mode == crate::config::Mode::Sandbox {
             Some(
                 crate::sandbox_key::ensure(&store, &config.data_dir)
+                    .await
+                    .map_err(|e| StartError::Setup(e.to_string()))?,
+            )
+        } else {
+            None
+        };
+        let dashboard_link = if config.mode == crate::config::Mode::Sandbox {
+            Some(
+                crate::service::operators::sandbox_link(&store)
                     .await
                     .map_err(|e| StartError::Setup(e.to_string()))?,
             )
@@ -124,6 +135,7 @@ impl Server {
             router,
             state,
             sandbox_key,
+            dashboard_link,
         })
     }
 
@@ -153,6 +165,18 @@ impl Server {
     #[must_use]
     pub const fn sandbox_key(&self) -> Option<&crate::secret::Secret<String>> {
         self.sandbox_key.as_ref()
+    }
+
+    /// Sandbox mode: the URL of a one-time dashboard sign-in for the `demo` operator.
+    #[must_use]
+    pub fn dashboard_link(&self) -> Option<String> {
+        self.dashboard_link.as_ref().map(|t| {
+            format!(
+                "{}dashboard/login/link?token={}",
+                self.public_url(),
+                t.expose()
+            )
+        })
     }
 
     /// The shared state (tests use its store).

@@ -16,6 +16,9 @@ use crate::service::Services;
 use crate::store::Store;
 use crate::web::page::Page;
 
+/// Wrong passwords (or used login links) one client may try per minute.
+const LOGIN_FAILURES_PER_MINUTE: u32 = 10;
+
 /// Everything handlers share.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -28,6 +31,8 @@ struct Inner {
     auth_failures: FailureGate,
     /// Refused provider notifications, per client.
     notify_refusals: FailureGate,
+    /// Failed dashboard sign-ins, per client.
+    login_failures: FailureGate,
     /// The page's status streams and their watchers.
     status_streams: Arc<StatusStreams>,
     page: Page,
@@ -58,6 +63,7 @@ impl AppState {
             status_streams: StatusStreams::new(config.limits),
             auth_failures: FailureGate::new(config.limits.auth_failures_per_minute),
             notify_refusals: FailureGate::new(config.limits.notify_refusals_per_minute),
+            login_failures: FailureGate::new(LOGIN_FAILURES_PER_MINUTE),
             services,
             config,
             page,
@@ -104,6 +110,12 @@ impl AppState {
     #[must_use]
     pub fn notify_refusals(&self) -> &FailureGate {
         &self.0.notify_refusals
+    }
+
+    /// Failed dashboard sign-ins, per client.
+    #[must_use]
+    pub fn login_failures(&self) -> &FailureGate {
+        &self.0.login_failures
     }
 
     /// The page's status streams.

@@ -34,6 +34,9 @@ pub enum Command {
     /// Work with the event log.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Manage the dashboard's operator accounts.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Download WeChat's trade bill for a day (Beijing time), check its hash, and report every
     /// difference from paybridge's records. In sandbox mode the server must be running.
     Reconcile {
@@ -52,6 +55,25 @@ pub enum KeysCommand {
     List,
     /// Revoke a key by its id (key_…).
     Revoke { id: String },
+}
+
+/// `paybridge users …`
+#[derive(Debug, Clone, Subcommand)]
+pub enum UsersCommand {
+    /// Create an operator. The password is read from stdin with `--password-stdin`; otherwise
+    /// a strong one is generated and printed once.
+    Create {
+        username: String,
+        /// Read the password (at least 12 characters) from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List operators.
+    List,
+    /// Disable an operator and end their dashboard sessions.
+    Disable { username: String },
+    /// Print a one-time sign-in link for an operator (valid 24 hours).
+    Link { username: String },
 }
 
 /// `paybridge events …`

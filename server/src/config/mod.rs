@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use url::Url;
 
-pub use cli::{Cli, Command, EventsCommand, KeysCommand, Settings};
+pub use cli::{Cli, Command, EventsCommand, KeysCommand, Settings, UsersCommand};
 pub use limits::{Limits, Retention};
 pub use problems::Problems;
 pub use validate::is_loopback;

@@ -25,6 +25,7 @@ pub async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
         state.shopper_limiter().forget_idle();
         state.auth_failures().forget_idle();
         state.notify_refusals().forget_idle();
+        state.login_failures().forget_idle();
         if pause_or_stop(&mut stopped, poll).await {
             return;
         }

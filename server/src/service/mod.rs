@@ -4,6 +4,7 @@
 //! and any future front alike. Services return [`ServiceError`]; the HTTP layer alone decides
 //! what status that is.
 
+pub mod audit;
 pub mod bills;
 pub mod complete;
 pub mod contents;
@@ -12,6 +13,7 @@ pub mod intents;
 pub mod keys;
 pub mod oauth_state;
 pub mod objects;
+pub mod operators;
 pub mod pay;
 pub mod payment_links;
 pub mod qr_png;

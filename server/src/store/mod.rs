@@ -5,10 +5,12 @@
 //! only in their migration files and in job claiming (`FOR UPDATE SKIP LOCKED` on Postgres).
 
 pub mod api_keys;
+pub mod audit;
 pub mod events;
 mod group_commit;
 pub mod idempotency;
 pub mod mode;
+pub mod operators;
 pub mod payment_links;
 pub mod payments;
 pub mod refunds;

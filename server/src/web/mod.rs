@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod brand;
+pub mod dashboard;
 pub mod page;
 pub mod security;
 pub mod verify;

@@ -1,0 +1,39 @@
+//! The merchant dashboard at `/dashboard`: server-rendered HTML behind an operator sign-in,
+//! served by the same binary in both modes. No script: every page is a document, every action a
+//! form with a CSRF token, and charts are SVG drawn on the server. The checkout page's weight is
+//! untouched (nothing here is in the wasm).
+
+pub mod auth;
+pub mod layout;
+mod login;
+mod overview;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+const STYLESHEET: &str = include_str!("../../../../static/dashboard/dashboard.css");
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        STYLESHEET,
+    )
+}
+
+/// The dashboard's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/dashboard", get(overview::show))
+        .route("/dashboard/login", get(login::show).post(login::submit))
+        .route("/dashboard/login/link", get(login::link))
+        .route("/dashboard/logout", post(login::logout))
+        .route("/dashboard/lang/{lang}", get(login::language))
+        .route(layout::STYLESHEET_PATH, get(stylesheet))
+}
