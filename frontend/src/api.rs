@@ -237,9 +237,10 @@ async fn call(url: &str, body: Option<&str>) -> Result<JsValue, ApiError> {
     }
 }
 
-/// `GET /api/checkout/{id}`.
-pub async fn checkout_view(id: &str) -> Result<CheckoutView, ApiError> {
-    checkout_view_from(&call(&base(id), None).await?)
+/// `GET /api/checkout/{id}`, saying where the page runs (the dashboard's funnel counts it).
+pub async fn checkout_view(id: &str, environment: Environment) -> Result<CheckoutView, ApiError> {
+    let url = [&base(id), "?env=", environment.as_str()].concat();
+    checkout_view_from(&call(&url, None).await?)
 }
 
 /// `POST /api/checkout/{id}/pay`.

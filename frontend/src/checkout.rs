@@ -149,7 +149,12 @@ impl Ctx {
 
     async fn load(self) {
         let id = self.id.get_value();
-        let v = match api::checkout_view(&id).await {
+        // A sandbox devices-page link's device counts as where the page runs, as it pays there.
+        let here = bridge::simulated_device()
+            .as_deref()
+            .and_then(simulated)
+            .unwrap_or_else(|| self.env.get_value());
+        let v = match api::checkout_view(&id, here).await {
             Ok(v) => v,
             Err(ApiError::NotFound) => return self.set(Phase::NotFound),
             Err(e) => return self.set(Phase::LoadFailed(e)),

@@ -3,6 +3,7 @@
 
 pub mod amount;
 pub mod branding;
+pub mod environment;
 pub mod ids;
 pub mod invalid;
 pub mod line_items;

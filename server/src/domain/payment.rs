@@ -93,6 +93,9 @@ pub struct Payment {
     pub checked_at: Millis,
     pub created_at: Millis,
     pub updated_at: Millis,
+    /// The shopper's environment class when the attempt was made (`domain::environment`),
+    /// when known: the dashboard's funnel counts attempts by it.
+    pub environment: Option<&'static str>,
 }
 
 /// `out_trade_no` for a payment id: its 32 hex digits (WeChat allows 6–32 characters, Alipay

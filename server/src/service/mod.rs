@@ -9,6 +9,7 @@ pub mod bills;
 pub mod complete;
 pub mod contents;
 pub mod error;
+pub mod insights;
 pub mod intents;
 pub mod keys;
 pub mod oauth_state;

@@ -184,7 +184,11 @@ pub async fn pay(
             None,
         ),
     };
-    start(svc, &session, channel, appid, openid, shopper.ip).await
+    let extras = Extras {
+        environment: Some(shopper.environment),
+        ..Extras::default()
+    };
+    start_attempt(svc, &session, channel, appid, openid, shopper.ip, extras).await
 }
 
 /// The session `id` while it can be paid, or the page's answer once it cannot (already paid,
@@ -243,13 +247,18 @@ pub async fn mini_program(
             message: "The mini program login code was refused; call wx.login again.".into(),
         }
     })?;
-    start(
+    let extras = Extras {
+        environment: Some(Environment::WechatMiniProgram),
+        ..Extras::default()
+    };
+    start_attempt(
         svc,
         &session,
         Channel::MiniProgram,
         appid.to_owned(),
         Some(login.openid),
         ip,
+        extras,
     )
     .await
 }
@@ -283,10 +292,12 @@ pub async fn start(
 }
 
 /// What a caller of [`start_attempt`] may add: the session's attempts when it has just read
-/// them (spares reading them again), and an event recorded with the new attempt's `pending`
-/// mark, in its transaction.
+/// them (spares reading them again), an event recorded with the new attempt's `pending`
+/// mark, in its transaction, and where the shopper is (kept with the attempt for the
+/// dashboard's funnel).
 #[derive(Debug, Default)]
 pub struct Extras {
+    pub environment: Option<Environment>,
     pub attempts: Option<Vec<Payment>>,
     /// The event's type, object id, and object with `payment` to be filled in.
     pub on_pending: Option<(crate::store::events::EventType, String, serde_json::Value)>,
@@ -351,6 +362,7 @@ pub async fn start_attempt(
         checked_at: now,
         created_at: now,
         updated_at: now,
+        environment: extras.environment.map(crate::domain::environment::of),
     };
     // Durable before the provider hears of it: a crash after this point is found by the
     // reconciler.

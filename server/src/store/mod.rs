@@ -9,6 +9,7 @@ pub mod audit;
 pub mod events;
 mod group_commit;
 pub mod idempotency;
+pub mod insights;
 pub mod mode;
 pub mod operators;
 pub mod payment_links;

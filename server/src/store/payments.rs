@@ -8,7 +8,7 @@ use crate::domain::status::State;
 use crate::domain::{Channel, Millis, Payment, PaymentMethod, PaymentStatus};
 
 const COLUMNS: &str = "id, session_id, method, channel, status, amount, currency, out_trade_no, provider_transaction_id, \
-                       failure_reason, appid, openid, next_action, expires_at, checked_at, created_at, updated_at";
+                       failure_reason, appid, openid, next_action, expires_at, checked_at, created_at, updated_at, environment";
 
 /// The UPDATE of [`Store::mark_payment_pending`], bound.
 fn mark_pending(
@@ -34,7 +34,7 @@ impl Store {
             let p = p.clone();
             Box::pin(async move {
                 sqlx::query(&format!(
-                    "INSERT INTO payments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $9, $10, NULL, $11, $12, $13, $13)"
+                    "INSERT INTO payments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $9, $10, NULL, $11, $12, $13, $13, $14)"
                 ))
                 .bind(p.id.as_str())
                 .bind(p.session_id.as_str())
@@ -49,6 +49,7 @@ impl Store {
                 .bind(p.expires_at)
                 .bind(p.checked_at)
                 .bind(p.created_at)
+                .bind(p.environment)
                 .execute(conn)
                 .await
                 .map(drop)
@@ -412,5 +413,9 @@ fn payment(r: &sqlx::any::AnyRow) -> Result<Payment, sqlx::Error> {
         checked_at: r.try_get("checked_at")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        environment: r
+            .try_get::<Option<String>, _>("environment")?
+            .as_deref()
+            .and_then(crate::domain::environment::class),
     })
 }

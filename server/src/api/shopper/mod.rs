@@ -11,7 +11,8 @@ pub mod recover;
 pub mod status;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, header};
 use paybridge_shared::{BrandingView, CheckoutStatus, CheckoutView, LineItemView, MinorUnits};
 
 use crate::domain::SessionStatus;
@@ -25,15 +26,43 @@ pub(crate) fn session_id(raw: &str) -> Result<SessionId, AppError> {
     SessionId::parse(raw).ok_or_else(|| crate::service::ServiceError::checkout_not_found().into())
 }
 
-/// `GET /api/checkout/{id}`: the page's view model.
+/// The environment class the page says it runs in (`?env=`), else the User-Agent's.
+fn page_environment(query: Option<&str>, headers: &HeaderMap) -> &'static str {
+    let said = query.and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "env")
+            .and_then(|(_, v)| crate::domain::environment::class(&v))
+    });
+    said.unwrap_or_else(|| {
+        let ua = headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        paybridge_shared::detect(ua, &paybridge_shared::Hints::default()).as_str()
+    })
+}
+
+/// `GET /api/checkout/{id}`: the page's view model; an open session's view is counted
+/// (session, environment class) for the dashboard's funnel.
 pub async fn checkout_view(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Json<CheckoutView>, AppError> {
     let id = session_id(&id)?;
     let s = sessions::get_hosted(state.services(), &id)
         .await?
         .ok_or_else(crate::service::ServiceError::checkout_not_found)?;
+    if s.status == SessionStatus::Open {
+        // Counted for the dashboard's funnel off the answer's path.
+        let environment = page_environment(query.as_deref(), &headers);
+        let (svc, session) = (state.services().clone(), s.id.to_string());
+        tokio::spawn(async move {
+            let now = crate::domain::now_millis();
+            crate::service::insights::record_page_view(&svc, &session, environment, now).await;
+        });
+    }
     // Only what this server can take: a method whose provider is not configured is not shown.
     let payment_methods = s
         .payment_methods

@@ -296,6 +296,9 @@ pub async fn run(
     let extras = crate::service::pay::Extras {
         attempts: Some(attempts),
         on_pending: Some(event),
+        // Confirmed by the merchant's backend or their own page: where the shopper is is not
+        // known here.
+        environment: None,
     };
     match crate::service::pay::start_attempt(
         svc,

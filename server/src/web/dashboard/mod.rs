@@ -4,6 +4,7 @@
 //! untouched (nothing here is in the wasm).
 
 pub mod auth;
+mod charts;
 pub mod layout;
 mod login;
 mod overview;
@@ -20,7 +21,10 @@ const STYLESHEET: &str = include_str!("../../../../static/dashboard/dashboard.cs
 async fn stylesheet() -> impl IntoResponse {
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
         STYLESHEET,
