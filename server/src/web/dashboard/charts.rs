@@ -133,7 +133,7 @@ pub fn path(points: &[Option<(f64, f64)>]) -> String {
 #[must_use]
 pub fn labelled(n: usize, i: usize) -> bool {
     let every = n.div_ceil(7).max(1);
-    (n - 1 - i) % every == 0
+    (n - 1 - i).is_multiple_of(every)
 }
 
 /// One day's bar or point: the label under the axis, its value, and how to say the value.

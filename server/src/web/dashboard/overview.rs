@@ -105,8 +105,8 @@ fn kpis(ctx: &Ctx, o: &Overview) -> Markup {
     html! {
         section.kpis aria-label=(ctx.t("Key figures", "关键指标")) {
             div.kpi {
-                div.label #kpi-volume-label { (ctx.t("Paid volume", "支付金额")) }
-                div.value #kpi-volume aria-describedby="kpi-volume-label" { (cny(o.paid_amount())) }
+                div.label { (ctx.t("Paid volume", "支付金额")) }
+                div.value #kpi-volume { (cny(o.paid_amount())) }
             }
             div.kpi {
                 div.label { (ctx.t("Payments", "支付笔数")) }
@@ -123,7 +123,8 @@ fn kpis(ctx: &Ctx, o: &Overview) -> Markup {
                 div.label { (ctx.t("Refunds", "退款")) }
                 div.value #kpi-refunds { (cny(o.refunds.amount)) }
                 div.hint #kpi-refund-count {
-                    (o.refunds.count) " " (ctx.t("refunds", "笔"))
+                    (o.refunds.count) " "
+                    @if o.refunds.count == 1 { (ctx.t("refund", "笔")) } @else { (ctx.t("refunds", "笔")) }
                 }
             }
         }
@@ -138,7 +139,7 @@ fn kpis(ctx: &Ctx, o: &Overview) -> Markup {
 
 /// A chart in its card: heading, the SVG, and its numbers as a table for anyone who cannot
 /// see it (or wants the figures).
-fn figure(heading: &str, svg: String, table: Markup, ctx: &Ctx) -> Markup {
+fn figure(heading: &str, svg: String, table: &Markup, ctx: &Ctx) -> Markup {
     html! {
         figure.card.chart-card {
             figcaption { h2 { (heading) } }
@@ -182,7 +183,7 @@ fn volume_chart(ctx: &Ctx, o: &Overview) -> Markup {
     let table = day_table(ctx, ctx.t("Paid volume", "支付金额"), &o.days, |d| {
         cny(d.paid_amount)
     });
-    figure(title, svg, table, ctx)
+    figure(title, svg, &table, ctx)
 }
 
 fn count_chart(ctx: &Ctx, o: &Overview) -> Markup {
@@ -200,7 +201,7 @@ fn count_chart(ctx: &Ctx, o: &Overview) -> Markup {
     let table = day_table(ctx, ctx.t("Payments", "支付笔数"), &o.days, |d| {
         d.paid_count.to_string()
     });
-    figure(title, svg, table, ctx)
+    figure(title, svg, &table, ctx)
 }
 
 fn rate_text(d: &Day) -> String {
@@ -229,7 +230,7 @@ fn rate_chart(ctx: &Ctx, o: &Overview) -> Markup {
         &o.days,
         rate_text,
     );
-    figure(title, svg, table, ctx)
+    figure(title, svg, &table, ctx)
 }
 
 /// The environment that lost the most shoppers (opened but not paid there), if any did.
