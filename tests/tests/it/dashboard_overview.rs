@@ -160,7 +160,7 @@ async fn the_overview_counts_real_payments_and_the_funnel_per_environment(db: Db
     for chart in ["chart-volume", "chart-count", "chart-rate"] {
         assert!(
             html.contains(&format!(
-                "id=\"{chart}\" viewBox=\"0 0 400 180\" width=\"100%\""
+                "id=\"{chart}\" viewBox=\"0 0 320 170\" width=\"100%\""
             )),
             "{chart} scales to its container"
         );

@@ -8,8 +8,8 @@
 use std::fmt::Write as _;
 
 /// The drawing's size in user units; narrow enough that its text stays legible on a phone.
-const WIDTH: f64 = 400.0;
-const HEIGHT: f64 = 180.0;
+const WIDTH: f64 = 320.0;
+const HEIGHT: f64 = 170.0;
 
 /// The plotting area inside the drawing: room on the left for the axis's labels and below for
 /// the days'.
@@ -24,9 +24,9 @@ pub struct Plot {
 impl Plot {
     /// The area every chart here uses.
     pub const STANDARD: Self = Self {
-        left: 52.0,
+        left: 48.0,
         top: 8.0,
-        width: WIDTH - 52.0 - 6.0,
+        width: WIDTH - 48.0 - 6.0,
         height: HEIGHT - 8.0 - 22.0,
     };
 
@@ -167,14 +167,19 @@ fn axes(out: &mut String, plot: Plot, ticks: [(f64, String); 3], labels: &[&str]
         let y = plot.bottom() - fraction * plot.height;
         let _ = write!(
             out,
-            "<line class=\"axis\" x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            "<line class=\"axis\" x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/>",
             plot.left,
             plot.left + plot.width,
-            plot.left - 4.0,
-            y + 4.0,
-            escape(&text)
         );
+        if !text.is_empty() {
+            let _ = write!(
+                out,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+                plot.left - 4.0,
+                y + 4.0,
+                escape(&text)
+            );
+        }
     }
     let n = labels.len();
     #[allow(clippy::cast_precision_loss)] // chart geometry
@@ -205,7 +210,15 @@ pub fn bars(id: &str, title: &str, data: &[Datum], axis_text: impl Fn(i64) -> St
         plot,
         [
             (0.0, axis_text(0)),
-            (0.5, axis_text(top / 2)),
+            // No label halfway up an axis of 1: the half of one payment is no count.
+            (
+                0.5,
+                if top % 2 == 0 {
+                    axis_text(top / 2)
+                } else {
+                    String::new()
+                },
+            ),
             (1.0, axis_text(top)),
         ],
         &labels,
@@ -382,13 +395,21 @@ mod tests {
             },
         ];
         let svg = bars("volume", "Paid volume", &data, |v| v.to_string());
-        assert!(svg.starts_with("<svg class=\"chart\" id=\"volume\" viewBox=\"0 0 400 180\""));
+        assert!(svg.starts_with("<svg class=\"chart\" id=\"volume\" viewBox=\"0 0 320 170\""));
         assert!(svg.contains("role=\"img\" aria-labelledby=\"volume-title\""));
         assert!(svg.contains("<title id=\"volume-title\">Paid volume</title>"));
         // Only the day with a value has a bar, and the text is escaped.
         assert_eq!(svg.matches("<rect class=\"bar\"").count(), 1);
         assert!(svg.contains("12-07: ¥2.50 &lt;&amp;&gt;"));
         assert!(svg.ends_with("</svg>"));
+        // An axis of one payment has no label halfway.
+        let one = vec![Datum {
+            label: "12-07".into(),
+            value: 1,
+            text: "1".into(),
+        }];
+        let svg = bars("count", "Payments", &one, |v| v.to_string());
+        assert_eq!(svg.matches("text-anchor=\"end\"").count(), 2, "{svg}");
     }
 
     #[test]

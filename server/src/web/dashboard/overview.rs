@@ -55,6 +55,15 @@ fn cny(amount: i64) -> String {
     layout::money(amount, "CNY")
 }
 
+/// Money on a chart's axis: whole yuan without the fen (`¥20`), else exact (`¥0.50`).
+fn axis_money(fen: i64) -> String {
+    if fen % 100 == 0 {
+        format!("¥{}", fen / 100)
+    } else {
+        cny(fen)
+    }
+}
+
 /// The environment class's name for people.
 fn environment_name(lang: Lang, class: &str) -> &'static str {
     match class {
@@ -176,10 +185,7 @@ fn volume_chart(ctx: &Ctx, o: &Overview) -> Markup {
             text: cny(d.paid_amount),
         })
         .collect();
-    // The axis in whole yuan: its top is a round number of fen, at least ¥1.
-    let svg = charts::bars("chart-volume", title, &data, |fen| {
-        format!("¥{}", fen / 100)
-    });
+    let svg = charts::bars("chart-volume", title, &data, axis_money);
     let table = day_table(ctx, ctx.t("Paid volume", "支付金额"), &o.days, |d| {
         cny(d.paid_amount)
     });
@@ -253,7 +259,7 @@ fn funnel(ctx: &Ctx, rows: &[Funnel]) -> Markup {
                 ))
             }
             @if let Some(f) = most_lost(rows) {
-                p.notice #funnel-lost {
+                p.lost #funnel-lost {
                     (ctx.t("Most shoppers lost: ", "流失最多："))
                     strong { (environment_name(ctx.lang, f.environment)) }
                     " — " (f.opened - f.paid) " / " (f.opened) " "
@@ -269,13 +275,15 @@ fn funnel(ctx: &Ctx, rows: &[Funnel]) -> Markup {
                             th.num scope="col" { (ctx.t("Attempted", "发起支付")) }
                             th.num scope="col" { (ctx.t("Paid", "已支付")) }
                             th.num scope="col" { (ctx.t("Opened → paid", "打开 → 支付")) }
-                            th scope="col" { span.sr-only { (ctx.t("Bars", "条形图")) } }
                         }
                     }
                     tbody {
                         @for f in rows {
                             tr data-env=(f.environment) {
-                                th scope="row" { (environment_name(ctx.lang, f.environment)) }
+                                th scope="row" {
+                                    (environment_name(ctx.lang, f.environment))
+                                    (layout::trusted(charts::funnel_meter(f.opened, f.attempted, f.paid, max)))
+                                }
                                 td.num data-step="opened" { (f.opened) }
                                 td.num data-step="attempted" {
                                     (f.attempted)
@@ -286,7 +294,6 @@ fn funnel(ctx: &Ctx, rows: &[Funnel]) -> Markup {
                                     @if f.attempted > 0 { " " span.pct { "(" (percent(f.paid, f.attempted)) ")" } }
                                 }
                                 td.num data-step="conversion" { (percent(f.paid, f.opened)) }
-                                td.meter-cell { (layout::trusted(charts::funnel_meter(f.opened, f.attempted, f.paid, max))) }
                             }
                         }
                     }
@@ -318,6 +325,13 @@ mod tests {
         assert_eq!(percent(1, 1), "100.0%");
         assert_eq!(percent(0, 5), "0.0%");
         assert_eq!(percent(1, 0), "–");
+    }
+
+    #[test]
+    fn the_money_axis_drops_zero_fen() {
+        assert_eq!(axis_money(2000), "¥20");
+        assert_eq!(axis_money(0), "¥0");
+        assert_eq!(axis_money(250), "¥2.50");
     }
 
     #[test]
