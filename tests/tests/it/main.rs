@@ -15,6 +15,7 @@ mod browser_focus;
 mod cancellation;
 mod checkout_contents;
 mod config;
+mod dashboard;
 mod demo;
 mod deploy;
 mod doctor;
