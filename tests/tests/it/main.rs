@@ -8,6 +8,7 @@ mod alipay_certificates;
 mod browser;
 mod browser_alipay;
 mod browser_contents;
+mod browser_dashboard;
 mod browser_devices;
 mod browser_embed;
 mod browser_flows;
