@@ -366,3 +366,102 @@ async fn dashboard_pages_forbid_scripts_and_framing_and_are_never_cached() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn operators_are_managed_on_the_command_line_and_a_disabled_one_is_signed_out() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let app = spawn_app().await;
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = Command::new(paybridge_tests::binary::paybridge_bin())
+            .env_clear()
+            .env("PAYBRIDGE_DATA_DIR", app.data_dir.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(text) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = run(
+        &["users", "create", "dana", "--password-stdin"],
+        Some(&format!("{}\n", dashboard::PASSWORD)),
+    );
+    assert!(ok, "{out}{err}");
+    assert!(
+        !out.contains(dashboard::PASSWORD),
+        "a given password is not printed"
+    );
+    let (ok, _, err) = run(
+        &["users", "create", "dana", "--password-stdin"],
+        Some("another long password\n"),
+    );
+    assert!(!ok && err.contains("exists already"), "{err}");
+    let (ok, _, err) = run(
+        &["users", "create", "erin", "--password-stdin"],
+        Some("short\n"),
+    );
+    assert!(!ok && err.contains("at least 12"), "{err}");
+    // Without --password-stdin a strong password is generated and shown once.
+    let (ok, out, _) = run(&["users", "create", "erin"], None);
+    assert!(ok);
+    let generated = out
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .unwrap()
+        .to_owned();
+    let (_, res) = dashboard::post_sign_in(&app, "erin", &generated).await;
+    assert_eq!(res.status(), 303, "the generated password signs in");
+    let (ok, out, _) = run(&["users", "list"], None);
+    assert!(
+        ok && out.contains("dana") && out.contains("erin") && out.contains("active"),
+        "{out}"
+    );
+    let (ok, out, _) = run(&["users", "link", "erin"], None);
+    assert!(
+        ok && out.starts_with("/dashboard/login/link?token="),
+        "{out}"
+    );
+
+    // dana signs in, then is disabled from the command line: her session ends at once.
+    let (client, res) = dashboard::post_sign_in(&app, "dana", dashboard::PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        client
+            .get(app.url("/dashboard"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let (ok, out, _) = run(&["users", "disable", "dana"], None);
+    assert!(ok, "{out}");
+    assert_eq!(
+        client
+            .get(app.url("/dashboard"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    let (_, res) = dashboard::post_sign_in(&app, "dana", dashboard::PASSWORD).await;
+    assert_eq!(res.status(), 401, "a disabled operator cannot sign in");
+    let (ok, out, _) = run(&["users", "list"], None);
+    assert!(ok && out.contains("disabled"), "{out}");
+}

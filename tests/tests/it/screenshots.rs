@@ -139,15 +139,25 @@ async fn capture_branded(app: &TestApp, browser: &Browser, shots: &Shots) {
 async fn dashboard_data(app: &TestApp, browser: &Browser) -> String {
     use serde_json::json;
     let mut refunded = String::new();
-    for (i, (amount, environment)) in [(2990, "desktop"), (1250, "desktop"), (8800, "desktop"), (450, "mobile")]
-        .into_iter()
-        .enumerate()
+    for (i, (amount, environment)) in [
+        (2990, "desktop"),
+        (1250, "desktop"),
+        (8800, "desktop"),
+        (450, "mobile"),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let mut req = paybridge_tests::session_request(amount);
         req["merchant_reference"] = json!(format!("order-{}", 2041 + i));
         let (_, s) = app.api_post("/v1/checkout_sessions", &req, None).await;
         let id = s["id"].as_str().unwrap().to_owned();
-        let action = paybridge_tests::shopper::pay(app, &id, &json!({"method": "wechat_pay", "environment": environment})).await;
+        let action = paybridge_tests::shopper::pay(
+            app,
+            &id,
+            &json!({"method": "wechat_pay", "environment": environment}),
+        )
+        .await;
         if let Some(code_url) = action["code_url"].as_str() {
             scan_and_pay(app, code_url).await;
             app.until_complete(&id).await;
@@ -157,12 +167,24 @@ async fn dashboard_data(app: &TestApp, browser: &Browser) -> String {
         }
     }
     let (status, _) = app
-        .api_post("/v1/refunds", &json!({"payment": refunded, "amount": 1495, "reason": "one item returned"}), None)
+        .api_post(
+            "/v1/refunds",
+            &json!({"payment": refunded, "amount": 1495, "reason": "one item returned"}),
+            None,
+        )
         .await;
     assert_eq!(status, 200);
     paybridge_tests::dashboard::create_operator(app, "ops").await;
-    let (op, _) = app.state.store().operator_by_name("ops").await.unwrap().unwrap();
-    let token = paybridge_server::service::operators::login_link(app.state.store(), &op).await.unwrap();
+    let (op, _) = app
+        .state
+        .store()
+        .operator_by_name("ops")
+        .await
+        .unwrap()
+        .unwrap();
+    let token = paybridge_server::service::operators::login_link(app.state.store(), &op)
+        .await
+        .unwrap();
     let link = format!("/dashboard/login/link?token={}", token.expose());
     browser.client.goto(app.url(&link).as_str()).await.unwrap();
     shows(browser, "nav.sections").await;
@@ -177,7 +199,13 @@ async fn capture_dashboard(app: &TestApp, browser: &Browser, shots: &Shots, paym
     visit(browser, app, DESKTOP, "/dashboard/payments").await;
     shows(browser, "#results").await;
     shots.take(browser, "dashboard-payments").await;
-    visit(browser, app, DESKTOP, &format!("/dashboard/payments/{payment}")).await;
+    visit(
+        browser,
+        app,
+        DESKTOP,
+        &format!("/dashboard/payments/{payment}"),
+    )
+    .await;
     shows(browser, "#timeline").await;
     shots.take(browser, "dashboard-timeline").await;
 }
