@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod bills;
+pub mod browse;
 pub mod complete;
 pub mod contents;
 pub mod error;
@@ -23,6 +24,7 @@ pub mod sessions;
 pub mod sign_in;
 pub mod signals;
 pub mod success;
+pub mod timeline;
 pub mod urls;
 pub mod webhooks;
 mod write;

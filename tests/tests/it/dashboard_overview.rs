@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use paybridge_tests::browser::ua::{IPHONE_WECHAT, PHONE};
-use paybridge_tests::{Db, TestApp, dashboard, on_both_databases, shopper, spawn_on, wait};
+use paybridge_tests::dashboard::{self, Operator};
+use paybridge_tests::{Db, TestApp, on_both_databases, shopper, spawn_on, wait};
 use serde_json::json;
 
 /// The text of the element with `id` (up to its first tag).
@@ -61,10 +62,17 @@ async fn open_page(app: &TestApp, id: &str, env: Option<&str>, user_agent: &str)
     assert_eq!(res.status(), 200);
 }
 
+/// The dashboard's page at `path`.
+async fn page(op: &Operator, path: &str) -> String {
+    let (status, html) = op.get(path).await;
+    assert_eq!(status, 200, "{path}: {html}");
+    html
+}
+
 /// The overview once `ready` holds for it.
-async fn overview_when(app: &TestApp, what: &str, ready: impl Fn(&str) -> bool) -> String {
+async fn overview_when(op: &Operator, what: &str, ready: impl Fn(&str) -> bool) -> String {
     wait::until(what, Duration::from_secs(20), || async {
-        let html = dashboard::page(app, "/dashboard").await;
+        let html = page(op, "/dashboard").await;
         ready(&html).then_some(html)
     })
     .await
@@ -72,10 +80,10 @@ async fn overview_when(app: &TestApp, what: &str, ready: impl Fn(&str) -> bool) 
 
 async fn the_overview_counts_real_payments_and_the_funnel_per_environment(db: Db) {
     let app = spawn_on(db).await;
-    dashboard::sign_in(&app).await;
+    let op = dashboard::sign_in(&app, "owner").await;
 
     // Nothing yet: zeros, and a success rate that says it has nothing to divide.
-    let empty = dashboard::page(&app, "/dashboard").await;
+    let empty = page(&op, "/dashboard").await;
     assert_eq!(text_of_id(&empty, "kpi-volume"), "¥0.00");
     assert_eq!(text_of_id(&empty, "kpi-rate"), "–");
     assert_eq!(funnel_of(&empty, "desktop"), (0, 0, 0));
@@ -128,7 +136,7 @@ async fn the_overview_counts_real_payments_and_the_funnel_per_environment(db: Db
     .await;
 
     // Page views are counted off the view's path: wait for the funnel to have all three.
-    let html = overview_when(&app, "the funnel to count three opened pages", |html| {
+    let html = overview_when(&op, "the funnel to count three opened pages", |html| {
         funnel_of(html, "desktop").0 == 1
             && funnel_of(html, "mobile").0 == 1
             && funnel_of(html, "wechat").0 == 1
@@ -178,15 +186,15 @@ async fn the_overview_counts_real_payments_and_the_funnel_per_environment(db: Db
     assert_eq!(html.matches("<details>").count(), 3, "a table per chart");
 
     // Other ranges; an unoffered one is the default fourteen days.
-    let week = dashboard::page(&app, "/dashboard?days=7").await;
+    let week = page(&op, "/dashboard?days=7").await;
     assert!(week.contains("href=\"/dashboard?days=7\" aria-current=\"page\""));
     assert_eq!(text_of_id(&week, "kpi-volume"), "¥19.99");
     assert_eq!(week.matches("<tr><th scope=\"row\">").count(), 3 * 7);
-    let odd = dashboard::page(&app, "/dashboard?days=5").await;
+    let odd = page(&op, "/dashboard?days=5").await;
     assert!(odd.contains("href=\"/dashboard?days=14\" aria-current=\"page\""));
 
     // In Chinese too.
-    let res = app
+    let res = op
         .client
         .get(app.url("/dashboard"))
         .header("accept-language", "zh-CN")

@@ -146,6 +146,8 @@ impl Section {
     }
 }
 
+// Pages pass `html! { … }` straight in; taking it by value keeps every call site short.
+#[allow(clippy::needless_pass_by_value)]
 fn document(lang: Lang, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
@@ -184,6 +186,7 @@ pub fn page(ctx: &Ctx, section: Section, title: &str, body: Markup) -> Response 
 
 /// [`page`] with another status (a refused form is shown again with 422).
 #[must_use]
+#[allow(clippy::needless_pass_by_value)]
 pub fn page_with_status(
     ctx: &Ctx,
     status: StatusCode,
@@ -236,6 +239,7 @@ pub fn page_with_status(
 
 /// A page outside the signed-in area (sign-in, errors), with no navigation.
 #[must_use]
+#[allow(clippy::needless_pass_by_value)]
 pub fn bare(lang: Lang, status: StatusCode, title: &str, body: Markup) -> Response {
     let markup = html! {
         main #main.bare {

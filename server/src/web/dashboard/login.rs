@@ -227,10 +227,10 @@ pub async fn logout(
     headers: HeaderMap,
     posted: Posted<Nothing>,
 ) -> Response {
-    if let Some(token) = crate::api::browser::cookie(&headers, auth::SESSION_COOKIE) {
-        if let Err(e) = operators::end_session(state.services(), token).await {
-            return auth::unavailable(posted.ctx.lang, &e);
-        }
+    if let Some(token) = crate::api::browser::cookie(&headers, auth::SESSION_COOKIE)
+        && let Err(e) = operators::end_session(state.services(), token).await
+    {
+        return auth::unavailable(posted.ctx.lang, &e);
     }
     let mut response = Redirect::to("/dashboard/login").into_response();
     response

@@ -3,11 +3,16 @@
 //! form with a CSRF token, and charts are SVG drawn on the server. The checkout page's weight is
 //! untouched (nothing here is in the wasm).
 
+mod actions;
 pub mod auth;
 mod charts;
+mod detail;
+mod filters;
 pub mod layout;
+mod lists;
 mod login;
 mod overview;
+mod timeline;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -40,4 +45,14 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/logout", post(login::logout))
         .route("/dashboard/lang/{lang}", get(login::language))
         .route(layout::STYLESHEET_PATH, get(stylesheet))
+        .route("/dashboard/sessions", get(lists::sessions))
+        .route("/dashboard/sessions/{id}", get(detail::session))
+        .route("/dashboard/sessions/{id}/expire", post(actions::expire))
+        .route("/dashboard/intents", get(lists::intents))
+        .route("/dashboard/intents/{id}", get(detail::intent))
+        .route("/dashboard/payments", get(lists::payments))
+        .route("/dashboard/payments/{id}", get(detail::payment))
+        .route("/dashboard/payments/{id}/refund", post(actions::refund))
+        .route("/dashboard/refunds", get(lists::refunds))
+        .route("/dashboard/events/{id}", get(detail::event))
 }
