@@ -118,3 +118,28 @@ pub async fn checkout_view(
 pub async fn unknown() -> AppError {
     crate::api::json::route_not_found()
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    const IPHONE_WECHAT: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 8_4_1 like Mac OS X) AppleWebKit/600.1.4 (KHTML, like Gecko) Mobile/12H321 MicroMessenger/6.3.6 NetType/WIFI Language/zh_CN";
+
+    #[test]
+    fn a_page_view_counts_the_class_the_page_says_else_the_user_agents() {
+        let mut wechat = HeaderMap::new();
+        wechat.insert(header::USER_AGENT, HeaderValue::from_static(IPHONE_WECHAT));
+        assert_eq!(page_environment(Some("env=desktop"), &wechat), "desktop");
+        assert_eq!(page_environment(Some("x=1&env=wecom"), &wechat), "wecom");
+        // Only a known class: anything else is the User-Agent's.
+        assert_eq!(page_environment(Some("env=Desktop"), &wechat), "wechat");
+        assert_eq!(
+            page_environment(Some("env=%3Cscript%3E"), &wechat),
+            "wechat"
+        );
+        assert_eq!(page_environment(None, &wechat), "wechat");
+        assert_eq!(page_environment(None, &HeaderMap::new()), "desktop");
+    }
+}
