@@ -11,8 +11,8 @@ use std::fmt::Write as _;
 const WIDTH: f64 = 320.0;
 const HEIGHT: f64 = 170.0;
 
-/// The plotting area inside the drawing: room on the left for the axis's labels and below for
-/// the days'.
+/// The plotting area inside the drawing: room on the left for the axis's labels, below for the
+/// days', and on the right for half of today's label.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Plot {
     pub left: f64,
@@ -26,7 +26,7 @@ impl Plot {
     pub const STANDARD: Self = Self {
         left: 48.0,
         top: 8.0,
-        width: WIDTH - 48.0 - 6.0,
+        width: WIDTH - 48.0 - 14.0,
         height: HEIGHT - 8.0 - 22.0,
     };
 
