@@ -3,7 +3,7 @@
 
 use super::Services;
 use crate::secret::Secret;
-use crate::store::api_keys::ApiKey;
+pub use crate::store::api_keys::ApiKey;
 
 /// The mode keys are made for here: `test` or `live`.
 #[must_use]

@@ -10,7 +10,8 @@ use super::Services;
 use super::bills::{self, Mismatch, ReconcileError, Report};
 use crate::domain::now_millis;
 use crate::store::Store;
-use crate::store::reconciliations::{self as stored, Reconciliation};
+use crate::store::reconciliations as stored;
+pub use crate::store::reconciliations::Reconciliation;
 
 /// How long a scheduled run may stay `running` before another instance takes it over.
 pub const CLAIM_STALE_MS: i64 = 10 * 60 * 1000;

@@ -7,7 +7,9 @@ use super::error::codes;
 use super::objects::EndpointObject;
 use super::{ServiceError, Services};
 use crate::domain::{Invalid, RedirectUrl};
+pub use crate::store::deliveries::DeliverySummary;
 use crate::store::events::EventType;
+pub use crate::store::webhooks::Endpoint;
 
 /// A create-endpoint request.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -143,7 +145,7 @@ pub async fn roll_secret(
 ///
 /// # Errors
 /// On a database error.
-pub async fn list(svc: &Services) -> Result<Vec<crate::store::webhooks::Endpoint>, sqlx::Error> {
+pub async fn list(svc: &Services) -> Result<Vec<Endpoint>, sqlx::Error> {
     svc.store().list_endpoints().await
 }
 
@@ -154,7 +156,7 @@ pub async fn list(svc: &Services) -> Result<Vec<crate::store::webhooks::Endpoint
 pub async fn recent_deliveries(
     svc: &Services,
     per_endpoint: usize,
-) -> Result<Vec<crate::store::deliveries::DeliverySummary>, sqlx::Error> {
+) -> Result<Vec<DeliverySummary>, sqlx::Error> {
     svc.store().recent_deliveries(per_endpoint).await
 }
 
@@ -174,4 +176,9 @@ pub async fn replay(svc: &Services, id: &str) -> Result<u64, ServiceError> {
     svc.signals().outbox_changed();
     tracing::info!(event = %id, queued, "event replayed");
     Ok(queued)
+}
+
+/// The event types an endpoint may subscribe to (besides `*`, all of them).
+pub fn event_types() -> impl Iterator<Item = &'static str> {
+    EventType::ALL.iter().map(|t| t.as_str())
 }

@@ -7,6 +7,12 @@ pub mod auth;
 pub mod layout;
 mod login;
 mod overview;
+// Operations pages: webhooks, event replay, API keys, the audit log, reconciliation.
+mod audit_log;
+mod keys;
+mod reconciliation;
+mod replay;
+mod webhooks;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -36,4 +42,22 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/logout", post(login::logout))
         .route("/dashboard/lang/{lang}", get(login::language))
         .route(layout::STYLESHEET_PATH, get(stylesheet))
+        // Operations pages.
+        .route("/dashboard/webhooks", get(webhooks::show).post(webhooks::create))
+        .route("/dashboard/webhooks/{id}/roll", post(webhooks::roll))
+        .route(
+            "/dashboard/webhooks/{id}/disable",
+            get(webhooks::confirm_disable).post(webhooks::disable),
+        )
+        .route("/dashboard/events/{id}/replay", post(replay::replay))
+        .route("/dashboard/keys", get(keys::show).post(keys::create))
+        .route(
+            "/dashboard/keys/{id}/revoke",
+            get(keys::confirm_revoke).post(keys::revoke),
+        )
+        .route("/dashboard/audit", get(audit_log::show))
+        .route(
+            "/dashboard/reconciliation",
+            get(reconciliation::show).post(reconciliation::run),
+        )
 }
