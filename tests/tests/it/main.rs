@@ -15,6 +15,8 @@ mod browser_focus;
 mod cancellation;
 mod checkout_contents;
 mod config;
+mod dashboard_client;
+mod dashboard_ops;
 mod demo;
 mod deploy;
 mod doctor;
