@@ -7,6 +7,7 @@
 pub mod app;
 pub mod binary;
 pub mod browser;
+pub mod dashboard;
 pub mod db;
 pub mod ledger;
 pub mod live;

@@ -23,6 +23,7 @@ struct Inner {
     script: Mutex<Vec<u16>>,
     /// While set, requests hang (a receiver that never answers).
     hang: Mutex<bool>,
+    failing: Mutex<bool>,
     arrived: Notify,
 }
 
@@ -54,6 +55,11 @@ impl Receiver {
             url: format!("http://{addr}/hook"),
             inner,
         }
+    }
+
+    /// While `on`, every request is answered at once with a 500 (a broken receiver).
+    pub fn fail(&self, on: bool) {
+        *self.inner.failing.lock().expect("lock") = on;
     }
 
     /// Makes requests hang (`true`) or be answered (`false`).
@@ -97,6 +103,9 @@ async fn handle(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes
     inner.arrived.notify_waiters();
     if *inner.hang.lock().expect("lock") {
         std::future::pending::<()>().await;
+    }
+    if *inner.failing.lock().expect("lock") {
+        return StatusCode::INTERNAL_SERVER_ERROR;
     }
     let status = inner.script.lock().expect("lock").pop().unwrap_or(200);
     StatusCode::from_u16(status).unwrap_or(StatusCode::OK)

@@ -7,6 +7,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod bills;
+pub mod browse;
 pub mod complete;
 pub mod contents;
 pub mod error;
@@ -24,6 +25,7 @@ pub mod sessions;
 pub mod sign_in;
 pub mod signals;
 pub mod success;
+pub mod timeline;
 pub mod urls;
 pub mod webhooks;
 mod write;

@@ -88,7 +88,9 @@ pub async fn create(store: &Store, username: &str, password: &str) -> Result<Ope
         created_at: now_millis(),
         disabled_at: None,
     };
-    store.insert_operator(&op, &hash_password(password)?).await?;
+    store
+        .insert_operator(&op, &hash_password(password)?)
+        .await?;
     Ok(op)
 }
 
@@ -109,7 +111,9 @@ pub async fn check_password(
     password: &str,
 ) -> Result<Option<Operator>, sqlx::Error> {
     let found = store.operator_by_name(username).await?;
-    let stored = found.as_ref().map_or_else(|| decoy_hash().to_owned(), |(_, h)| h.clone());
+    let stored = found
+        .as_ref()
+        .map_or_else(|| decoy_hash().to_owned(), |(_, h)| h.clone());
     let password = password.to_owned();
     // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
     let matches = tokio::task::spawn_blocking(move || {
@@ -135,7 +139,13 @@ pub async fn start_session(store: &Store, operator: Operator) -> Result<NewSessi
     let csrf = random_token();
     let now = now_millis();
     store
-        .insert_operator_session(&token_hash(&token), &operator.id, &csrf, now, now + SESSION_MS)
+        .insert_operator_session(
+            &token_hash(&token),
+            &operator.id,
+            &csrf,
+            now,
+            now + SESSION_MS,
+        )
         .await?;
     Ok(NewSession {
         token: Secret::new(token),
@@ -203,8 +213,15 @@ pub async fn sandbox_link(store: &Store) -> Result<Secret<String>, sqlx::Error> 
 ///
 /// # Errors
 /// On a database error.
-pub async fn use_login_link(svc: &Services, token: &str) -> Result<Option<NewSession>, sqlx::Error> {
-    match svc.store().use_login_link(&token_hash(token), now_millis()).await? {
+pub async fn use_login_link(
+    svc: &Services,
+    token: &str,
+) -> Result<Option<NewSession>, sqlx::Error> {
+    match svc
+        .store()
+        .use_login_link(&token_hash(token), now_millis())
+        .await?
+    {
         Some(op) => Ok(Some(start_session(svc.store(), op).await?)),
         None => Ok(None),
     }
@@ -232,8 +249,16 @@ mod tests {
         let h = hash_password("correct horse battery").unwrap();
         assert!(h.starts_with("$argon2id$"), "{h}");
         let parsed = PasswordHash::new(&h).unwrap();
-        assert!(Argon2::default().verify_password(b"correct horse battery", &parsed).is_ok());
-        assert!(Argon2::default().verify_password(b"wrong horse battery", &parsed).is_err());
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse battery", &parsed)
+                .is_ok()
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"wrong horse battery", &parsed)
+                .is_err()
+        );
     }
 
     #[test]

@@ -148,3 +148,62 @@ pub async fn apply_notice(
     }
     apply_state(svc, &refund, notice.state).await
 }
+
+/// What an idempotent refund request came to.
+#[derive(Debug)]
+pub enum Once {
+    /// This request made (or re-sent) the refund.
+    Made(Refund),
+    /// An earlier request with the same key made this refund.
+    Earlier(String),
+    /// An earlier request with the same key is still running, or used it for something else.
+    Busy,
+}
+
+/// [`create`] at most once per `(actor, key)`: a form submitted twice (a double click, a
+/// reload) refunds once. `actor` names who holds the key space (an operator).
+///
+/// # Errors
+/// [`RefundError`].
+pub async fn create_once(
+    svc: &Services,
+    actor: &str,
+    key: &str,
+    payment: &PaymentId,
+    amount: Option<i64>,
+    reason: Option<&str>,
+) -> Result<Once, RefundError> {
+    use crate::store::idempotency::Claim;
+    use sha2::{Digest, Sha256};
+    let request = hex::encode(Sha256::digest(
+        format!("{payment}\n{amount:?}\n{reason:?}").as_bytes(),
+    ));
+    let now = now_millis();
+    match svc
+        .store()
+        .claim_idempotency(actor, key, &request, now, 60_000)
+        .await?
+    {
+        Claim::Owner => {}
+        Claim::Existing {
+            request_hash,
+            response: Some((_, refund_id)),
+        } if request_hash == request => return Ok(Once::Earlier(refund_id)),
+        Claim::Existing { .. } => return Ok(Once::Busy),
+    }
+    match create(svc, payment, amount, reason).await {
+        Ok(refund) => {
+            svc.store()
+                .complete_idempotency(actor, key, 200, &refund.id, now_millis())
+                .await?;
+            Ok(Once::Made(refund))
+        }
+        Err(e @ (RefundError::NotPaid | RefundError::TooMuch { .. })) => {
+            // Nothing was recorded: the corrected form may be sent again with the same key.
+            svc.store().release_idempotency(actor, key).await?;
+            Err(e)
+        }
+        // A database error may have come after the refund was recorded: the key stays taken.
+        Err(e) => Err(e),
+    }
+}

@@ -263,7 +263,7 @@ impl Store {
     }
 }
 
-fn event(r: &sqlx::any::AnyRow) -> Result<Event, sqlx::Error> {
+pub(super) fn event(r: &sqlx::any::AnyRow) -> Result<Event, sqlx::Error> {
     Ok(Event {
         seq: r.try_get("seq")?,
         id: r.try_get("id")?,

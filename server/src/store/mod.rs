@@ -6,6 +6,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod browse;
 pub mod deliveries;
 pub mod events;
 mod group_commit;

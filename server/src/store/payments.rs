@@ -7,7 +7,7 @@ use crate::domain::ids::{PaymentId, SessionId};
 use crate::domain::status::State;
 use crate::domain::{Channel, Millis, Payment, PaymentMethod, PaymentStatus};
 
-const COLUMNS: &str = "id, session_id, method, channel, status, amount, currency, out_trade_no, provider_transaction_id, \
+pub(super) const COLUMNS: &str = "id, session_id, method, channel, status, amount, currency, out_trade_no, provider_transaction_id, \
                        failure_reason, appid, openid, next_action, expires_at, checked_at, created_at, updated_at";
 
 /// The UPDATE of [`Store::mark_payment_pending`], bound.
@@ -383,7 +383,7 @@ pub async fn succeed_all(
         .collect()
 }
 
-fn payment(r: &sqlx::any::AnyRow) -> Result<Payment, sqlx::Error> {
+pub(super) fn payment(r: &sqlx::any::AnyRow) -> Result<Payment, sqlx::Error> {
     let decode = |e: String| sqlx::Error::Decode(e.into());
     let id: String = r.try_get("id")?;
     let session: String = r.try_get("session_id")?;

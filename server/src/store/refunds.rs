@@ -32,7 +32,7 @@ pub enum RefundError {
     Db(#[from] sqlx::Error),
 }
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, payment_id, amount, status, reason, out_refund_no, created_at, updated_at";
 
 impl Store {
@@ -195,7 +195,7 @@ pub async fn finish(
     row.as_ref().map(refund).transpose()
 }
 
-fn refund(r: &sqlx::any::AnyRow) -> Result<Refund, sqlx::Error> {
+pub(super) fn refund(r: &sqlx::any::AnyRow) -> Result<Refund, sqlx::Error> {
     let status: String = r.try_get("status")?;
     Ok(Refund {
         id: r.try_get("id")?,

@@ -11,7 +11,7 @@ use crate::domain::session::{Extras, Flow, Locale};
 use crate::domain::status::State;
 use crate::domain::{CheckoutSession, Millis, NewSession, SessionStatus};
 
-const COLUMNS: &str = "id, status, amount, currency, description, merchant_reference, success_url, cancel_url, \
+pub(super) const COLUMNS: &str = "id, status, amount, currency, description, merchant_reference, success_url, cancel_url, \
                        metadata, payment_methods, locale, created_at, expires_at, completed_at, expired_at, kind, \
                        cancellation_reason, extras, payment_link";
 
@@ -312,7 +312,7 @@ pub async fn complete_all(
         .collect()
 }
 
-fn session(r: &sqlx::any::AnyRow) -> Result<CheckoutSession, sqlx::Error> {
+pub(super) fn session(r: &sqlx::any::AnyRow) -> Result<CheckoutSession, sqlx::Error> {
     let decode = |e: String| sqlx::Error::Decode(e.into());
     let id: String = r.try_get("id")?;
     let status: String = r.try_get("status")?;

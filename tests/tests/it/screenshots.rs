@@ -46,6 +46,7 @@ async fn screenshots_of_the_main_states() {
     let dir = workspace_root().join("docs").join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     let browser = Browser::start(None).await;
+    let paid = dashboard_data(&app, &browser).await;
     for (width, height, phone) in SIZES {
         browser.viewport(width, height, phone).await;
         let shots = Shots {
@@ -54,6 +55,7 @@ async fn screenshots_of_the_main_states() {
         };
         capture(&app, &browser, &shots).await;
         capture_branded(&branded, &browser, &shots).await;
+        capture_dashboard(&app, &browser, &shots, &paid).await;
     }
     browser.close().await;
     assert_pngs(&dir);
@@ -132,6 +134,82 @@ async fn capture_branded(app: &TestApp, browser: &Browser, shots: &Shots) {
     shots.take(browser, "branded-qr").await;
 }
 
+/// Real sandbox payments for the dashboard to show (one of them half refunded), and the
+/// browser signed in with a one-time link; returns the refunded payment.
+async fn dashboard_data(app: &TestApp, browser: &Browser) -> String {
+    use serde_json::json;
+    let mut refunded = String::new();
+    for (i, (amount, environment)) in [
+        (2990, "desktop"),
+        (1250, "desktop"),
+        (8800, "desktop"),
+        (450, "mobile"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut req = paybridge_tests::session_request(amount);
+        req["merchant_reference"] = json!(format!("order-{}", 2041 + i));
+        let (_, s) = app.api_post("/v1/checkout_sessions", &req, None).await;
+        let id = s["id"].as_str().unwrap().to_owned();
+        let action = paybridge_tests::shopper::pay(
+            app,
+            &id,
+            &json!({"method": "wechat_pay", "environment": environment}),
+        )
+        .await;
+        if let Some(code_url) = action["code_url"].as_str() {
+            scan_and_pay(app, code_url).await;
+            app.until_complete(&id).await;
+            if refunded.is_empty() {
+                refunded = action["payment"].as_str().unwrap().to_owned();
+            }
+        }
+    }
+    let (status, _) = app
+        .api_post(
+            "/v1/refunds",
+            &json!({"payment": refunded, "amount": 1495, "reason": "one item returned"}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    paybridge_tests::dashboard::create_operator(app, "ops").await;
+    let (op, _) = app
+        .state
+        .store()
+        .operator_by_name("ops")
+        .await
+        .unwrap()
+        .unwrap();
+    let token = paybridge_server::service::operators::login_link(app.state.store(), &op)
+        .await
+        .unwrap();
+    let link = format!("/dashboard/login/link?token={}", token.expose());
+    browser.client.goto(app.url(&link).as_str()).await.unwrap();
+    shows(browser, "nav.sections").await;
+    refunded
+}
+
+/// The dashboard's overview, the payments list and one payment's timeline.
+async fn capture_dashboard(app: &TestApp, browser: &Browser, shots: &Shots, payment: &str) {
+    visit(browser, app, DESKTOP, "/dashboard").await;
+    shows(browser, "main h1").await;
+    shots.take(browser, "dashboard-overview").await;
+    visit(browser, app, DESKTOP, "/dashboard/payments").await;
+    shows(browser, "#results").await;
+    shots.take(browser, "dashboard-payments").await;
+    visit(
+        browser,
+        app,
+        DESKTOP,
+        &format!("/dashboard/payments/{payment}"),
+    )
+    .await;
+    shows(browser, "#timeline").await;
+    shots.take(browser, "dashboard-timeline").await;
+}
+
 async fn wait_for_logo(browser: &Browser) {
     paybridge_tests::wait::until("the logo", crate::browser_flows::STEP, || async {
         browser
@@ -164,6 +242,9 @@ fn assert_pngs(dir: &Path) {
             "sandbox-devices",
             "branded",
             "branded-qr",
+            "dashboard-overview",
+            "dashboard-payments",
+            "dashboard-timeline",
         ] {
             let path = dir.join(format!("{state}-{width}.png"));
             let png = std::fs::read(&path).unwrap();

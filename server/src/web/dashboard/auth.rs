@@ -57,8 +57,7 @@ pub fn clear_session_cookie(state: &AppState) -> HeaderValue {
 }
 
 fn token(headers: &HeaderMap) -> Option<&str> {
-    crate::api::browser::cookie(headers, SESSION_COOKIE)
-        .filter(|t| !t.is_empty() && t.len() <= 64)
+    crate::api::browser::cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty() && t.len() <= 64)
 }
 
 /// Sends an operator without a session to the sign-in page, coming back here afterwards.
@@ -67,7 +66,11 @@ fn to_sign_in(parts: &Parts) -> Response {
         .uri
         .path_and_query()
         .map_or("/dashboard", axum::http::uri::PathAndQuery::as_str);
-    Redirect::to(&format!("/dashboard/login?next={}", layout::url_encode(here))).into_response()
+    Redirect::to(&format!(
+        "/dashboard/login?next={}",
+        layout::url_encode(here)
+    ))
+    .into_response()
 }
 
 /// The page shown when something failed on our side; the cause goes to the log.
@@ -130,7 +133,9 @@ pub fn forged(lang: Lang) -> Response {
 /// The CSRF token of a urlencoded form, if it has exactly one.
 #[must_use]
 pub fn csrf_of(body: &[u8]) -> Option<String> {
-    let mut found = form_urlencoded_pairs(body).filter(|(k, _)| k == "csrf").map(|(_, v)| v);
+    let mut found = form_urlencoded_pairs(body)
+        .filter(|(k, _)| k == "csrf")
+        .map(|(_, v)| v);
     let first = found.next();
     if found.next().is_some() {
         return None;

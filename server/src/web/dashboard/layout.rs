@@ -146,6 +146,8 @@ impl Section {
     }
 }
 
+// Pages pass `html! { … }` straight in; taking it by value keeps every call site short.
+#[allow(clippy::needless_pass_by_value)]
 fn document(lang: Lang, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
@@ -167,7 +169,10 @@ fn document(lang: Lang, title: &str, body: Markup) -> Markup {
 pub fn respond(status: StatusCode, markup: Markup) -> Response {
     let mut response = (status, Html(markup.into_string())).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PAGE_CSP),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
@@ -181,6 +186,7 @@ pub fn page(ctx: &Ctx, section: Section, title: &str, body: Markup) -> Response 
 
 /// [`page`] with another status (a refused form is shown again with 422).
 #[must_use]
+#[allow(clippy::needless_pass_by_value)]
 pub fn page_with_status(
     ctx: &Ctx,
     status: StatusCode,
@@ -233,6 +239,7 @@ pub fn page_with_status(
 
 /// A page outside the signed-in area (sign-in, errors), with no navigation.
 #[must_use]
+#[allow(clippy::needless_pass_by_value)]
 pub fn bare(lang: Lang, status: StatusCode, title: &str, body: Markup) -> Response {
     let markup = html! {
         main #main.bare {
@@ -249,8 +256,16 @@ pub fn bare(lang: Lang, status: StatusCode, title: &str, body: Markup) -> Respon
 pub fn money(amount: i64, currency: &str) -> String {
     let sign = if amount < 0 { "-" } else { "" };
     let a = amount.unsigned_abs();
-    let symbol = if currency.eq_ignore_ascii_case("CNY") { "¥" } else { "" };
-    let code = if symbol.is_empty() { format!(" {currency}") } else { String::new() };
+    let symbol = if currency.eq_ignore_ascii_case("CNY") {
+        "¥"
+    } else {
+        ""
+    };
+    let code = if symbol.is_empty() {
+        format!(" {currency}")
+    } else {
+        String::new()
+    };
     format!("{sign}{symbol}{}.{:02}{code}", a / 100, a % 100)
 }
 
@@ -305,7 +320,10 @@ mod tests {
     #[test]
     fn language_follows_the_cookie_then_the_browser() {
         let mut h = HeaderMap::new();
-        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN,zh;q=0.9,en;q=0.8"));
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("zh-CN,zh;q=0.9,en;q=0.8"),
+        );
         assert_eq!(Lang::of(&h), Lang::Zh);
         h.insert(header::COOKIE, HeaderValue::from_static("pb_dash_lang=en"));
         assert_eq!(Lang::of(&h), Lang::En);

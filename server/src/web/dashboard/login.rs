@@ -2,10 +2,10 @@
 //! since there is no session yet), failures counted per client, one-time login links, and the
 //! language switch.
 
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::html;
 use serde::Deserialize;
 
@@ -120,7 +120,10 @@ pub async fn submit(
             lang,
             StatusCode::TOO_MANY_REQUESTS,
             &next,
-            Some(lang.t("Too many failed sign-ins from here. Wait a minute and try again.", "此处登录失败次数过多，请一分钟后再试。")),
+            Some(lang.t(
+                "Too many failed sign-ins from here. Wait a minute and try again.",
+                "此处登录失败次数过多，请一分钟后再试。",
+            )),
         );
     }
     match operators::check_password(state.store(), &c.username, &c.password).await {
@@ -147,12 +150,23 @@ async fn start(state: &AppState, op: operators::Operator, next: &str, how: &str)
         Ok(s) => s,
         Err(e) => return auth::unavailable(Lang::En, &e),
     };
-    if let Err(e) = audit::record(svc, &session.signed_in.operator, how, "-", &serde_json::json!({})).await {
+    if let Err(e) = audit::record(
+        svc,
+        &session.signed_in.operator,
+        how,
+        "-",
+        &serde_json::json!({}),
+    )
+    .await
+    {
         return auth::unavailable(Lang::En, &e);
     }
     let mut response = Redirect::to(next).into_response();
     let headers = response.headers_mut();
-    headers.append(header::SET_COOKIE, auth::session_cookie(state, session.token.expose()));
+    headers.append(
+        header::SET_COOKIE,
+        auth::session_cookie(state, session.token.expose()),
+    );
     headers.append(
         header::SET_COOKIE,
         auth::cookie(state, LOGIN_COOKIE, "", "/dashboard/login", 0),
@@ -175,7 +189,12 @@ pub async fn link(
 ) -> Response {
     let lang = Lang::of(&headers);
     if state.login_failures().is_shut(ip) {
-        return layout::bare(lang, StatusCode::TOO_MANY_REQUESTS, lang.t("Too many failed sign-ins", "登录失败次数过多"), html! {});
+        return layout::bare(
+            lang,
+            StatusCode::TOO_MANY_REQUESTS,
+            lang.t("Too many failed sign-ins", "登录失败次数过多"),
+            html! {},
+        );
     }
     match operators::use_login_link(state.services(), &q.token).await {
         Ok(Some(session)) => {
@@ -188,7 +207,10 @@ pub async fn link(
             layout::bare(
                 lang,
                 StatusCode::GONE,
-                lang.t("This sign-in link is used or expired", "此登录链接已使用或已过期"),
+                lang.t(
+                    "This sign-in link is used or expired",
+                    "此登录链接已使用或已过期",
+                ),
                 html! { p { a href="/dashboard/login" { (lang.t("Sign in with a password", "用密码登录")) } } },
             )
         }
@@ -200,11 +222,15 @@ pub async fn link(
 pub struct Nothing {}
 
 /// `POST /dashboard/logout`
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap, posted: Posted<Nothing>) -> Response {
-    if let Some(token) = crate::api::browser::cookie(&headers, auth::SESSION_COOKIE) {
-        if let Err(e) = operators::end_session(state.services(), token).await {
-            return auth::unavailable(posted.ctx.lang, &e);
-        }
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    posted: Posted<Nothing>,
+) -> Response {
+    if let Some(token) = crate::api::browser::cookie(&headers, auth::SESSION_COOKIE)
+        && let Err(e) = operators::end_session(state.services(), token).await
+    {
+        return auth::unavailable(posted.ctx.lang, &e);
     }
     let mut response = Redirect::to("/dashboard/login").into_response();
     response
@@ -242,7 +268,10 @@ mod tests {
 
     #[test]
     fn sign_in_only_returns_to_dashboard_paths() {
-        assert_eq!(next_path(Some("/dashboard/payments?q=1")), "/dashboard/payments?q=1");
+        assert_eq!(
+            next_path(Some("/dashboard/payments?q=1")),
+            "/dashboard/payments?q=1"
+        );
         assert_eq!(next_path(Some("https://evil.example/")), "/dashboard");
         assert_eq!(next_path(Some("//evil.example/dashboard")), "/dashboard");
         assert_eq!(next_path(Some("/dashboard//evil.example")), "/dashboard");

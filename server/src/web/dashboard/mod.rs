@@ -3,10 +3,15 @@
 //! form with a CSRF token, and charts are SVG drawn on the server. The checkout page's weight is
 //! untouched (nothing here is in the wasm).
 
+mod actions;
 pub mod auth;
+mod detail;
+mod filters;
 pub mod layout;
+mod lists;
 mod login;
 mod overview;
+mod timeline;
 // Operations pages: webhooks, event replay, API keys, the audit log, reconciliation.
 mod audit_log;
 mod keys;
@@ -26,7 +31,10 @@ const STYLESHEET: &str = include_str!("../../../../static/dashboard/dashboard.cs
 async fn stylesheet() -> impl IntoResponse {
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
         STYLESHEET,
@@ -42,6 +50,16 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/logout", post(login::logout))
         .route("/dashboard/lang/{lang}", get(login::language))
         .route(layout::STYLESHEET_PATH, get(stylesheet))
+        .route("/dashboard/sessions", get(lists::sessions))
+        .route("/dashboard/sessions/{id}", get(detail::session))
+        .route("/dashboard/sessions/{id}/expire", post(actions::expire))
+        .route("/dashboard/intents", get(lists::intents))
+        .route("/dashboard/intents/{id}", get(detail::intent))
+        .route("/dashboard/payments", get(lists::payments))
+        .route("/dashboard/payments/{id}", get(detail::payment))
+        .route("/dashboard/payments/{id}/refund", post(actions::refund))
+        .route("/dashboard/refunds", get(lists::refunds))
+        .route("/dashboard/events/{id}", get(detail::event))
         // Operations pages.
         .route("/dashboard/webhooks", get(webhooks::show).post(webhooks::create))
         .route("/dashboard/webhooks/{id}/roll", post(webhooks::roll))

@@ -19,8 +19,8 @@ pub struct Replay {
     back: Option<String>,
 }
 
-/// `back` when it is a dashboard page, else the webhooks page: never another site.
-fn back_to(back: Option<&str>) -> &str {
+/// `back` when it is a dashboard page, else the event's own page: never another site.
+fn back_to(back: Option<&str>, event: &str) -> String {
     back.filter(|b| {
         (b.starts_with("/dashboard/") || *b == "/dashboard")
             && !b.contains("//")
@@ -28,7 +28,7 @@ fn back_to(back: Option<&str>) -> &str {
             && !b.contains('?')
             && !b.contains('#')
     })
-    .unwrap_or("/dashboard/webhooks")
+    .map_or_else(|| format!("/dashboard/events/{event}"), str::to_owned)
 }
 
 /// `POST /dashboard/events/{id}/replay`
@@ -47,7 +47,7 @@ pub async fn replay(
             {
                 return auth::unavailable(ctx.lang, &e);
             }
-            let back = back_to(form.back.as_deref());
+            let back = back_to(form.back.as_deref(), &id);
             Redirect::to(&format!("{back}?notice=replayed")).into_response()
         }
         Err(ServiceError::NotFound { .. }) => layout::page_with_status(
