@@ -67,19 +67,14 @@ mod tests {
 
     #[test]
     fn replay_only_returns_to_dashboard_pages() {
+        let event_page = "/dashboard/events/evt_1";
         assert_eq!(
-            back_to(Some("/dashboard/events/evt_1")),
-            "/dashboard/events/evt_1"
-        );
-        assert_eq!(
-            back_to(Some("https://evil.example/")),
+            back_to(Some("/dashboard/webhooks"), "evt_1"),
             "/dashboard/webhooks"
         );
-        assert_eq!(back_to(Some("//evil.example")), "/dashboard/webhooks");
-        assert_eq!(
-            back_to(Some("/dashboard/x?notice=1")),
-            "/dashboard/webhooks"
-        );
-        assert_eq!(back_to(None), "/dashboard/webhooks");
+        assert_eq!(back_to(Some("https://evil.example/"), "evt_1"), event_page);
+        assert_eq!(back_to(Some("//evil.example"), "evt_1"), event_page);
+        assert_eq!(back_to(Some("/dashboard/x?notice=1"), "evt_1"), event_page);
+        assert_eq!(back_to(None, "evt_1"), event_page);
     }
 }
