@@ -61,7 +61,10 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/refunds", get(lists::refunds))
         .route("/dashboard/events/{id}", get(detail::event))
         // Operations pages.
-        .route("/dashboard/webhooks", get(webhooks::show).post(webhooks::create))
+        .route(
+            "/dashboard/webhooks",
+            get(webhooks::show).post(webhooks::create),
+        )
         .route("/dashboard/webhooks/{id}/roll", post(webhooks::roll))
         .route(
             "/dashboard/webhooks/{id}/disable",
