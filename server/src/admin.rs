@@ -240,7 +240,21 @@ pub async fn reconcile(mut config: Config, date: &str) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = match crate::service::bills::reconcile(&store, &clients, date).await {
+    let outcome = crate::service::bills::reconcile(&store, &clients, date).await;
+    // Kept for the dashboard's reconciliation page, like runs started there (a malformed date
+    // is no run).
+    if !matches!(outcome, Err(crate::service::bills::ReconcileError::Date))
+        && let Err(e) = crate::service::reconciliations::record(
+            &store,
+            date,
+            &crate::service::reconciliations::Trigger::Command,
+            &outcome,
+        )
+        .await
+    {
+        eprintln!("paybridge: the result could not be stored: {e}");
+    }
+    let code = match outcome {
         Ok(report) => {
             println!(
                 "{date}: {} bill rows, {} paid orders matched, {} mismatches",

@@ -303,6 +303,12 @@ pub struct Settings {
         global = true
     )]
     pub job_lease_seconds: String,
+    /// Reconcile the previous day's WeChat Pay trade bill every day at this time, `HH:MM`
+    /// Beijing time (bills are ready after 10:00), once across all instances; the result is
+    /// kept for the dashboard. Off when unset. A day whose time has passed while no instance
+    /// ran is reconciled at start.
+    #[arg(long, env = "PAYBRIDGE_RECONCILE_AT", global = true)]
+    pub reconcile_at: Option<String>,
     /// Multiplies webhook retry delays (1 = real schedule; tests use a small value).
     #[arg(
         long,

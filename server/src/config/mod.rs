@@ -104,6 +104,8 @@ pub struct JobsConfig {
     pub lease: std::time::Duration,
     /// Multiplier on webhook retry delays.
     pub webhook_backoff_scale: f64,
+    /// When the previous day's bill is reconciled each day (Beijing time), if at all.
+    pub reconcile_at: Option<time::Time>,
 }
 
 /// Base URLs of WeChat's services, replaceable by any compatible endpoint.

@@ -196,6 +196,7 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
                 1.0
             }
         },
+        reconcile_at: reconcile_at(s.reconcile_at.as_ref(), &mut p),
     };
     // Blank means the real timings (settings built in code leave it empty).
     let sandbox_time_scale = match s.sandbox_time_scale.trim() {
@@ -320,6 +321,27 @@ pub(super) fn validate(s: &Settings) -> Result<Config, Problems> {
         retention,
         webhook_allowed_networks,
     })
+}
+
+/// `HH:MM`, a time of day (Beijing time), or nothing.
+fn reconcile_at(raw: Option<&String>, p: &mut Problems) -> Option<time::Time> {
+    let raw = given(raw)?;
+    let parsed = raw.split_once(':').and_then(|(h, m)| {
+        let two_digits = |t: &str| t.len() == 2 && t.bytes().all(|b| b.is_ascii_digit());
+        if !two_digits(h) || !two_digits(m) {
+            return None;
+        }
+        time::Time::from_hms(h.parse().ok()?, m.parse().ok()?, 0).ok()
+    });
+    if parsed.is_none() {
+        p.push(
+            "PAYBRIDGE_RECONCILE_AT",
+            format!(
+                "{raw:?} is not a time of day HH:MM (00:00 to 23:59, Beijing time), e.g. 10:30"
+            ),
+        );
+    }
+    parsed
 }
 
 /// A comma-separated list of addresses or CIDRs.
@@ -795,6 +817,20 @@ mod tests {
             job_lease_seconds: "60".into(),
             webhook_backoff_scale: "1".into(),
             ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn the_reconcile_time_is_hh_mm_or_refused_by_name() {
+        let at = |v: &str| Settings {
+            reconcile_at: Some(v.into()),
+            ..sandbox()
+        };
+        let cfg = validate(&at("10:30")).unwrap();
+        assert_eq!(cfg.jobs.reconcile_at, Some(time::macros::time!(10:30)));
+        assert_eq!(validate(&sandbox()).unwrap().jobs.reconcile_at, None);
+        for bad in ["24:00", "9:30", "10:60", "10.30", "noon", "10:30:00"] {
+            assert_eq!(names(&at(bad)), ["PAYBRIDGE_RECONCILE_AT"], "{bad}");
         }
     }
 

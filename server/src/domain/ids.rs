@@ -37,6 +37,7 @@ id_kinds! {
     UnmatchedKind => "upay_",
     IntentKind => "pi_",
     PaymentLinkKind => "plink_",
+    ReconciliationKind => "recon_",
 }
 
 /// Number of random bytes in an id (128 bits).

@@ -1,8 +1,9 @@
 //! Durable background work, started with the server and stopped with it: webhook delivery,
-//! session expiry, reconciliation and pruning old records. Work is claimed through the database, so any number of instances can run.
+//! session expiry, reconciliation (continuous, and the daily bill) and pruning old records. Work is claimed through the database, so any number of instances can run.
 
 pub mod certificates;
 pub mod changes;
+pub mod daily_reconcile;
 pub mod expiry;
 pub mod reconcile;
 pub mod retention;
@@ -33,6 +34,7 @@ impl Jobs {
         tasks.spawn(reconcile::run(state.clone(), stopped.clone()));
         tasks.spawn(retention::run(state.clone(), stopped.clone()));
         tasks.spawn(certificates::run(state.clone(), stopped.clone()));
+        tasks.spawn(daily_reconcile::run(state.clone(), stopped.clone()));
         tasks.spawn(changes::run(state.clone(), stopped));
         Self { stop, tasks }
     }

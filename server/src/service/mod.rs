@@ -4,6 +4,7 @@
 //! and any future front alike. Services return [`ServiceError`]; the HTTP layer alone decides
 //! what status that is.
 
+pub mod api_keys;
 pub mod audit;
 pub mod bills;
 pub mod browse;
@@ -19,6 +20,7 @@ pub mod operators;
 pub mod pay;
 pub mod payment_links;
 pub mod qr_png;
+pub mod reconciliations;
 pub mod refunds;
 pub mod sessions;
 pub mod sign_in;

@@ -7,7 +7,9 @@ use super::error::codes;
 use super::objects::EndpointObject;
 use super::{ServiceError, Services};
 use crate::domain::{Invalid, RedirectUrl};
+pub use crate::store::deliveries::DeliverySummary;
 use crate::store::events::EventType;
+pub use crate::store::webhooks::Endpoint;
 
 /// A create-endpoint request.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -137,4 +139,46 @@ pub async fn roll_secret(
     let mut object = EndpointObject::new(&endpoint, Some(secret.expose().clone()), svc.livemode());
     object.previous_secret_expires_at = (grace > 0).then_some(grace_ends / 1000);
     Ok(object)
+}
+
+/// Active endpoints, newest first (never their secrets).
+///
+/// # Errors
+/// On a database error.
+pub async fn list(svc: &Services) -> Result<Vec<Endpoint>, sqlx::Error> {
+    svc.store().list_endpoints().await
+}
+
+/// The newest deliveries of each active endpoint, at most `per_endpoint` each.
+///
+/// # Errors
+/// On a database error.
+pub async fn recent_deliveries(
+    svc: &Services,
+    per_endpoint: usize,
+) -> Result<Vec<DeliverySummary>, sqlx::Error> {
+    svc.store().recent_deliveries(per_endpoint).await
+}
+
+/// Queues event `id` again for every active endpoint subscribed to it (those that had it
+/// already send it once more); returns how many deliveries are queued.
+///
+/// # Errors
+/// Not found for an unknown event; a database error.
+pub async fn replay(svc: &Services, id: &str) -> Result<u64, ServiceError> {
+    if svc.store().get_event(id).await?.is_none() {
+        return Err(ServiceError::NotFound {
+            code: codes::RESOURCE_MISSING,
+            message: format!("No such event: {id:?}."),
+        });
+    }
+    let queued = svc.store().replay_event(id).await?;
+    svc.signals().outbox_changed();
+    tracing::info!(event = %id, queued, "event replayed");
+    Ok(queued)
+}
+
+/// The event types an endpoint may subscribe to (besides `*`, all of them).
+pub fn event_types() -> impl Iterator<Item = &'static str> {
+    EventType::ALL.iter().map(|t| t.as_str())
 }

@@ -7,6 +7,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod browse;
+pub mod deliveries;
 pub mod events;
 mod group_commit;
 pub mod idempotency;
@@ -15,6 +16,7 @@ pub mod mode;
 pub mod operators;
 pub mod payment_links;
 pub mod payments;
+pub mod reconciliations;
 pub mod refunds;
 pub mod retention;
 pub mod sessions;

@@ -203,3 +203,12 @@ async fn a_database_used_in_one_mode_refuses_the_other_and_says_how_to_start_fre
         .expect("the sandbox refuses live data");
     assert!(refused.contains("holds live data"), "{refused}");
 }
+
+#[test]
+fn a_malformed_daily_reconcile_time_exits_2_and_says_what_it_should_be() {
+    let (code, err) = run_with(&[("PAYBRIDGE_RECONCILE_AT", "25:00")]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("PAYBRIDGE_RECONCILE_AT"), "{err}");
+    assert!(err.contains("--reconcile-at"), "{err}");
+    assert!(err.contains("HH:MM"), "{err}");
+}

@@ -18,6 +18,8 @@ mod cancellation;
 mod checkout_contents;
 mod config;
 mod dashboard;
+mod dashboard_client;
+mod dashboard_ops;
 mod dashboard_overview;
 mod demo;
 mod deploy;

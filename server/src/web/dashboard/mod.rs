@@ -13,6 +13,12 @@ mod lists;
 mod login;
 mod overview;
 mod timeline;
+// Operations pages: webhooks, event replay, API keys, the audit log, reconciliation.
+mod audit_log;
+mod keys;
+mod reconciliation;
+mod replay;
+mod webhooks;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -55,4 +61,25 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/payments/{id}/refund", post(actions::refund))
         .route("/dashboard/refunds", get(lists::refunds))
         .route("/dashboard/events/{id}", get(detail::event))
+        // Operations pages.
+        .route(
+            "/dashboard/webhooks",
+            get(webhooks::show).post(webhooks::create),
+        )
+        .route("/dashboard/webhooks/{id}/roll", post(webhooks::roll))
+        .route(
+            "/dashboard/webhooks/{id}/disable",
+            get(webhooks::confirm_disable).post(webhooks::disable),
+        )
+        .route("/dashboard/events/{id}/replay", post(replay::replay))
+        .route("/dashboard/keys", get(keys::show).post(keys::create))
+        .route(
+            "/dashboard/keys/{id}/revoke",
+            get(keys::confirm_revoke).post(keys::revoke),
+        )
+        .route("/dashboard/audit", get(audit_log::show))
+        .route(
+            "/dashboard/reconciliation",
+            get(reconciliation::show).post(reconciliation::run),
+        )
 }
