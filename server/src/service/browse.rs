@@ -32,15 +32,7 @@ pub const CHANNELS: [&str; 8] = [
     "alipay_app",
 ];
 /// Shopper environments (the page's classes).
-pub const ENVIRONMENTS: [&str; 7] = [
-    "wechat",
-    "wechat_mini_program",
-    "mobile",
-    "desktop",
-    "wechat_desktop",
-    "wecom",
-    "alipay",
-];
+pub const ENVIRONMENTS: [&str; 7] = crate::domain::environment::CLASSES;
 
 /// What an operator asked for: every field optional, as typed.
 #[derive(Debug, Clone, Default, serde::Deserialize)]

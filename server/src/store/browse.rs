@@ -27,11 +27,10 @@ pub struct Filter {
     pub kind: String,
 }
 
-/// An attempt as listed: with its shopper environment and its session's merchant reference.
+/// An attempt as listed: with its session's merchant reference.
 #[derive(Debug, Clone)]
 pub struct ListedPayment {
     pub payment: Payment,
-    pub environment: Option<String>,
     pub merchant_reference: Option<String>,
 }
 
@@ -123,7 +122,7 @@ impl Store {
             .collect::<Vec<_>>()
             .join(", ");
         let rows = sqlx::query(&format!(
-            "SELECT {cols}, p.environment AS shopper_environment, s.merchant_reference AS merchant_reference \
+            "SELECT {cols}, s.merchant_reference AS merchant_reference \
              FROM payments p JOIN checkout_sessions s ON s.id = p.session_id \
              WHERE ($1 = '' OR p.status = $1) AND ($2 = '' OR s.kind = $2) AND {PAYMENT_MATCHES} \
              AND p.created_at >= $6 AND p.created_at < $7 \
@@ -147,7 +146,6 @@ impl Store {
             .map(|r| {
                 Ok(ListedPayment {
                     payment: super::payments::payment(r)?,
-                    environment: r.try_get("shopper_environment")?,
                     merchant_reference: r.try_get("merchant_reference")?,
                 })
             })

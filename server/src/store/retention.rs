@@ -1,6 +1,7 @@
 //! Forgetting what only guards against repeats once it cannot matter any more: idempotency keys
 //! (a client retries within minutes, not weeks), used single-use tokens (refused anyway once
-//! their lifetime is over) and the record of each webhook delivery attempt.
+//! their lifetime is over), the record of each webhook delivery attempt, and the funnel's page
+//! views once older than the dashboard's longest range.
 
 use super::Store;
 use crate::config::Retention;
@@ -9,12 +10,16 @@ use crate::domain::Millis;
 /// Used tokens are kept this long: longer than any token lives (an OAuth state, 10 minutes).
 pub const USED_TOKENS_MS: Millis = 24 * 60 * 60 * 1000;
 
+/// Page views are kept this long: the overview looks back at most 90 days.
+pub const PAGE_VIEWS_MS: Millis = 100 * 24 * 60 * 60 * 1000;
+
 /// How many rows each kind lost.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pruned {
     pub idempotency_keys: u64,
     pub used_tokens: u64,
     pub webhook_attempts: u64,
+    pub page_views: u64,
 }
 
 fn millis(d: std::time::Duration) -> Millis {
@@ -48,6 +53,11 @@ impl Store {
             webhook_attempts: delete(
                 "DELETE FROM webhook_attempts WHERE attempted_at < $1",
                 now.saturating_sub(millis(retention.webhook_attempts)),
+            )
+            .await?,
+            page_views: delete(
+                "DELETE FROM page_views WHERE first_at < $1",
+                now.saturating_sub(PAGE_VIEWS_MS),
             )
             .await?,
         })

@@ -192,10 +192,15 @@ async fn a_paid_checkout_is_found_refunded_by_half_once_and_its_timeline_shows_i
     let (_, html) = op.get("/dashboard/sessions?q=order-7731&status=open").await;
     assert!(html.contains("no-results"), "filtered out by status");
     let (_, html) = op
-        .get("/dashboard/payments?channel=native&method=wechat_pay")
+        .get("/dashboard/payments?channel=native&method=wechat_pay&environment=desktop")
         .await;
-    assert!(html.contains(&payment), "filters by channel and method");
+    assert!(
+        html.contains(&payment),
+        "filters by channel, method and environment"
+    );
     let (_, html) = op.get("/dashboard/payments?channel=jsapi").await;
+    assert!(!html.contains(&payment));
+    let (_, html) = op.get("/dashboard/payments?environment=wechat").await;
     assert!(!html.contains(&payment));
     let (status, _) = op.get("/dashboard/payments?from=yesterday").await;
     assert_eq!(status, 422, "a malformed date is refused");

@@ -134,7 +134,7 @@ fn payments_table(ctx: &Ctx, t: &Timeline) -> Markup {
                     td { (badge(p.payment.status.as_str())) }
                     td.num { (money(p.payment.amount, &p.payment.currency)) }
                     td { (p.payment.method.as_str()) " · " (p.payment.channel.as_str()) }
-                    td { (p.environment.as_deref().unwrap_or("—")) }
+                    td { (p.payment.environment.unwrap_or("—")) }
                     td.mono { (p.payment.provider_transaction_id.as_deref().unwrap_or("—")) }
                 } } }
             } }

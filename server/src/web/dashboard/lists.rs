@@ -156,7 +156,7 @@ pub async fn payments(
                             td { (badge(p.payment.status.as_str())) }
                             td.num { (money(p.payment.amount, &p.payment.currency)) }
                             td { (p.payment.method.as_str()) " · " (p.payment.channel.as_str()) }
-                            td { (p.environment.as_deref().unwrap_or("—")) }
+                            td { (p.payment.environment.unwrap_or("—")) }
                             td { (p.merchant_reference.as_deref().unwrap_or("—")) }
                             td.mono { (p.payment.out_trade_no) }
                         }

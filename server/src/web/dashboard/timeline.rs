@@ -41,7 +41,7 @@ fn entry(ctx: &Ctx, e: &Entry) -> Markup {
             span.what { (ctx.t("Payment attempt", "发起支付")) " " }
             a.mono href={ "/dashboard/payments/" (p.payment.id) } { (p.payment.id) }
             div { (p.payment.method.as_str()) " · " (p.payment.channel.as_str())
-                @if let Some(env) = &p.environment { " · " (env) }
+                @if let Some(env) = p.payment.environment { " · " (env) }
                 " · out_trade_no " span.mono { (p.payment.out_trade_no) } }
         },
         Entry::Reported(p) => html! {
