@@ -12,47 +12,43 @@ enum Admin {
     Doctor,
 }
 
+/// Runs a subcommand that needs only the database settings.
+fn database_only<F, Fut>(cli: &Cli, run: F) -> ExitCode
+where
+    F: FnOnce(paybridge_server::config::DatabaseConfig) -> Fut,
+    Fut: std::future::Future<Output = ExitCode>,
+{
+    let config = match cli.settings.validate_database() {
+        Ok(config) => config,
+        Err(problems) => {
+            eprintln!("{problems}");
+            return ExitCode::from(2);
+        }
+    };
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(run(config)),
+        Err(e) => {
+            eprintln!("paybridge: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Keys(cmd)) = cli.command.clone() {
-        // Keys need only the database: an operator creates one before configuring WeChat.
-        let config = match cli.settings.validate_database() {
-            Ok(config) => config,
-            Err(problems) => {
-                eprintln!("{problems}");
-                return ExitCode::from(2);
-            }
-        };
-        return match tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt.block_on(paybridge_server::admin::keys(config, cmd)),
-            Err(e) => {
-                eprintln!("paybridge: cannot start the async runtime: {e}");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    if let Some(Command::Users(cmd)) = cli.command.clone() {
-        // Operators need only the database, like keys.
-        let config = match cli.settings.validate_database() {
-            Ok(config) => config,
-            Err(problems) => {
-                eprintln!("{problems}");
-                return ExitCode::from(2);
-            }
-        };
-        return match tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt.block_on(paybridge_server::admin::users(config, cmd)),
-            Err(e) => {
-                eprintln!("paybridge: cannot start the async runtime: {e}");
-                ExitCode::FAILURE
-            }
-        };
+    // Keys and operators need only the database: an operator creates them before configuring
+    // WeChat.
+    match cli.command.clone() {
+        Some(Command::Keys(cmd)) => {
+            return database_only(&cli, |config| paybridge_server::admin::keys(config, cmd));
+        }
+        Some(Command::Users(cmd)) => {
+            return database_only(&cli, |config| paybridge_server::admin::users(config, cmd));
+        }
+        _ => {}
     }
     let config = match cli.settings.validate() {
         Ok(config) => config,

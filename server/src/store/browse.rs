@@ -71,6 +71,26 @@ fn placeholders(start: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// `sql` with the filter's ten parameters bound in the order every list query uses them.
+fn bound<'q>(
+    sql: &'q str,
+    f: &'q Filter,
+    limit: i64,
+    offset: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    sqlx::query(sql)
+        .bind(&f.status)
+        .bind(&f.kind)
+        .bind(&f.method)
+        .bind(&f.channel)
+        .bind(&f.environment)
+        .bind(f.from)
+        .bind(f.to)
+        .bind(&f.search)
+        .bind(limit)
+        .bind(offset)
+}
+
 impl Store {
     /// Sessions matching `f`, newest first.
     ///
@@ -83,24 +103,14 @@ impl Store {
         offset: i64,
     ) -> Result<Vec<CheckoutSession>, sqlx::Error> {
         let cols = super::sessions::COLUMNS;
-        let rows = sqlx::query(&format!(
+        let rows = bound(&format!(
             "SELECT {cols} FROM checkout_sessions s WHERE ($1 = '' OR s.status = $1) AND ($2 = '' OR s.kind = $2) \
              AND (($3 = '' AND $4 = '' AND $5 = '') OR EXISTS (SELECT 1 FROM payments p WHERE p.session_id = s.id AND {PAYMENT_MATCHES})) \
              AND s.created_at >= $6 AND s.created_at < $7 \
              AND ($8 = '' OR s.id = $8 OR s.merchant_reference = $8 OR EXISTS (SELECT 1 FROM payments q \
                   WHERE q.session_id = s.id AND (q.id = $8 OR q.out_trade_no = $8 OR q.provider_transaction_id = $8))) \
              ORDER BY s.created_at DESC, s.id DESC LIMIT $9 OFFSET $10"
-        ))
-        .bind(&f.status)
-        .bind(&f.kind)
-        .bind(&f.method)
-        .bind(&f.channel)
-        .bind(&f.environment)
-        .bind(f.from)
-        .bind(f.to)
-        .bind(&f.search)
-        .bind(limit)
-        .bind(offset)
+        ), f, limit, offset)
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(super::sessions::session).collect()
@@ -121,25 +131,20 @@ impl Store {
             .map(|c| format!("p.{}", c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
-        let rows = sqlx::query(&format!(
-            "SELECT {cols}, s.merchant_reference AS merchant_reference \
+        let rows = bound(
+            &format!(
+                "SELECT {cols}, s.merchant_reference AS merchant_reference \
              FROM payments p JOIN checkout_sessions s ON s.id = p.session_id \
              WHERE ($1 = '' OR p.status = $1) AND ($2 = '' OR s.kind = $2) AND {PAYMENT_MATCHES} \
              AND p.created_at >= $6 AND p.created_at < $7 \
              AND ($8 = '' OR p.id = $8 OR p.out_trade_no = $8 OR p.provider_transaction_id = $8 \
                   OR s.id = $8 OR s.merchant_reference = $8) \
              ORDER BY p.created_at DESC, p.id DESC LIMIT $9 OFFSET $10"
-        ))
-        .bind(&f.status)
-        .bind(&f.kind)
-        .bind(&f.method)
-        .bind(&f.channel)
-        .bind(&f.environment)
-        .bind(f.from)
-        .bind(f.to)
-        .bind(&f.search)
-        .bind(limit)
-        .bind(offset)
+            ),
+            f,
+            limit,
+            offset,
+        )
         .fetch_all(self.pool())
         .await?;
         rows.iter()
@@ -168,24 +173,14 @@ impl Store {
             .map(|c| format!("f.{}", c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
-        let rows = sqlx::query(&format!(
+        let rows = bound(&format!(
             "SELECT {cols} FROM refunds f JOIN payments p ON p.id = f.payment_id JOIN checkout_sessions s ON s.id = p.session_id \
              WHERE ($1 = '' OR f.status = $1) AND ($2 = '' OR s.kind = $2) AND {PAYMENT_MATCHES} \
              AND f.created_at >= $6 AND f.created_at < $7 \
              AND ($8 = '' OR f.id = $8 OR f.out_refund_no = $8 OR p.id = $8 OR p.out_trade_no = $8 \
                   OR p.provider_transaction_id = $8 OR s.id = $8 OR s.merchant_reference = $8) \
              ORDER BY f.created_at DESC, f.id DESC LIMIT $9 OFFSET $10"
-        ))
-        .bind(&f.status)
-        .bind(&f.kind)
-        .bind(&f.method)
-        .bind(&f.channel)
-        .bind(&f.environment)
-        .bind(f.from)
-        .bind(f.to)
-        .bind(&f.search)
-        .bind(limit)
-        .bind(offset)
+        ), f, limit, offset)
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(super::refunds::refund).collect()

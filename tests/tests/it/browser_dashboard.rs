@@ -8,27 +8,15 @@ use std::time::Duration;
 use fantoccini::Locator;
 use paybridge_tests::browser::Browser;
 use paybridge_tests::receiver::Receiver;
-use paybridge_tests::{TestApp, dashboard, shopper, spawn_app_with, wait};
+use paybridge_tests::{TestApp, dashboard, spawn_app_with, wait};
 use serde_json::{Value, json};
 
 use crate::browser_flows::{STEP, click, shows};
 
 /// A session for `reference`, paid by QR: (session, payment).
 async fn paid(app: &TestApp, amount: i64, reference: &str) -> (String, String) {
-    let mut req = paybridge_tests::session_request(amount);
-    req["merchant_reference"] = json!(reference);
-    let (status, s) = app.api_post("/v1/checkout_sessions", &req, None).await;
-    assert_eq!(status, 200, "{s}");
-    let id = s["id"].as_str().unwrap().to_owned();
-    let action = shopper::pay(
-        app,
-        &id,
-        &json!({"method": "wechat_pay", "environment": "desktop"}),
-    )
-    .await;
-    shopper::scan(app, action["code_url"].as_str().unwrap(), "pay").await;
-    app.until_complete(&id).await;
-    (id, action["payment"].as_str().unwrap().to_owned())
+    let (session, payment, _) = crate::dashboard::paid(app, amount, reference).await;
+    (session, payment)
 }
 
 async fn fill(browser: &Browser, css: &str, text: &str) {

@@ -9,7 +9,7 @@ use paybridge_tests::{Db, TestApp, on_both_databases, shopper, spawn_app, spawn_
 use serde_json::{Value, json};
 
 /// A session for `reference`, paid by QR from a desktop: (session, payment, transaction id).
-async fn paid(app: &TestApp, amount: i64, reference: &str) -> (String, String, String) {
+pub(crate) async fn paid(app: &TestApp, amount: i64, reference: &str) -> (String, String, String) {
     let mut req = paybridge_tests::session_request(amount);
     req["merchant_reference"] = json!(reference);
     let (status, s) = app.api_post("/v1/checkout_sessions", &req, None).await;

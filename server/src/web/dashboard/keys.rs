@@ -154,20 +154,21 @@ pub async fn confirm_revoke(
     let Some(key) = keys.iter().find(|k| k.id == id && k.revoked_at.is_none()) else {
         return not_active(&ctx);
     };
-    let body = html! {
-        div.card {
-            p { (ctx.t("Revoke the key", "吊销密钥")) " " code { (key.display) } "?" }
-            p { (ctx.t("Every request made with it is refused from now on. This cannot be undone.", "此后使用它的每个请求都会被拒绝。此操作不可撤销。")) }
-            div.actions {
-                form method="post" action={ "/dashboard/keys/" (key.id) "/revoke" } {
-                    (ctx.csrf_field())
-                    button.danger type="submit" { (ctx.t("Revoke key", "吊销密钥")) }
-                }
-                a.button.secondary href="/dashboard/keys" { (ctx.t("Cancel", "取消")) }
-            }
-        }
-    };
-    layout::page(&ctx, Section::Keys, ctx.t("Revoke key", "吊销密钥"), body)
+    layout::confirm(
+        &ctx,
+        Section::Keys,
+        &layout::Confirm {
+            question: ctx.t("Revoke the key", "吊销密钥"),
+            object: &key.display,
+            warning: ctx.t(
+                "Every request made with it is refused from now on. This cannot be undone.",
+                "此后使用它的每个请求都会被拒绝。此操作不可撤销。",
+            ),
+            action: format!("/dashboard/keys/{}/revoke", key.id),
+            button: ctx.t("Revoke key", "吊销密钥"),
+            back: "/dashboard/keys",
+        },
+    )
 }
 
 /// `POST /dashboard/keys/{id}/revoke`

@@ -237,6 +237,42 @@ pub fn page_with_status(
     respond(status, document(lang, title, markup))
 }
 
+/// What a confirmation page asks and what its button does.
+pub struct Confirm<'a> {
+    /// "Revoke the key" (followed by the object, in code).
+    pub question: &'static str,
+    /// What the object is called on screen (a key's display, an endpoint's URL).
+    pub object: &'a str,
+    /// What it does, and that it cannot be undone.
+    pub warning: &'static str,
+    /// Where the form posts.
+    pub action: String,
+    /// The button's label, also the page's title.
+    pub button: &'static str,
+    /// Where "Cancel" leads.
+    pub back: &'static str,
+}
+
+/// A page that asks before an action that cannot be undone: the button posts the form (with
+/// the CSRF token), "Cancel" leads back.
+#[must_use]
+pub fn confirm(ctx: &Ctx, section: Section, c: &Confirm<'_>) -> Response {
+    let body = html! {
+        div.card {
+            p { (c.question) " " code { (c.object) } "?" }
+            p { (c.warning) }
+            div.actions {
+                form method="post" action=(c.action) {
+                    (ctx.csrf_field())
+                    button.danger type="submit" { (c.button) }
+                }
+                a.button.secondary href=(c.back) { (ctx.t("Cancel", "取消")) }
+            }
+        }
+    };
+    page(ctx, section, c.button, body)
+}
+
 /// A page outside the signed-in area (sign-in, errors), with no navigation.
 #[must_use]
 #[allow(clippy::needless_pass_by_value)]

@@ -350,24 +350,17 @@ pub async fn confirm_disable(
     let Some(endpoint) = endpoints.iter().find(|e| e.id == id) else {
         return not_found(&ctx);
     };
-    let body = html! {
-        div.card {
-            p { (ctx.t("Disable the endpoint", "停用端点")) " " code { (endpoint.url) } "?" }
-            p { (ctx.t("Nothing more is sent to it, and its deliveries not yet made are dropped. This cannot be undone: add it again to receive events.", "此后不再向它发送任何事件，未完成的投递会被丢弃。此操作不可撤销：如需再次接收事件，请重新添加。")) }
-            div.actions {
-                form method="post" action={ "/dashboard/webhooks/" (endpoint.id) "/disable" } {
-                    (ctx.csrf_field())
-                    button.danger type="submit" { (ctx.t("Disable endpoint", "停用端点")) }
-                }
-                a.button.secondary href="/dashboard/webhooks" { (ctx.t("Cancel", "取消")) }
-            }
-        }
-    };
-    layout::page(
+    layout::confirm(
         &ctx,
         Section::Webhooks,
-        ctx.t("Disable endpoint", "停用端点"),
-        body,
+        &layout::Confirm {
+            question: ctx.t("Disable the endpoint", "停用端点"),
+            object: &endpoint.url,
+            warning: ctx.t("Nothing more is sent to it, and its deliveries not yet made are dropped. This cannot be undone: add it again to receive events.", "此后不再向它发送任何事件，未完成的投递会被丢弃。此操作不可撤销：如需再次接收事件，请重新添加。"),
+            action: format!("/dashboard/webhooks/{}/disable", endpoint.id),
+            button: ctx.t("Disable endpoint", "停用端点"),
+            back: "/dashboard/webhooks",
+        },
     )
 }
 
