@@ -146,11 +146,6 @@ impl Proc {
             pause = (pause * 2).min(Duration::from_millis(200));
         }
     }
-
-    /// utime + stime so far, in clock ticks.
-    fn cpu_ticks(&self) -> u64 {
-        cpu_ticks(&format!("/proc/{}/stat", self.pid()))
-    }
 }
 
 impl Drop for Proc {
@@ -195,8 +190,10 @@ fn load_average() -> String {
 // The two kinds of process
 
 /// The simulated WeChat Pay: a sandbox-mode paybridge on SQLite in `dir`, whose keys were made
-/// beforehand so that the live process can be configured with them.
-fn start_sandbox(dir: &Path, logs: &Path) -> Proc {
+/// beforehand so that the live process can be configured with them. Its public URL is the
+/// merchant's (`merchant`): the simulated WeChat takes its public origin for the merchant's
+/// registered OAuth domain (网页授权域名), and in production that is the live server's.
+fn start_sandbox(dir: &Path, logs: &Path, merchant: &str) -> Proc {
     let port = free_port();
     let args: Vec<String> = [
         "--mode",
@@ -206,7 +203,7 @@ fn start_sandbox(dir: &Path, logs: &Path) -> Proc {
         "--admin-listen",
         &format!("127.0.0.1:{}", free_port()),
         "--public-url",
-        &format!("http://127.0.0.1:{port}/"),
+        merchant,
         "--data-dir",
         &dir.display().to_string(),
         "--dist-dir",
@@ -236,7 +233,11 @@ struct LiveSetup {
 fn live_args(setup: &LiveSetup, data_dir: &Path, port: u16) -> Vec<String> {
     let wechat = setup.keys.wechat_config();
     let public = wechat.pay_public_key.clone().expect("public-key mode");
-    let sandbox_wechat = format!("{}{}", setup.wechat, paybridge_server::sandbox::WECHAT_PREFIX);
+    let sandbox_wechat = format!(
+        "{}{}",
+        setup.wechat,
+        paybridge_server::sandbox::WECHAT_PREFIX
+    );
     let gateway = format!(
         "{}{}",
         setup.wechat,
@@ -368,7 +369,12 @@ struct Share<R> {
 
 /// `CONNECTIONS` workers call `call(worker, item)` for items `next..limit` (one counter shared
 /// by every stretch of a phase) until `time` has passed or the items run out.
-async fn drive<R, F, Fut>(next: &Arc<AtomicUsize>, limit: usize, time: Duration, call: &F) -> Measured<R>
+async fn drive<R, F, Fut>(
+    next: &Arc<AtomicUsize>,
+    limit: usize,
+    time: Duration,
+    call: &F,
+) -> Measured<R>
 where
     R: Send + 'static,
     F: Fn(usize, usize) -> Fut + Clone + Send + Sync + 'static,
@@ -472,11 +478,12 @@ struct PhaseRow {
     load: String,
 }
 
-/// Warm-up, then the timed window (with `perf` recording the live processes when asked), of
-/// one phase over items `0..limit`.
+/// A warm-up of `warm_up`, then the timed window (with `perf` recording the live processes when
+/// asked), of one phase over items `0..limit`.
 async fn phase<R, F, Fut>(
     ctx: &Ctx,
     name: &'static str,
+    warm_up: Duration,
     limit: usize,
     call: F,
 ) -> (PhaseRow, Vec<R>)
@@ -486,7 +493,7 @@ where
     Fut: Future<Output = Result<R, String>> + Send,
 {
     let next = Arc::new(AtomicUsize::new(0));
-    let warm = drive(&next, limit, WARM_UP, &call).await;
+    let warm = drive(&next, limit, warm_up, &call).await;
     eprintln!(
         "    {name}: warm-up {} requests ({:.0}/s, {} errors)",
         warm.answered,
@@ -527,7 +534,11 @@ where
         row.p99,
         row.cpu_live,
         row.errors,
-        if row.exhausted { ", ran out of items" } else { "" },
+        if row.exhausted {
+            ", ran out of items"
+        } else {
+            ""
+        },
         row.load
     );
     for e in &row.first_errors {
@@ -568,7 +579,7 @@ impl Ctx {
         ));
         let pids: Vec<String> = self.cpu.live.iter().map(u32::to_string).collect();
         Command::new("perf")
-            .args(["record", "-F", "997", "-g", "-o"])
+            .args(["record", "-F", "997", "-o"])
             .arg(&file)
             .args(["-p", &pids.join(",")])
             .stdout(Stdio::null())
@@ -609,12 +620,14 @@ async fn run(layout: Layout, window: Duration, clk_tck: f64) -> RunResult {
         layout.instances,
         load_average()
     );
+    // Kept when the run fails (the processes' output is there); removed at its end otherwise.
     let dir = tempfile::Builder::new()
         .prefix("paybridge-live-bench.")
         .tempdir()
-        .unwrap();
-    let logs = dir.path().join("logs");
-    let sandbox_dir = dir.path().join("sandbox");
+        .unwrap()
+        .keep();
+    let logs = dir.join("logs");
+    let sandbox_dir = dir.join("sandbox");
     std::fs::create_dir_all(&logs).unwrap();
     // Keys made the way the sandbox makes its own, in its data dir: the sandbox loads them and
     // the live instances are configured with them.
@@ -628,7 +641,12 @@ async fn run(layout: Layout, window: Duration, clk_tck: f64) -> RunResult {
     .await
     .unwrap();
     let probe = reqwest::Client::new();
-    let mut sandbox = start_sandbox(&sandbox_dir, &logs);
+    let ports: Vec<u16> = (0..layout.instances).map(|_| free_port()).collect();
+    let mut sandbox = start_sandbox(
+        &sandbox_dir,
+        &logs,
+        &format!("http://127.0.0.1:{}/", ports[0]),
+    );
     sandbox.ready(&probe).await;
     let setup = LiveSetup {
         keys,
@@ -642,20 +660,24 @@ async fn run(layout: Layout, window: Duration, clk_tck: f64) -> RunResult {
         database_url: fresh_database(layout.db).await,
     };
     let mut live = Vec::new();
-    for i in 0..layout.instances {
-        let data = dir.path().join(format!("live{i}"));
+    for (i, port) in ports.into_iter().enumerate() {
+        let data = dir.join(format!("live{i}"));
         std::fs::create_dir_all(&data).unwrap();
-        let port = free_port();
-        let mut p = Proc::start(&format!("live{i}"), &logs, port, &live_args(&setup, &data, port));
+        let mut p = Proc::start(
+            &format!("live{i}"),
+            &logs,
+            port,
+            &live_args(&setup, &data, port),
+        );
         // One at a time: the first applies the migrations.
         p.ready(&probe).await;
         live.push(p);
     }
-    let api_key = live_api_key(&setup, &dir.path().join("live0"));
+    let api_key = live_api_key(&setup, &dir.join("live0"));
     let live_db = setup
         .database_url
         .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("live0/paybridge.db").display()));
+        .unwrap_or_else(|| format!("sqlite://{}", dir.join("live0/paybridge.db").display()));
     let sandbox_db = format!("sqlite://{}", sandbox_dir.join("paybridge.db").display());
 
     let ctx = Arc::new(Ctx {
@@ -680,7 +702,7 @@ async fn run(layout: Layout, window: Duration, clk_tck: f64) -> RunResult {
 
     // Create: the sessions it makes are the pay phases' stock.
     let c = ctx.clone();
-    let (row, mut stock) = phase(&ctx, "create session", usize::MAX, move |w, _| {
+    let (row, mut stock) = phase(&ctx, "create session", WARM_UP, usize::MAX, move |w, _| {
         create_session(c.clone(), w)
     })
     .await;
@@ -691,7 +713,7 @@ async fn run(layout: Layout, window: Duration, clk_tck: f64) -> RunResult {
     top_up(&ctx, &mut stock, need).await;
     let ids = Arc::new(stock.split_off(stock.len() - need));
     let (c, i) = (ctx.clone(), ids.clone());
-    let (row, native) = phase(&ctx, "pay Native", ids.len(), move |w, n| {
+    let (row, native) = phase(&ctx, "pay Native", WARM_UP, ids.len(), move |w, n| {
         pay(c.clone(), w, i[n].clone(), "desktop", "qr", None)
     })
     .await;
@@ -703,7 +725,7 @@ async fn run(layout: Layout, window: Duration, clk_tck: f64) -> RunResult {
     top_up(&ctx, &mut stock, need).await;
     let ids = Arc::new(stock.split_off(stock.len() - need));
     let (c, i, secret) = (ctx.clone(), ids.clone(), Arc::new(setup.secret.clone()));
-    let (row, jsapi) = phase(&ctx, "pay JSAPI", ids.len(), move |w, n| {
+    let (row, jsapi) = phase(&ctx, "pay JSAPI", WARM_UP, ids.len(), move |w, n| {
         let id = i[n].clone();
         let sealed = paybridge_server::service::oauth_state::seal_openid(
             &secret,
@@ -737,9 +759,16 @@ async fn run(layout: Layout, window: Duration, clk_tck: f64) -> RunResult {
     );
     let requests = Arc::new(requests);
     let (c, r) = (ctx.clone(), requests.clone());
-    let (row, acknowledged) = phase(&ctx, "notification", requests.len(), move |w, n| {
-        notify(c.clone(), w, r[n].clone())
-    })
+    // A short warm-up: each attempt can be notified only once, and the pay phases made only
+    // so many.
+    let warm_up = Duration::from_millis(500);
+    let (row, acknowledged) = phase(
+        &ctx,
+        "notification",
+        warm_up,
+        requests.len(),
+        move |w, n| notify(c.clone(), w, r[n].clone()),
+    )
     .await;
     rows.push(row);
     // WeChat sends again what was not acknowledged (an error, or never sent before the end).
@@ -767,8 +796,11 @@ async fn run(layout: Layout, window: Duration, clk_tck: f64) -> RunResult {
 
     drop(live);
     drop(sandbox);
-    // Logs were only needed had something failed.
+    live_pool.close().await;
+    sandbox_pool.close().await;
+    // The output was only needed had something failed.
     LOGS.lock().unwrap().clear();
+    let _ = std::fs::remove_dir_all(&dir);
     RunResult {
         label: layout.label,
         rows,
@@ -1088,7 +1120,12 @@ async fn verify_exactly_once(
         sessions
             .iter()
             .filter(|s| completed.get(*s).copied().unwrap_or(0) != 1)
-            .map(|s| format!("{s}: {:?} checkout.session.completed events", completed.get(s))),
+            .map(|s| {
+                format!(
+                    "{s}: {:?} checkout.session.completed events",
+                    completed.get(s)
+                )
+            }),
     );
     let complete: i64 = sqlx::query(
         "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM checkout_sessions WHERE status = 'complete'",
@@ -1097,11 +1134,12 @@ async fn verify_exactly_once(
     .await
     .unwrap()
     .get("n");
-    let unmatched: i64 = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM unmatched_payments")
-        .fetch_one(live)
-        .await
-        .unwrap()
-        .get("n");
+    let unmatched: i64 =
+        sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM unmatched_payments")
+            .fetch_one(live)
+            .await
+            .unwrap()
+            .get("n");
     if unmatched != 0 {
         problems.push(format!("{unmatched} unmatched provider reports"));
     }
@@ -1242,15 +1280,35 @@ async fn main() {
         );
     }
     let layouts = [
-        ("sqlite", Layout { label: "SQLite", db: Db::Sqlite, instances: 1 }),
-        ("postgres", Layout { label: "Postgres, 1 instance", db: Db::Postgres, instances: 1 }),
-        ("postgres2", Layout { label: "Postgres, 2 instances", db: Db::Postgres, instances: 2 }),
+        (
+            "sqlite",
+            Layout {
+                label: "SQLite",
+                db: Db::Sqlite,
+                instances: 1,
+            },
+        ),
+        (
+            "postgres",
+            Layout {
+                label: "Postgres, 1 instance",
+                db: Db::Postgres,
+                instances: 1,
+            },
+        ),
+        (
+            "postgres2",
+            Layout {
+                label: "Postgres, 2 instances",
+                db: Db::Postgres,
+                instances: 2,
+            },
+        ),
     ];
     let clk_tck = clk_tck();
     let mut runs: Vec<RunResult> = Vec::new();
     for (key, layout) in layouts {
-        if !wanted.split(',').any(|w| w.trim() == key) || (layout.db == Db::Postgres && !postgres)
-        {
+        if !wanted.split(',').any(|w| w.trim() == key) || (layout.db == Db::Postgres && !postgres) {
             continue;
         }
         runs.push(run(layout, window, clk_tck).await);
@@ -1258,7 +1316,10 @@ async fn main() {
     let mut out = Vec::new();
     for (i, run) in runs.iter().enumerate() {
         let reference = match run.label {
-            "Postgres, 1 instance" => runs.iter().find(|r| r.label == "SQLite").map(|r| (r, POSTGRES_SHARE)),
+            "Postgres, 1 instance" => runs
+                .iter()
+                .find(|r| r.label == "SQLite")
+                .map(|r| (r, POSTGRES_SHARE)),
             "Postgres, 2 instances" => runs[..i]
                 .iter()
                 .find(|r| r.label == "Postgres, 1 instance")
