@@ -164,6 +164,25 @@ fn cpu_ticks(stat: &str) -> u64 {
     fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }
 
+/// Context switches (voluntary and not) of every thread of process `pid` so far: the profile
+/// of the live process shows the scheduler among its top items.
+fn context_switches(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .filter_map(Result::ok)
+        .filter_map(|t| std::fs::read_to_string(t.path().join("status")).ok())
+        .flat_map(|status| {
+            status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches:"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .collect::<Vec<_>>()
+        })
+        .sum()
+}
+
 /// Clock ticks per second (`getconf CLK_TCK`).
 fn clk_tck() -> f64 {
     let out = Command::new("getconf").arg("CLK_TCK").output().unwrap();
@@ -446,6 +465,10 @@ struct Cpu {
 }
 
 impl Cpu {
+    fn switches(&self) -> u64 {
+        self.live.iter().map(|pid| context_switches(*pid)).sum()
+    }
+
     fn sample(&self) -> (u64, u64, u64) {
         let live = self
             .live
@@ -474,6 +497,8 @@ struct PhaseRow {
     cpu_live: f64,
     cpu_sandbox: f64,
     cpu_client: f64,
+    /// Context switches of the live process(es) per request.
+    switches: f64,
     exhausted: bool,
     load: String,
 }
@@ -501,9 +526,9 @@ where
         warm.errors
     );
     let perf = ctx.perf_start(name);
-    let before = ctx.cpu.sample();
+    let (before, switches_before) = (ctx.cpu.sample(), ctx.cpu.switches());
     let m = drive(&next, limit, ctx.window, &call).await;
-    let after = ctx.cpu.sample();
+    let (after, switches_after) = (ctx.cpu.sample(), ctx.cpu.switches());
     ctx.perf_stop(perf);
     let per_request = |a: u64, b: u64| {
         #[allow(clippy::cast_precision_loss, reason = "ticks far below 2^52")]
@@ -522,6 +547,8 @@ where
         cpu_live: per_request(before.0, after.0),
         cpu_sandbox: per_request(before.1, after.1),
         cpu_client: per_request(before.2, after.2),
+        #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+        switches: switches_after.saturating_sub(switches_before) as f64 / f(m.answered.max(1)),
         exhausted: m.exhausted,
         load: load_average(),
     };
@@ -1197,7 +1224,7 @@ fn table(run: &RunResult, reference: Option<(&RunResult, f64)>) -> Vec<String> {
             WARM_UP.as_secs_f64()
         ),
         format!(
-            "  {:<15} {:>8} {:>8} {:>8} {:>8} {:>8} {:>17} {:>19} {:>8} {:>8}{}  {}",
+            "  {:<15} {:>8} {:>8} {:>8} {:>8} {:>8} {:>17} {:>19} {:>8} {:>8} {:>8}{}  {}",
             "phase",
             "requests",
             "req/s",
@@ -1208,6 +1235,7 @@ fn table(run: &RunResult, reference: Option<(&RunResult, f64)>) -> Vec<String> {
             "goal req/s",
             "sandbox",
             "client",
+            "cs/req",
             if reference.is_some() {
                 format!(" {:>17}", "vs reference")
             } else {
@@ -1225,7 +1253,7 @@ fn table(run: &RunResult, reference: Option<(&RunResult, f64)>) -> Vec<String> {
                 .map(|x| (row.rate / x.rate, need))
         });
         out.push(format!(
-            "  {:<15} {:>8} {:>8.0} {:>8.2} {:>8.2} {:>8.3} {:>17} {:>19} {:>8.3} {:>8.3}{}  {}{}",
+            "  {:<15} {:>8} {:>8.0} {:>8.2} {:>8.2} {:>8.3} {:>17} {:>19} {:>8.3} {:>8.3} {:>8.1}{}  {}{}",
             row.phase,
             row.requests,
             row.rate,
@@ -1236,6 +1264,7 @@ fn table(run: &RunResult, reference: Option<(&RunResult, f64)>) -> Vec<String> {
             format!("≥ {:.0} {}", goal.rate, met(row.rate >= goal.rate)),
             row.cpu_sandbox,
             row.cpu_client,
+            row.switches,
             share.map_or(String::new(), |(s, need)| format!(
                 " {:>17}",
                 format!("{:.2}× {}", s, met(s >= need))
@@ -1329,7 +1358,7 @@ async fn main() {
         out.extend(table(run, reference));
     }
     out.push(
-        "  CPU ms = CPU time of the live paybridge process(es) per request (utime+stime from /proc); sandbox and client: the same for WeChat's stand-in and this bench"
+        "  CPU ms = CPU time of the live paybridge process(es) per request (utime+stime from /proc); sandbox and client: the same for WeChat's stand-in and this bench;\n  cs/req = context switches of the live process(es) per request"
             .into(),
     );
     println!("{}", out.join("\n"));
