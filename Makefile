@@ -75,12 +75,15 @@ lint: tools
 	cargo clippy -p paybridge-frontend --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 ## bench: criterion benchmarks (crypto), create-session load with wrk, payment-flow load, webhook delivery (release builds),
+## live mode against a sandbox process as WeChat Pay (SQLite, Postgres, two instances on Postgres),
 ## the page's weight and time to interactive under throttling (headless Chromium)
 bench: test-tools page
 	cargo bench -p paybridge-server
 	.ci/bench-sessions.sh
 	.ci/with-postgres.sh cargo bench -p paybridge-tests --bench payflows
 	.ci/with-postgres.sh cargo bench -p paybridge-tests --bench webhooks
+	cargo build --release -p paybridge-server --bin paybridge
+	.ci/with-postgres.sh cargo bench -p paybridge-tests --bench live
 	cargo bench -p paybridge-tests --bench page
 
 tools:
