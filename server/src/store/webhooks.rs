@@ -35,11 +35,54 @@ pub struct ClaimedDelivery {
 }
 
 /// The outcome of one attempt, as the worker decides it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub enum Outcome {
     Delivered,
     Retry { next_attempt_at: Millis },
     GiveUp,
+}
+
+/// One attempt's record, owned so a grouped write can run it.
+struct Attempt {
+    owner: String,
+    delivery_id: String,
+    status_code: Option<i64>,
+    error: Option<String>,
+    duration_ms: i64,
+    outcome: Outcome,
+    at: Millis,
+}
+
+/// Writes an attempt and its delivery's new state in `tx`; `false` when the lease was lost.
+async fn record_attempt(tx: &mut super::Tx, a: &Attempt) -> Result<bool, sqlx::Error> {
+    let (status, next, delivered) = match a.outcome {
+        Outcome::Delivered => ("delivered", a.at, Some(a.at)),
+        Outcome::Retry { next_attempt_at } => ("pending", next_attempt_at, None),
+        Outcome::GiveUp => ("failed", a.at, None),
+    };
+    let done = sqlx::query(
+        "UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, next_attempt_at = $2, delivered_at = $3, \
+         last_status = $4, last_error = $5, lease_owner = NULL, lease_until = NULL WHERE id = $6 AND lease_owner = $7",
+    )
+    .bind(status)
+    .bind(next)
+    .bind(delivered)
+    .bind(a.status_code)
+    .bind(a.error.as_deref())
+    .bind(&a.delivery_id)
+    .bind(&a.owner)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("INSERT INTO webhook_attempts (delivery_id, instance, attempted_at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(&a.delivery_id)
+        .bind(&a.owner)
+        .bind(a.at)
+        .bind(a.status_code)
+        .bind(a.error.as_deref())
+        .bind(a.duration_ms)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// A new signing secret: `whsec_` and 192 random bits.
@@ -253,7 +296,10 @@ impl Store {
             .collect()
     }
 
-    /// Records one attempt and its outcome, if `owner` still holds the lease.
+    /// Records one attempt and its outcome, if `owner` still holds the lease. On SQLite the
+    /// record joins the group-commit writer's next transaction (one commit for many attempts);
+    /// on Postgres it is a transaction of its own, so instances and deliveries never wait on
+    /// one writer.
     ///
     /// # Errors
     /// On a database error.
@@ -267,37 +313,30 @@ impl Store {
         duration_ms: i64,
         outcome: &Outcome,
     ) -> Result<bool, sqlx::Error> {
-        let now = now_millis();
-        let (status, next, delivered) = match outcome {
-            Outcome::Delivered => ("delivered", now, Some(now)),
-            Outcome::Retry { next_attempt_at } => ("pending", *next_attempt_at, None),
-            Outcome::GiveUp => ("failed", now, None),
-        };
-        let mut tx = self.begin().await?;
-        let done = sqlx::query(
-            "UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, next_attempt_at = $2, delivered_at = $3, \
-             last_status = $4, last_error = $5, lease_owner = NULL, lease_until = NULL WHERE id = $6 AND lease_owner = $7",
-        )
-        .bind(status)
-        .bind(next)
-        .bind(delivered)
-        .bind(status_code.map(i64::from))
-        .bind(error)
-        .bind(delivery_id)
-        .bind(owner)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("INSERT INTO webhook_attempts (delivery_id, instance, attempted_at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(delivery_id)
-            .bind(owner)
-            .bind(now)
-            .bind(status_code.map(i64::from))
-            .bind(error)
-            .bind(duration_ms)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        let attempt = std::sync::Arc::new(Attempt {
+            owner: owner.to_owned(),
+            delivery_id: delivery_id.to_owned(),
+            status_code: status_code.map(i64::from),
+            error: error.map(str::to_owned),
+            duration_ms,
+            outcome: *outcome,
+            at: now_millis(),
+        });
+        match self.kind() {
+            super::DbKind::Sqlite => {
+                self.write(move |tx| {
+                    let attempt = std::sync::Arc::clone(&attempt);
+                    Box::pin(async move { record_attempt(tx, &attempt).await })
+                })
+                .await
+            }
+            super::DbKind::Postgres => {
+                let mut tx = self.begin().await?;
+                let recorded = record_attempt(&mut tx, &attempt).await?;
+                tx.commit().await?;
+                Ok(recorded)
+            }
+        }
     }
 
     /// Queues an event again for every active endpoint subscribed to it; returns how many.
