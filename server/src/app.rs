@@ -79,7 +79,7 @@ pub fn app(state: AppState) -> Result<Router, axum::http::header::InvalidHeaderV
         .merge(crate::sandbox::router(state.sandbox()))
         // Sandbox mode only: the demo store at `/` and its merchant under /demo.
         .merge(crate::demo::router(&state))
-        .merge(crate::web::dashboard::router())
+        .merge(crate::dashboard::router())
         .merge(assets::router(&state.config().dist_dir))
         .merge(crate::web::brand::router(state.config().logo_file.clone()))
         .merge(crate::web::verify::router(

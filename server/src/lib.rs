@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod connections;
+pub mod dashboard;
 pub mod demo;
 pub mod doctor;
 pub mod domain;

@@ -2,7 +2,6 @@
 
 pub mod assets;
 pub mod brand;
-pub mod dashboard;
 pub mod page;
 pub mod security;
 pub mod verify;

@@ -27,7 +27,7 @@ use axum::routing::{get, post};
 
 use crate::state::AppState;
 
-const STYLESHEET: &str = include_str!("../../../../static/dashboard/dashboard.css");
+const STYLESHEET: &str = include_str!("../../../static/dashboard/dashboard.css");
 
 async fn stylesheet() -> impl IntoResponse {
     (
