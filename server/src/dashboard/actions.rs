@@ -14,7 +14,7 @@ use super::layout::{self, Ctx, Section};
 use crate::domain::SessionStatus;
 use crate::domain::ids::{PaymentId, SessionId};
 use crate::service::refunds::{self, Once};
-use crate::service::{audit, sessions};
+use crate::service::sessions;
 use crate::state::AppState;
 use crate::store::refunds::RefundError;
 
@@ -98,8 +98,7 @@ pub async fn refund(
         );
     }
     let svc = state.services();
-    let operator = &ctx.signed_in.operator;
-    let actor = format!("dashboard:{}", operator.id);
+    let actor = format!("dashboard:{}", ctx.signed_in.operator.id);
     let outcome = refunds::create_once(svc, &actor, key, &payment, amount, reason).await;
     let (done, refund_id) = match &outcome {
         Ok(Once::Made(r)) => ("refunded", r.id.clone()),
@@ -138,10 +137,11 @@ pub async fn refund(
     };
     if let Ok(Once::Made(r)) = &outcome {
         let detail = json!({ "refund": r.id, "amount": r.amount, "reason": reason, "status": crate::domain::status::State::as_str(r.status) });
-        if let Err(e) =
-            audit::record(svc, operator, "refund.create", payment.as_str(), &detail).await
+        if let Err(page) = ctx
+            .audit(svc, "refund.create", payment.as_str(), &detail)
+            .await
         {
-            return auth::unavailable(ctx.lang, &e);
+            return page;
         }
     }
     Redirect::to(&format!(
@@ -172,16 +172,11 @@ pub async fn expire(
             html! { p.problem role="alert" { (ctx.t("This checkout is paid and cannot be expired.", "此收银会话已支付，不能使其过期。")) } },
         ),
         Ok(Some(_)) => {
-            if let Err(e) = audit::record(
-                svc,
-                &ctx.signed_in.operator,
-                "session.expire",
-                session.as_str(),
-                &json!({}),
-            )
-            .await
+            if let Err(page) = ctx
+                .audit(svc, "session.expire", session.as_str(), &json!({}))
+                .await
             {
-                return auth::unavailable(ctx.lang, &e);
+                return page;
             }
             Redirect::to(&format!("/dashboard/sessions/{id}?done=expired")).into_response()
         }

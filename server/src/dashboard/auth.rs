@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::layout::{self, Ctx, Lang};
 use crate::config::Mode;
-use crate::service::operators;
+use crate::service::{Services, audit, operators};
 use crate::state::AppState;
 
 /// The session cookie.
@@ -106,6 +106,23 @@ impl FromRequestParts<AppState> for Ctx {
             Ok(None) => Err(to_sign_in(parts)),
             Err(e) => Err(unavailable(lang, &e)),
         }
+    }
+}
+
+impl Ctx {
+    /// Writes `action` on `target` to the audit log as this operator. `Err` is the page to
+    /// answer with when it cannot be written: an action the log does not hold is not reported
+    /// as done.
+    pub async fn audit(
+        &self,
+        svc: &Services,
+        action: &str,
+        target: &str,
+        detail: &serde_json::Value,
+    ) -> Result<(), Response> {
+        audit::record(svc, &self.signed_in.operator, action, target, detail)
+            .await
+            .map_err(|e| unavailable(self.lang, &e))
     }
 }
 

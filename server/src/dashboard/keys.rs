@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::auth::{self, Posted};
 use super::layout::{self, Ctx, Section};
-use crate::service::{api_keys, audit};
+use crate::service::api_keys;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -101,16 +101,8 @@ pub async fn create(State(state): State<AppState>, posted: Posted<Nothing>) -> R
         Err(e) => return auth::unavailable(ctx.lang, &e),
     };
     let detail = json!({ "mode": key.mode });
-    if let Err(e) = audit::record(
-        svc,
-        &ctx.signed_in.operator,
-        "api_key.create",
-        &key.id,
-        &detail,
-    )
-    .await
-    {
-        return auth::unavailable(ctx.lang, &e);
+    if let Err(page) = ctx.audit(svc, "api_key.create", &key.id, &detail).await {
+        return page;
     }
     let body = html! {
         div.card {
@@ -181,16 +173,8 @@ pub async fn revoke(
     let svc = state.services();
     match api_keys::revoke(svc, &id).await {
         Ok(true) => {
-            if let Err(e) = audit::record(
-                svc,
-                &ctx.signed_in.operator,
-                "api_key.revoke",
-                &id,
-                &json!({}),
-            )
-            .await
-            {
-                return auth::unavailable(ctx.lang, &e);
+            if let Err(page) = ctx.audit(svc, "api_key.revoke", &id, &json!({})).await {
+                return page;
             }
             Redirect::to("/dashboard/keys?notice=revoked").into_response()
         }

@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 
 use super::auth::{self, Posted};
 use super::layout::{self, Ctx, Section};
-use crate::service::audit;
 use crate::service::reconciliations::{self, Reconciliation, Refused, Trigger};
 use crate::state::AppState;
 
@@ -247,16 +246,8 @@ pub async fn run(State(state): State<AppState>, posted: Posted<RunNow>) -> Respo
         Ok(r) => {
             let s = summary(&r);
             let detail = json!({"bill_date": r.bill_date, "outcome": r.outcome, "differences": s["differences"]});
-            if let Err(e) = audit::record(
-                svc,
-                &ctx.signed_in.operator,
-                "reconciliation.run",
-                &r.id,
-                &detail,
-            )
-            .await
-            {
-                return auth::unavailable(ctx.lang, &e);
+            if let Err(page) = ctx.audit(svc, "reconciliation.run", &r.id, &detail).await {
+                return page;
             }
             return Redirect::to("/dashboard/reconciliation?notice=reconciled").into_response();
         }

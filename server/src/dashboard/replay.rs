@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::auth::{self, Posted};
 use super::layout::{self, Section};
-use crate::service::{ServiceError, audit, webhooks};
+use crate::service::{ServiceError, webhooks};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -42,10 +42,8 @@ pub async fn replay(
     match webhooks::replay(svc, &id).await {
         Ok(queued) => {
             let detail = json!({ "queued": queued });
-            if let Err(e) =
-                audit::record(svc, &ctx.signed_in.operator, "event.replay", &id, &detail).await
-            {
-                return auth::unavailable(ctx.lang, &e);
+            if let Err(page) = ctx.audit(svc, "event.replay", &id, &detail).await {
+                return page;
             }
             let back = back_to(form.back.as_deref(), &id);
             Redirect::to(&format!("{back}?notice=replayed")).into_response()

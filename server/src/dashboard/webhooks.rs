@@ -11,8 +11,8 @@ use serde_json::json;
 
 use super::auth::{self, Posted};
 use super::layout::{self, Ctx, Section};
+use crate::service::ServiceError;
 use crate::service::webhooks::{self, CreateEndpoint, DeliverySummary, Endpoint, RollSecret};
-use crate::service::{ServiceError, audit};
 use crate::state::AppState;
 
 /// Recent deliveries listed per endpoint.
@@ -232,16 +232,11 @@ pub async fn create(State(state): State<AppState>, posted: Posted<Fields>) -> Re
     match webhooks::create(svc, req).await {
         Ok(endpoint) => {
             let detail = json!({"url": endpoint.url, "enabled_events": endpoint.enabled_events});
-            if let Err(e) = audit::record(
-                svc,
-                &ctx.signed_in.operator,
-                "webhook_endpoint.create",
-                &endpoint.id,
-                &detail,
-            )
-            .await
+            if let Err(page) = ctx
+                .audit(svc, "webhook_endpoint.create", &endpoint.id, &detail)
+                .await
             {
-                return auth::unavailable(ctx.lang, &e);
+                return page;
             }
             let secret = endpoint.secret.clone().unwrap_or_default();
             secret_page(
@@ -305,16 +300,11 @@ pub async fn roll(
     match webhooks::roll_secret(svc, &id, req).await {
         Ok(endpoint) => {
             let detail = json!({"expires_in": form.expires_in, "previous_secret_expires_at": endpoint.previous_secret_expires_at});
-            if let Err(e) = audit::record(
-                svc,
-                &ctx.signed_in.operator,
-                "webhook_endpoint.roll_secret",
-                &id,
-                &detail,
-            )
-            .await
+            if let Err(page) = ctx
+                .audit(svc, "webhook_endpoint.roll_secret", &id, &detail)
+                .await
             {
-                return auth::unavailable(ctx.lang, &e);
+                return page;
             }
             let secret = endpoint.secret.clone().unwrap_or_default();
             secret_page(
@@ -377,16 +367,11 @@ pub async fn disable(
     let svc = state.services();
     match webhooks::delete(svc, &id).await {
         Ok(()) => {
-            if let Err(e) = audit::record(
-                svc,
-                &ctx.signed_in.operator,
-                "webhook_endpoint.disable",
-                &id,
-                &json!({}),
-            )
-            .await
+            if let Err(page) = ctx
+                .audit(svc, "webhook_endpoint.disable", &id, &json!({}))
+                .await
             {
-                return auth::unavailable(ctx.lang, &e);
+                return page;
             }
             Redirect::to("/dashboard/webhooks?notice=disabled").into_response()
         }
