@@ -18,20 +18,13 @@ use crate::service::sessions;
 use crate::state::AppState;
 use crate::store::refunds::RefundError;
 
-/// Yuan as typed (`12`, `12.5`, `12.34`) to fen; `None` when it is not an amount.
+/// Yuan as typed (`12`, `12.5`, `12.34`) to fen, read as every amount in yuan is; `None` when it
+/// is not an amount or has more than twelve digits of yuan.
 fn fen(yuan: &str) -> Option<i64> {
-    let (whole, frac) = yuan.split_once('.').unwrap_or((yuan, ""));
-    if whole.is_empty()
-        || whole.len() > 12
-        || frac.len() > 2
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
+    if yuan.split('.').next().is_some_and(|whole| whole.len() > 12) {
         return None;
     }
-    let whole: i64 = whole.parse().ok()?;
-    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
-    whole.checked_mul(100)?.checked_add(frac)
+    paybridge_shared::MinorUnits::parse_decimal(yuan, paybridge_shared::Currency::Cny).map(|m| m.0)
 }
 
 fn refused(ctx: &Ctx, payment: &str, message: &str) -> Response {

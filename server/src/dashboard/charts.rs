@@ -7,6 +7,8 @@
 
 use std::fmt::Write as _;
 
+use paybridge_shared::html::escape;
+
 /// The drawing's size in user units; narrow enough that its text stays legible on a phone.
 const WIDTH: f64 = 320.0;
 const HEIGHT: f64 = 170.0;
@@ -142,14 +144,6 @@ pub struct Datum {
     pub label: String,
     pub value: i64,
     pub text: String,
-}
-
-/// Text for SVG: `&`, `<`, `>` and quotes escaped.
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn open(id: &str, title: &str) -> String {

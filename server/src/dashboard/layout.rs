@@ -5,6 +5,7 @@
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
+use paybridge_shared::{Currency, MinorUnits};
 use time::OffsetDateTime;
 use time::macros::{format_description, offset};
 
@@ -287,22 +288,16 @@ pub fn bare(lang: Lang, status: StatusCode, title: &str, body: Markup) -> Respon
     respond(status, document(lang, title, markup))
 }
 
-/// `¥12.34` (fen to yuan with exact integer arithmetic).
+/// `¥12.34` (fen to yuan with exact integer arithmetic, as the rest of paybridge writes it).
 #[must_use]
 pub fn money(amount: i64, currency: &str) -> String {
-    let sign = if amount < 0 { "-" } else { "" };
-    let a = amount.unsigned_abs();
-    let symbol = if currency.eq_ignore_ascii_case("CNY") {
-        "¥"
+    let m = MinorUnits(amount);
+    if currency.eq_ignore_ascii_case(Currency::Cny.code()) {
+        m.display(Currency::Cny)
     } else {
-        ""
-    };
-    let code = if symbol.is_empty() {
-        format!(" {currency}")
-    } else {
-        String::new()
-    };
-    format!("{sign}{symbol}{}.{:02}{code}", a / 100, a % 100)
+        // paybridge only takes CNY; a code it does not know is shown as stored.
+        format!("{} {currency}", m.decimal(Currency::Cny))
+    }
 }
 
 /// `2026-12-07 16:04:05` in Beijing time, where the merchant's day is.
