@@ -78,12 +78,15 @@ pub async fn of_session(svc: &Services, id: &SessionId) -> Result<Option<Timelin
     let mut payments = store.browse_payments(&filter, 1000, 0).await?;
     payments.retain(|p| p.payment.session_id == *id);
     payments.reverse();
-    let mut refunds = Vec::new();
-    for p in &payments {
-        let mut of_payment = store.list_refunds(Some(&p.payment.id), None, 1000).await?;
-        of_payment.reverse();
-        refunds.extend(of_payment);
-    }
+    // Every refund of the session's attempts, in one query (the filter's search matches the
+    // session's id).
+    let mut refunds = store.browse_refunds(&filter, 1000, 0).await?;
+    refunds.retain(|r| {
+        payments
+            .iter()
+            .any(|p| p.payment.id.as_str() == r.payment_id)
+    });
+    refunds.reverse();
     let mut objects = vec![session.id.to_string()];
     if session.flow == Flow::Direct {
         let intent: crate::domain::ids::IntentId = session.id.same_as();
@@ -96,10 +99,9 @@ pub async fn of_session(svc: &Services, id: &SessionId) -> Result<Option<Timelin
     let deliveries = store.deliveries_of(&event_ids).await?;
     let delivery_ids: Vec<String> = deliveries.iter().map(|d| d.id.clone()).collect();
     let attempts = store.delivery_attempts(&delivery_ids).await?;
-    let mut audit = Vec::new();
-    for o in &objects {
-        audit.extend(store.list_audit(Some(o), None, 200).await?);
-    }
+    let audit = store
+        .audit_about(&objects, 200 * i64::try_from(objects.len()).unwrap_or(1))
+        .await?;
 
     let mut entries: Vec<(Millis, Entry)> = vec![(session.created_at, Entry::Created)];
     for p in &payments {

@@ -52,28 +52,31 @@ impl Store {
         before: Option<i64>,
         limit: i64,
     ) -> Result<Vec<AuditEntry>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT seq, operator_id, username, action, target, detail, at FROM audit_log \
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM audit_log \
              WHERE ($1 IS NULL OR target = $1) AND ($2 IS NULL OR seq < $2) \
-             ORDER BY seq DESC LIMIT $3",
-        )
+             ORDER BY seq DESC LIMIT $3"
+        ))
         .bind(target)
         .bind(before)
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    seq: r.try_get("seq")?,
-                    operator_id: r.try_get("operator_id")?,
-                    username: r.try_get("username")?,
-                    action: r.try_get("action")?,
-                    target: r.try_get("target")?,
-                    detail: r.try_get("detail")?,
-                    at: r.try_get("at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(entry).collect()
     }
+}
+
+/// The columns every audit query selects.
+pub(super) const COLUMNS: &str = "seq, operator_id, username, action, target, detail, at";
+
+pub(super) fn entry(r: &sqlx::any::AnyRow) -> Result<AuditEntry, sqlx::Error> {
+    Ok(AuditEntry {
+        seq: r.try_get("seq")?,
+        operator_id: r.try_get("operator_id")?,
+        username: r.try_get("username")?,
+        action: r.try_get("action")?,
+        target: r.try_get("target")?,
+        detail: r.try_get("detail")?,
+        at: r.try_get("at")?,
+    })
 }

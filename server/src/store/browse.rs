@@ -6,6 +6,7 @@
 use sqlx::Row;
 
 use super::Store;
+use super::audit::AuditEntry;
 use super::events::Event;
 use super::refunds::Refund;
 use crate::domain::{CheckoutSession, Millis, Payment};
@@ -241,6 +242,38 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// What operators did to any of `objects`, oldest first, at most `limit` entries (the
+    /// newest).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn audit_about(
+        &self,
+        objects: &[String],
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, sqlx::Error> {
+        if objects.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {} FROM audit_log WHERE target IN ({}) ORDER BY seq DESC LIMIT ${}",
+            super::audit::COLUMNS,
+            placeholders(1, objects.len()),
+            objects.len() + 1
+        );
+        let mut q = sqlx::query(&sql);
+        for o in objects {
+            q = q.bind(o);
+        }
+        let rows = q.bind(limit).fetch_all(self.pool()).await?;
+        let mut entries = rows
+            .iter()
+            .map(super::audit::entry)
+            .collect::<Result<Vec<_>, _>>()?;
+        entries.reverse();
+        Ok(entries)
     }
 
     /// Every try of `deliveries`, oldest first.

@@ -129,7 +129,8 @@ async fn an_operator_finds_a_paid_checkout_by_its_reference_refunds_half_and_see
         .await
         .unwrap();
     click(&browser, "#expire-submit").await;
-    let refused = shows(&browser, "h1").await;
+    // Only the refusal page has a bare main: waiting for it cannot read the old page's title.
+    let refused = shows(&browser, "main.bare h1").await;
     assert!(refused.contains("This form has expired"), "{refused}");
     let (_, s) = app.api_get(&format!("/v1/checkout_sessions/{open}")).await;
     assert_eq!(s["status"], "open");
