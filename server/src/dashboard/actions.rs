@@ -9,7 +9,7 @@ use maud::html;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::{self, Posted};
+use super::auth::{self, NoFields, Posted};
 use super::layout::{self, Ctx, Section};
 use crate::domain::SessionStatus;
 use crate::domain::ids::{PaymentId, SessionId};
@@ -143,14 +143,11 @@ pub async fn refund(
     .into_response()
 }
 
-#[derive(Deserialize)]
-pub struct Nothing {}
-
 /// `POST /dashboard/sessions/{id}/expire`
 pub async fn expire(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Posted { ctx, .. }: Posted<Nothing>,
+    Posted { ctx, .. }: Posted<NoFields>,
 ) -> Response {
     let Some(session) = SessionId::parse(&id) else {
         return StatusCode::NOT_FOUND.into_response();

@@ -126,6 +126,10 @@ impl Ctx {
     }
 }
 
+/// A form with nothing but its CSRF token (a button that signs out, expires, revokes…).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
 /// A form posted by a signed-in operator, its CSRF token checked: the handler only ever sees a
 /// form that came from one of this session's own pages.
 pub struct Posted<T> {

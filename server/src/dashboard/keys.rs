@@ -8,7 +8,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::{self, Posted};
+use super::auth::{self, NoFields, Posted};
 use super::layout::{self, Ctx, Section};
 use crate::service::api_keys;
 use crate::state::AppState;
@@ -89,11 +89,8 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Query(q): Query<Notic
     layout::page(&ctx, Section::Keys, ctx.t("API keys", "API 密钥"), body)
 }
 
-#[derive(Deserialize)]
-pub struct Nothing {}
-
 /// `POST /dashboard/keys`: the new key, on the one page that shows it.
-pub async fn create(State(state): State<AppState>, posted: Posted<Nothing>) -> Response {
+pub async fn create(State(state): State<AppState>, posted: Posted<NoFields>) -> Response {
     let ctx = posted.ctx;
     let svc = state.services();
     let (key, secret) = match api_keys::create(svc).await {
@@ -167,7 +164,7 @@ pub async fn confirm_revoke(
 pub async fn revoke(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    posted: Posted<Nothing>,
+    posted: Posted<NoFields>,
 ) -> Response {
     let ctx = posted.ctx;
     let svc = state.services();

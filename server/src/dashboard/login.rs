@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
 
-use super::auth::{self, Posted};
+use super::auth::{self, NoFields, Posted};
 use super::layout::{self, LANG_COOKIE, Lang};
 use crate::api::client_ip::ClientIp;
 use crate::guard::failures::Counted;
@@ -218,14 +218,11 @@ pub async fn link(
     }
 }
 
-#[derive(Deserialize)]
-pub struct Nothing {}
-
 /// `POST /dashboard/logout`
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    posted: Posted<Nothing>,
+    posted: Posted<NoFields>,
 ) -> Response {
     if let Some(token) = crate::api::browser::cookie(&headers, auth::SESSION_COOKIE)
         && let Err(e) = operators::end_session(state.services(), token).await

@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::{self, Posted};
+use super::auth::{self, NoFields, Posted};
 use super::layout::{self, Ctx, Section};
 use crate::service::ServiceError;
 use crate::service::webhooks::{self, CreateEndpoint, DeliverySummary, Endpoint, RollSecret};
@@ -354,14 +354,11 @@ pub async fn confirm_disable(
     )
 }
 
-#[derive(Deserialize)]
-pub struct Nothing {}
-
 /// `POST /dashboard/webhooks/{id}/disable`
 pub async fn disable(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    posted: Posted<Nothing>,
+    posted: Posted<NoFields>,
 ) -> Response {
     let ctx = posted.ctx;
     let svc = state.services();
