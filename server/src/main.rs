@@ -2,6 +2,11 @@
 
 use std::process::ExitCode;
 
+/// mimalloc instead of the C library's allocator: a request allocates and frees many small
+/// buffers across threads (the HTTP and JSON layers, sqlx's worker hand-offs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use paybridge_server::config::{Cli, Command, EventsCommand};
 use paybridge_server::{Server, server::shutdown_signal, telemetry};
