@@ -606,7 +606,8 @@ impl Ctx {
         ));
         let pids: Vec<String> = self.cpu.live.iter().map(u32::to_string).collect();
         Command::new("perf")
-            .args(["record", "-F", "997", "-o"])
+            // Call graphs from the unwind tables (release builds keep no frame pointers).
+            .args(["record", "-F", "997", "--call-graph", "dwarf,8192", "-o"])
             .arg(&file)
             .args(["-p", &pids.join(",")])
             .stdout(Stdio::null())
