@@ -8,7 +8,7 @@ use tokio::sync::watch;
 
 use super::pause_or_stop;
 use crate::state::AppState;
-use crate::store::DbKind;
+use crate::store::{DbKind, changed_sessions};
 
 /// Runs until `stopped` is set (returns at once on SQLite, where changes are in-process).
 pub async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
@@ -38,7 +38,11 @@ async fn listen(
     listener.listen("paybridge_sessions").await?;
     loop {
         tokio::select! {
-            n = listener.recv() => state.publish_local(n?.payload()),
+            n = listener.recv() => {
+                for session in changed_sessions(n?.payload()) {
+                    state.publish_local(session);
+                }
+            }
             r = stopped.changed() => if r.is_err() || *stopped.borrow() { return Ok(()) },
         }
     }

@@ -88,13 +88,13 @@ impl Services {
     /// Bundles the parts built at start.
     ///
     /// # Errors
-    /// When the payment-success writer's thread cannot be started.
+    /// When the payment-success writer or the change notifier cannot be started.
     pub fn new(parts: Parts) -> std::io::Result<Self> {
         let successes = parts
             .store
             .batched(success::writer(parts.urls.clone(), parts.livemode))?;
         Ok(Self(Arc::new(Inner {
-            signals: Signals::new(parts.store.clone()),
+            signals: Signals::new(&parts.store)?,
             store: parts.store,
             providers: parts.providers,
             urls: parts.urls,

@@ -4,24 +4,30 @@
 
 use tokio::sync::{Notify, broadcast};
 
-use crate::store::{DbKind, Store};
+use crate::store::{Batched, DbKind, Store};
 
 /// The process's change signals.
 pub struct Signals {
     outbox: Notify,
     changes: broadcast::Sender<String>,
-    store: Store,
+    /// Postgres only: notifies every instance, many sessions per notification.
+    notifier: Option<Batched<String, ()>>,
 }
 
 impl Signals {
     /// Signals for a process on `store`.
-    #[must_use]
-    pub fn new(store: Store) -> Self {
-        Self {
+    ///
+    /// # Errors
+    /// When Postgres's notifier cannot be started.
+    pub fn new(store: &Store) -> std::io::Result<Self> {
+        Ok(Self {
             outbox: Notify::new(),
             changes: broadcast::channel(1024).0,
-            store,
-        }
+            notifier: match store.kind() {
+                DbKind::Sqlite => None,
+                DbKind::Postgres => Some(store.session_notifier()?),
+            },
+        })
     }
 
     /// Wakes the webhook worker: new deliveries were committed.
@@ -36,10 +42,10 @@ impl Signals {
 
     /// Tells every open status stream of `session` that its status may have changed.
     pub async fn session_changed(&self, session: &str) {
-        match self.store.kind() {
-            DbKind::Sqlite => self.publish_local(session),
-            DbKind::Postgres => {
-                if let Err(e) = self.store.notify_session_changed(session).await {
+        match &self.notifier {
+            None => self.publish_local(session),
+            Some(notifier) => {
+                if let Err(e) = notifier.submit(session.to_owned()).await {
                     tracing::warn!(error = %e, "cannot NOTIFY a session change; telling local streams only");
                     self.publish_local(session);
                 }

@@ -1,16 +1,22 @@
-//! Group commit for SQLite's one writer: concurrent requests (a new session, a payment
-//! completion) queue for one task, which writes whatever has queued in one transaction and then
-//! answers each caller. Under load this turns many small write transactions, each contending
-//! for SQLite's lock, into a few larger ones; alone, a request waits for nothing but its own
-//! transaction. A kind of request may also write its whole group in a few multi-row statements
-//! (payment completions do): every statement is a round trip to SQLite's worker thread, and
-//! the writer is the one place where they add up. Postgres does not use it.
+//! Group commit: concurrent requests (a new session, a payment completion) queue for a writer,
+//! which writes whatever has queued in one transaction and then answers each caller. Under
+//! load this turns many small write transactions — each a commit the database must make
+//! durable, and on SQLite each contending for its one lock — into a few larger ones; alone, a
+//! request waits for nothing but its own transaction. A kind of request may also write its
+//! whole group in a few multi-row statements (payment completions do): every statement is a
+//! round trip (to SQLite's worker thread, or to Postgres), and the writer is the one place
+//! where they add up.
+//!
+//! SQLite has one writer on a thread of its own. Postgres has several writer tasks taking
+//! groups from one queue, at most a few writing at once across all kinds (see
+//! [`Grouping::Tasks`]): one writer would queue every instance's writes behind one
+//! connection, and a transaction per request spent a commit each.
 
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use sqlx::AnyPool;
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{Mutex, Semaphore, mpsc, oneshot};
 
 use super::Tx;
 
@@ -27,12 +33,31 @@ pub type WriteGroup<I, O> = Arc<
 
 type Answer<O> = oneshot::Sender<Result<O, sqlx::Error>>;
 
-/// Requests of one kind written through `write`: in groups by one task on SQLite, each in a
-/// transaction of its own on Postgres.
+/// Requests waiting for a writer, shared by a kind's writers.
+type Queue<I, O> = Arc<Mutex<mpsc::Receiver<(I, Answer<O>)>>>;
+
+/// How requests are grouped on a database.
+#[derive(Clone, Debug)]
+pub enum Grouping {
+    /// Every request in a transaction of its own (no writer).
+    Alone,
+    /// One writer on a thread of its own, holding `gate` (SQLite's one write slot) while it
+    /// writes a group.
+    Thread(Arc<Semaphore>),
+    /// `writers` tasks on the caller's runtime share one queue; each holds a permit of `gate`
+    /// (shared by every kind, so writers never take more of the pool than it has permits)
+    /// while it writes a group.
+    Tasks {
+        writers: usize,
+        gate: Arc<Semaphore>,
+    },
+}
+
+/// Requests of one kind written through `write`, grouped as [`Grouping`] says.
 pub struct Batched<I, O> {
     pool: AnyPool,
     write: WriteGroup<I, O>,
-    /// SQLite only.
+    /// `None` with [`Grouping::Alone`].
     jobs: Option<mpsc::Sender<(I, Answer<O>)>>,
 }
 
@@ -45,33 +70,48 @@ impl<I, O> std::fmt::Debug for Batched<I, O> {
 }
 
 impl<I: Send + Sync + 'static, O: Send + 'static> Batched<I, O> {
-    /// With `gate` (SQLite's writer slot) starts the writer on a thread of its own; it ends
-    /// when this is dropped. Without, every request is written on its own.
+    /// Starts the writers `grouping` asks for; they end when this is dropped.
     ///
-    /// The writer has its own single-threaded runtime: on the shared one, each of its many
-    /// awaits (a statement's answer from SQLite's worker thread) queued behind every ready
-    /// request handler, and the writer — the one place all writes pass — took twice as long.
+    /// SQLite's writer has its own single-threaded runtime: on the shared one, each of its
+    /// many awaits (a statement's answer from SQLite's worker thread) queued behind every
+    /// ready request handler, and the writer — the one place all writes pass — took twice as
+    /// long. Postgres's writers wait on the network, so they are tasks on the shared runtime
+    /// (which `new` must then be called on).
     ///
     /// # Errors
     /// When the thread or its runtime cannot be started.
     pub fn new(
         pool: AnyPool,
-        gate: Option<Arc<Semaphore>>,
+        grouping: &Grouping,
         write: WriteGroup<I, O>,
     ) -> std::io::Result<Self> {
-        let jobs = match gate {
-            Some(gate) => {
+        let jobs = match grouping {
+            Grouping::Alone => None,
+            Grouping::Thread(gate) => {
                 let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()?;
-                let (pool, write) = (pool.clone(), write.clone());
+                let (pool, write, gate) = (pool.clone(), write.clone(), gate.clone());
+                let queue = Arc::new(Mutex::new(queue));
                 std::thread::Builder::new()
                     .name("paybridge-writer".into())
                     .spawn(move || runtime.block_on(run(pool, gate, write, queue)))?;
                 Some(jobs)
             }
-            None => None,
+            Grouping::Tasks { writers, gate } => {
+                let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
+                let queue = Arc::new(Mutex::new(queue));
+                for _ in 0..(*writers).max(1) {
+                    tokio::spawn(run(
+                        pool.clone(),
+                        gate.clone(),
+                        write.clone(),
+                        queue.clone(),
+                    ));
+                }
+                Some(jobs)
+            }
         };
         Ok(Self { pool, write, jobs })
     }
@@ -97,15 +137,31 @@ impl<I: Send + Sync + 'static, O: Send + 'static> Batched<I, O> {
     }
 }
 
+/// A writer: takes what has queued (up to [`MAX_BATCH`]), waits for a permit of `gate`, adds
+/// what queued meanwhile, writes it all as one group, answers, and again until the queue
+/// closes. Several writers may share `queue`; the one waiting on it takes the next group.
 async fn run<I, O>(
     pool: AnyPool,
     gate: Arc<Semaphore>,
     write: WriteGroup<I, O>,
-    mut queue: mpsc::Receiver<(I, Answer<O>)>,
+    queue: Queue<I, O>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let slot = gate.acquire().await;
+    loop {
+        if queue.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            return;
+        }
+        let Ok(slot) = gate.acquire().await else {
+            return;
+        };
+        if let Ok(mut more) = queue.try_lock() {
+            while batch.len() < MAX_BATCH {
+                match more.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+        }
         let (items, answers): (Vec<I>, Vec<Answer<O>>) = batch.drain(..).unzip();
         match write_group(&pool, &write, &items).await {
             Ok(outputs) => {
@@ -113,8 +169,9 @@ async fn run<I, O>(
                     let _ = done.send(Ok(output));
                 }
             }
-            // One failing request must not fail its neighbours: each is written alone, with
-            // its own transaction and its own error.
+            // One failing request must not fail its neighbours (nor a lock conflict between
+            // two groups on Postgres fail both): each is written alone, with its own
+            // transaction and its own error.
             Err(e) => {
                 tracing::warn!(error = %e, units = items.len(), "batched write failed; writing one by one");
                 for (item, done) in items.iter().zip(answers) {

@@ -50,6 +50,8 @@ pub struct Store {
     /// SQLite admits one writer at a time; queueing write transactions here is cheaper than
     /// letting them collide in SQLite's busy handler, which sleeps. `None` on Postgres.
     write_gate: Option<std::sync::Arc<tokio::sync::Semaphore>>,
+    /// How the group-commit writers of this database group their requests.
+    grouping: Grouping,
     /// Units of work of [`Store::write`]: on SQLite written in groups by one task (see
     /// [`group_commit`]).
     writer: std::sync::Arc<group_commit::Batched<Work, Box<dyn std::any::Any + Send>>>,
@@ -66,7 +68,11 @@ type Work = std::sync::Arc<
         + Sync,
 >;
 
-pub use group_commit::{Batched, WriteGroup};
+pub use group_commit::{Batched, Grouping, WriteGroup};
+
+/// Postgres: group-commit writer tasks per kind of write, and how many of them (of every
+/// kind) may write at once, each on a pooled connection.
+const PG_WRITERS: u32 = 4;
 
 /// A transaction on the store.
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -80,7 +86,7 @@ impl Store {
         install_default_drivers();
         let (kind, url, max) = if url.starts_with("postgres://") || url.starts_with("postgresql://")
         {
-            (DbKind::Postgres, url.to_owned(), 10)
+            (DbKind::Postgres, url.to_owned(), 10 + PG_WRITERS)
         } else {
             let sep = if url.contains('?') { '&' } else { '?' };
             let url = if url.contains("mode=") {
@@ -121,13 +127,21 @@ impl Store {
                     Ok(outputs)
                 })
             });
-        let writer = group_commit::Batched::new(group_pool.clone(), write_gate.clone(), run_units)?;
+        let grouping = match &write_gate {
+            Some(gate) => Grouping::Thread(gate.clone()),
+            None => Grouping::Tasks {
+                writers: PG_WRITERS as usize,
+                gate: std::sync::Arc::new(tokio::sync::Semaphore::new(PG_WRITERS as usize)),
+            },
+        };
+        let writer = group_commit::Batched::new(group_pool.clone(), &grouping, run_units)?;
         Ok(Self {
             pool,
             group_pool,
             kind,
             keys: std::sync::Arc::default(),
             write_gate,
+            grouping,
             writer: std::sync::Arc::new(writer),
         })
     }
@@ -140,10 +154,9 @@ impl Store {
         }
     }
 
-    /// Runs `work` in a write transaction and returns what it produced: on SQLite grouped with
-    /// other queued units in one transaction by the group-commit writer, on Postgres in a
-    /// transaction of its own. `work` may run more than once and must have no effect outside
-    /// the transaction.
+    /// Runs `work` in a write transaction and returns what it produced, grouped with other
+    /// queued units in one transaction by the group-commit writers ([`Grouping`]). `work` may
+    /// run more than once and must have no effect outside the transaction.
     ///
     /// # Errors
     /// On a database error.
@@ -194,7 +207,8 @@ impl Store {
 
     /// A writer for requests of one kind that `write` writes a group of at a time (in a few
     /// multi-row statements, say): grouped by a task of its own on SQLite, taking turns with
-    /// every other writer; one transaction per request on Postgres.
+    /// every other writer; by a few tasks on Postgres, as many writing at once across all
+    /// kinds as [`PG_WRITERS`]. On Postgres it must be called on the server's runtime.
     ///
     /// # Errors
     /// When the writer's thread cannot be started.
@@ -202,7 +216,7 @@ impl Store {
         &self,
         write: WriteGroup<I, O>,
     ) -> std::io::Result<Batched<I, O>> {
-        Batched::new(self.group_pool.clone(), self.write_gate.clone(), write)
+        Batched::new(self.group_pool.clone(), &self.grouping, write)
     }
 
     /// Which database this is.
@@ -211,17 +225,26 @@ impl Store {
         self.kind
     }
 
-    /// Tells every instance listening on Postgres (`LISTEN paybridge_sessions`) that `session`
-    /// may have changed.
+    /// A writer that tells every instance listening on Postgres (`LISTEN paybridge_sessions`)
+    /// that sessions may have changed: each group is one transaction of as few `pg_notify`s as
+    /// fit the ids, comma-separated, in Postgres's payload limit. A transaction that notifies
+    /// commits under a lock every such transaction of the cluster takes, durably: one per
+    /// completed session held notifications on Postgres to about 800 per second.
     ///
     /// # Errors
-    /// On a database error.
-    pub async fn notify_session_changed(&self, session: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT pg_notify('paybridge_sessions', $1)")
-            .bind(session)
-            .execute(&self.pool)
-            .await
-            .map(drop)
+    /// When the writer cannot be started.
+    pub fn session_notifier(&self) -> std::io::Result<Batched<String, ()>> {
+        self.batched(std::sync::Arc::new(|tx, ids: &[String]| {
+            Box::pin(async move {
+                for payload in change_payloads(ids) {
+                    sqlx::query("SELECT pg_notify('paybridge_sessions', $1)")
+                        .bind(payload)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(vec![(); ids.len()])
+            })
+        }))
     }
 
     /// The pool, for the repository modules.
@@ -277,6 +300,30 @@ fn private_files(url: &str) {
 }
 
 /// Pool settings for `kind`, at most `max` connections.
+/// The most bytes of session ids in one notification (Postgres refuses payloads of 8,000
+/// bytes or more).
+const CHANGE_PAYLOAD_MAX: usize = 7_000;
+
+/// `ids` joined with commas, as few payloads as fit [`CHANGE_PAYLOAD_MAX`] each.
+fn change_payloads(ids: &[String]) -> Vec<String> {
+    let mut payloads: Vec<String> = Vec::new();
+    for id in ids {
+        match payloads.last_mut() {
+            Some(last) if last.len() + 1 + id.len() <= CHANGE_PAYLOAD_MAX => {
+                last.push(',');
+                last.push_str(id);
+            }
+            _ => payloads.push(id.clone()),
+        }
+    }
+    payloads
+}
+
+/// The session ids in a notification's payload ([`change_payloads`]).
+pub fn changed_sessions(payload: &str) -> impl Iterator<Item = &str> {
+    payload.split(',').filter(|id| !id.is_empty())
+}
+
 fn pool_options(kind: DbKind, max: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
@@ -344,5 +391,30 @@ impl DbKind {
             Self::Sqlite => "sqlite",
             Self::Postgres => "postgres",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CHANGE_PAYLOAD_MAX, change_payloads, changed_sessions};
+
+    #[test]
+    fn change_payloads_carry_every_id_once_within_postgres_limit() {
+        let ids: Vec<String> = (0..1_000).map(|i| format!("cs_{i:027}")).collect();
+        let payloads = change_payloads(&ids);
+        assert!(
+            payloads.len() > 1,
+            "30,000 bytes of ids need several payloads"
+        );
+        assert!(payloads.iter().all(|p| p.len() <= CHANGE_PAYLOAD_MAX));
+        let back: Vec<&str> = payloads.iter().flat_map(|p| changed_sessions(p)).collect();
+        assert_eq!(back, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn one_id_is_its_own_payload() {
+        assert_eq!(change_payloads(&["cs_1".to_owned()]), vec!["cs_1"]);
+        assert_eq!(changed_sessions("cs_1").collect::<Vec<_>>(), vec!["cs_1"]);
+        assert_eq!(changed_sessions("").count(), 0);
     }
 }

@@ -296,10 +296,8 @@ impl Store {
             .collect()
     }
 
-    /// Records one attempt and its outcome, if `owner` still holds the lease. On SQLite the
-    /// record joins the group-commit writer's next transaction (one commit for many attempts);
-    /// on Postgres it is a transaction of its own, so instances and deliveries never wait on
-    /// one writer.
+    /// Records one attempt and its outcome, if `owner` still holds the lease. The record joins
+    /// a group-commit writer's next transaction (one commit for many attempts).
     ///
     /// # Errors
     /// On a database error.
@@ -322,21 +320,11 @@ impl Store {
             outcome: *outcome,
             at: now_millis(),
         });
-        match self.kind() {
-            super::DbKind::Sqlite => {
-                self.write(move |tx| {
-                    let attempt = std::sync::Arc::clone(&attempt);
-                    Box::pin(async move { record_attempt(tx, &attempt).await })
-                })
-                .await
-            }
-            super::DbKind::Postgres => {
-                let mut tx = self.begin().await?;
-                let recorded = record_attempt(&mut tx, &attempt).await?;
-                tx.commit().await?;
-                Ok(recorded)
-            }
-        }
+        self.write(move |tx| {
+            let attempt = std::sync::Arc::clone(&attempt);
+            Box::pin(async move { record_attempt(tx, &attempt).await })
+        })
+        .await
     }
 
     /// Queues an event again for every active endpoint subscribed to it; returns how many.
