@@ -118,22 +118,31 @@ impl Browser {
         }
     }
 
-    /// Waits until an element matching `css` exists and returns its text.
+    /// Waits until an element matching `css` exists and returns its text. An element that
+    /// goes stale before its text is read (the page moved on in between) is looked up again.
     ///
     /// # Panics
     /// When it does not appear within `deadline`; the panic includes the page's text.
     pub async fn text_of(&self, css: &str, deadline: Duration) -> String {
-        let found = self
-            .client
-            .wait()
-            .at_most(deadline)
-            .for_element(fantoccini::Locator::Css(css))
-            .await;
-        match found {
-            Ok(el) => el.text().await.expect("element text"),
-            Err(e) => {
-                let body = self.client.source().await.unwrap_or_default();
-                panic!("{css} did not appear within {deadline:?}: {e}\npage source:\n{body}");
+        let until = std::time::Instant::now() + deadline;
+        loop {
+            let found = self
+                .client
+                .wait()
+                .at_most(until.saturating_duration_since(std::time::Instant::now()))
+                .for_element(fantoccini::Locator::Css(css))
+                .await;
+            match found {
+                Ok(el) => match el.text().await {
+                    Ok(text) => return text,
+                    Err(e)
+                        if e.is_stale_element_reference() && std::time::Instant::now() < until => {}
+                    Err(e) => panic!("text of {css}: {e}"),
+                },
+                Err(e) => {
+                    let body = self.client.source().await.unwrap_or_default();
+                    panic!("{css} did not appear within {deadline:?}: {e}\npage source:\n{body}");
+                }
             }
         }
     }
