@@ -39,8 +39,6 @@ type Queue<I, O> = Arc<Mutex<mpsc::Receiver<(I, Answer<O>)>>>;
 /// How requests are grouped on a database.
 #[derive(Clone, Debug)]
 pub enum Grouping {
-    /// Every request in a transaction of its own (no writer).
-    Alone,
     /// One writer on a thread of its own, holding `gate` (SQLite's one write slot) while it
     /// writes a group.
     Thread(Arc<Semaphore>),
@@ -57,15 +55,12 @@ pub enum Grouping {
 pub struct Batched<I, O> {
     pool: AnyPool,
     write: WriteGroup<I, O>,
-    /// `None` with [`Grouping::Alone`].
-    jobs: Option<mpsc::Sender<(I, Answer<O>)>>,
+    jobs: mpsc::Sender<(I, Answer<O>)>,
 }
 
 impl<I, O> std::fmt::Debug for Batched<I, O> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Batched")
-            .field("grouped", &self.jobs.is_some())
-            .finish_non_exhaustive()
+        f.debug_struct("Batched").finish_non_exhaustive()
     }
 }
 
@@ -85,23 +80,19 @@ impl<I: Send + Sync + 'static, O: Send + 'static> Batched<I, O> {
         grouping: &Grouping,
         write: WriteGroup<I, O>,
     ) -> std::io::Result<Self> {
-        let jobs = match grouping {
-            Grouping::Alone => None,
+        let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
+        let queue = Arc::new(Mutex::new(queue));
+        match grouping {
             Grouping::Thread(gate) => {
-                let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()?;
                 let (pool, write, gate) = (pool.clone(), write.clone(), gate.clone());
-                let queue = Arc::new(Mutex::new(queue));
                 std::thread::Builder::new()
                     .name("paybridge-writer".into())
                     .spawn(move || runtime.block_on(run(pool, gate, write, queue)))?;
-                Some(jobs)
             }
             Grouping::Tasks { writers, gate } => {
-                let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
-                let queue = Arc::new(Mutex::new(queue));
                 for _ in 0..(*writers).max(1) {
                     tokio::spawn(run(
                         pool.clone(),
@@ -110,30 +101,24 @@ impl<I: Send + Sync + 'static, O: Send + 'static> Batched<I, O> {
                         queue.clone(),
                     ));
                 }
-                Some(jobs)
             }
-        };
+        }
         Ok(Self { pool, write, jobs })
     }
 
-    /// Writes `item`, in a transaction shared with whatever else is queued where there is a
-    /// writer task.
+    /// Writes `item`, in a transaction shared with whatever else is queued.
     ///
     /// # Errors
     /// On a database error, or when the writer task is gone in the middle of the request.
     pub async fn submit(&self, item: I) -> Result<O, sqlx::Error> {
-        let item = match &self.jobs {
-            Some(jobs) => {
-                let (done, answer) = oneshot::channel();
-                match jobs.send((item, done)).await {
-                    Ok(()) => return answer.await.map_err(|_| sqlx::Error::WorkerCrashed)?,
-                    // The writer is gone (shutting down): write it here.
-                    Err(mpsc::error::SendError((item, _))) => item,
-                }
+        let (done, answer) = oneshot::channel();
+        match self.jobs.send((item, done)).await {
+            Ok(()) => answer.await.map_err(|_| sqlx::Error::WorkerCrashed)?,
+            // The writers are gone (shutting down): write it here.
+            Err(mpsc::error::SendError((item, _))) => {
+                write_alone(&self.pool, &self.write, &item).await
             }
-            None => item,
-        };
-        write_alone(&self.pool, &self.write, &item).await
+        }
     }
 }
 

@@ -47,13 +47,11 @@ pub struct Store {
     group_pool: AnyPool,
     kind: DbKind,
     keys: std::sync::Arc<api_keys::KeyCache>,
-    /// SQLite admits one writer at a time; queueing write transactions here is cheaper than
-    /// letting them collide in SQLite's busy handler, which sleeps. `None` on Postgres.
-    write_gate: Option<std::sync::Arc<tokio::sync::Semaphore>>,
-    /// How the group-commit writers of this database group their requests.
+    /// How the group-commit writers of this database group their requests. On SQLite it holds
+    /// the one write slot: SQLite admits one writer at a time, and queueing write transactions
+    /// there is cheaper than letting them collide in SQLite's busy handler, which sleeps.
     grouping: Grouping,
-    /// Units of work of [`Store::write`]: on SQLite written in groups by one task (see
-    /// [`group_commit`]).
+    /// Units of work of [`Store::write`], written in groups (see [`group_commit`]).
     writer: std::sync::Arc<group_commit::Batched<Work, Box<dyn std::any::Any + Send>>>,
 }
 
@@ -107,8 +105,6 @@ impl Store {
             // owner's alone too (`config::create_private_dir`).
             private_files(&url);
         }
-        let write_gate =
-            (kind == DbKind::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1)));
         // SQLite empties a connection's page cache whenever another connection has written,
         // so the group writers get a connection of their own: only they write through it,
         // and its cache stays warm from one group to the next.
@@ -127,9 +123,9 @@ impl Store {
                     Ok(outputs)
                 })
             });
-        let grouping = match &write_gate {
-            Some(gate) => Grouping::Thread(gate.clone()),
-            None => Grouping::Tasks {
+        let grouping = match kind {
+            DbKind::Sqlite => Grouping::Thread(std::sync::Arc::new(tokio::sync::Semaphore::new(1))),
+            DbKind::Postgres => Grouping::Tasks {
                 writers: PG_WRITERS as usize,
                 gate: std::sync::Arc::new(tokio::sync::Semaphore::new(PG_WRITERS as usize)),
             },
@@ -140,7 +136,6 @@ impl Store {
             group_pool,
             kind,
             keys: std::sync::Arc::default(),
-            write_gate,
             grouping,
             writer: std::sync::Arc::new(writer),
         })
@@ -148,9 +143,9 @@ impl Store {
 
     /// Waits for SQLite's single writer slot (at once on Postgres); hold it across one write.
     pub async fn write_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        match &self.write_gate {
-            Some(gate) => gate.acquire().await.ok(),
-            None => None,
+        match &self.grouping {
+            Grouping::Thread(gate) => gate.acquire().await.ok(),
+            Grouping::Tasks { .. } => None,
         }
     }
 
@@ -227,9 +222,9 @@ impl Store {
 
     /// A writer that tells every instance listening on Postgres (`LISTEN paybridge_sessions`)
     /// that sessions may have changed: each group is one transaction of as few `pg_notify`s as
-    /// fit the ids, comma-separated, in Postgres's payload limit. A transaction that notifies
-    /// commits under a lock every such transaction of the cluster takes, durably: one per
-    /// completed session held notifications on Postgres to about 800 per second.
+    /// fit the ids, comma-separated, in Postgres's payload limit, rather than a transaction
+    /// per session (a transaction that notifies commits under a lock that every such
+    /// transaction of the cluster takes).
     ///
     /// # Errors
     /// When the writer cannot be started.
@@ -299,7 +294,6 @@ fn private_files(url: &str) {
     }
 }
 
-/// Pool settings for `kind`, at most `max` connections.
 /// The most bytes of session ids in one notification (Postgres refuses payloads of 8,000
 /// bytes or more).
 const CHANGE_PAYLOAD_MAX: usize = 7_000;
@@ -324,6 +318,7 @@ pub fn changed_sessions(payload: &str) -> impl Iterator<Item = &str> {
     payload.split(',').filter(|id| !id.is_empty())
 }
 
+/// Pool settings for `kind`, at most `max` connections.
 fn pool_options(kind: DbKind, max: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
