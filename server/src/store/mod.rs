@@ -53,6 +53,8 @@ pub struct Store {
     grouping: Grouping,
     /// Units of work of [`Store::write`], written in groups (see [`group_commit`]).
     writer: std::sync::Arc<group_commit::Batched<Work, Box<dyn std::any::Any + Send>>>,
+    /// New sessions, written in groups of multi-row INSERTs ([`sessions::writer`]).
+    new_sessions: std::sync::Arc<Batched<crate::domain::CheckoutSession, ()>>,
 }
 
 /// A unit of work for [`Store::write`], type-erased to share one writer.
@@ -131,6 +133,7 @@ impl Store {
             },
         };
         let writer = group_commit::Batched::new(group_pool.clone(), &grouping, run_units)?;
+        let new_sessions = Batched::new(group_pool.clone(), &grouping, sessions::writer())?;
         Ok(Self {
             pool,
             group_pool,
@@ -138,6 +141,7 @@ impl Store {
             keys: std::sync::Arc::default(),
             grouping,
             writer: std::sync::Arc::new(writer),
+            new_sessions: std::sync::Arc::new(new_sessions),
         })
     }
 

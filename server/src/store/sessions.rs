@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use paybridge_shared::Currency;
 use sqlx::Row;
 
-use super::{Store, Tx};
+use super::{Store, Tx, WriteGroup};
 use crate::domain::ids::SessionId;
 use crate::domain::session::{Extras, Flow, Locale};
 use crate::domain::status::State;
@@ -15,11 +15,79 @@ pub(super) const COLUMNS: &str = "id, status, amount, currency, description, mer
                        metadata, payment_methods, locale, created_at, expires_at, completed_at, expired_at, kind, \
                        cancellation_reason, extras, payment_link";
 
-/// The INSERT of a new session.
-fn insert_query(
-    session: &CheckoutSession,
-) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
-    sqlx::query(INSERT)
+/// The most sessions one INSERT writes. A group is written in chunks of powers of two up to
+/// this, so the writers' connection prepares a handful of statements (one per chunk size) and
+/// keeps them, rather than one per group size.
+const INSERT_CHUNK_MAX: usize = 64;
+
+/// Placeholders per row of [`insert_sql`].
+const INSERT_PARAMS: usize = 17;
+
+/// The INSERT of `rows` new sessions. A row's `seq` — its place among the sessions created in
+/// the same millisecond — counts those stored before the statement (both databases evaluate
+/// the subquery against the table as it was before the statement) plus the row's own place
+/// among the statement's rows of that millisecond, its last placeholder.
+fn insert_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let p: Vec<String> = (1..=INSERT_PARAMS)
+                .map(|i| format!("${}", r * INSERT_PARAMS + i))
+                .collect();
+            format!(
+                "({}, NULL, NULL, {}, (SELECT COUNT(*) FROM checkout_sessions WHERE created_at = {}) + {})",
+                p[..13].join(", "),
+                p[13..16].join(", "),
+                p[11],
+                p[16]
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO checkout_sessions (id, status, amount, currency, description, \
+         merchant_reference, success_url, cancel_url, metadata, payment_methods, locale, created_at, \
+         expires_at, completed_at, expired_at, kind, extras, payment_link, seq) VALUES {}",
+        values.join(", ")
+    )
+}
+
+/// [`insert_sql`] for each chunk size, the largest power of two first.
+static INSERTS: std::sync::LazyLock<Vec<(usize, String)>> = std::sync::LazyLock::new(|| {
+    std::iter::successors(Some(INSERT_CHUNK_MAX), |n| (*n > 1).then_some(n / 2))
+        .map(|n| (n, insert_sql(n)))
+        .collect()
+});
+
+/// Stores `sessions` in `tx`, in as few statements as the chunk sizes allow.
+async fn insert_all(tx: &mut Tx, sessions: &[CheckoutSession]) -> Result<(), sqlx::Error> {
+    let mut rest = sessions;
+    while !rest.is_empty() {
+        let (n, sql) = INSERTS
+            .iter()
+            .find(|(n, _)| *n <= rest.len())
+            .ok_or_else(|| sqlx::Error::Protocol("no INSERT for this many sessions".into()))?;
+        let (chunk, tail) = rest.split_at(*n);
+        let mut insert = sqlx::query(sql);
+        for (i, s) in chunk.iter().enumerate() {
+            let place = chunk[..i]
+                .iter()
+                .filter(|earlier| earlier.created_at == s.created_at)
+                .count();
+            insert = bind_row(insert, s, i64::try_from(place).unwrap_or(i64::MAX));
+        }
+        insert.execute(&mut **tx).await?;
+        rest = tail;
+    }
+    Ok(())
+}
+
+/// Binds one row of [`insert_sql`]: `session`, then its place among the statement's rows
+/// created in the same millisecond.
+fn bind_row<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    session: &'q CheckoutSession,
+    place: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
         .bind(session.id.as_str())
         .bind(session.status.as_str())
         .bind(session.amount)
@@ -39,13 +107,18 @@ fn insert_query(
                 .then(|| serde_json::to_string(&session.extras).unwrap_or_default()),
         )
         .bind(&session.payment_link)
+        .bind(place)
 }
 
-const INSERT: &str = "INSERT INTO checkout_sessions (id, status, amount, currency, description, \
-    merchant_reference, success_url, cancel_url, metadata, payment_methods, locale, created_at, \
-    expires_at, completed_at, expired_at, kind, extras, payment_link, seq) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, $14, $15, $16, \
-    (SELECT COUNT(*) FROM checkout_sessions WHERE created_at = $12))";
+/// The group write of new sessions ([`Store::insert_session`]).
+pub(super) fn writer() -> WriteGroup<CheckoutSession, ()> {
+    std::sync::Arc::new(|tx, sessions| {
+        Box::pin(async move {
+            insert_all(tx, sessions).await?;
+            Ok(vec![(); sessions.len()])
+        })
+    })
+}
 
 /// The open session `new` becomes at `now`.
 fn opened(new: &NewSession, now: Millis) -> CheckoutSession {
@@ -79,8 +152,8 @@ fn opened(new: &NewSession, now: Millis) -> CheckoutSession {
 }
 
 impl Store {
-    /// Stores a new open session (on SQLite through the group-commit writer, see
-    /// [`Store::write`]).
+    /// Stores a new open session, in a group with others created meanwhile: one transaction
+    /// and a few multi-row INSERTs for the group ([`writer`]).
     ///
     /// # Errors
     /// On a database error.
@@ -90,12 +163,7 @@ impl Store {
         now: Millis,
     ) -> Result<CheckoutSession, sqlx::Error> {
         let session = opened(new, now);
-        let row = session.clone();
-        self.write(move |tx| {
-            let row = row.clone();
-            Box::pin(async move { insert_query(&row).execute(&mut **tx).await.map(drop) })
-        })
-        .await?;
+        self.new_sessions.submit(session.clone()).await?;
         Ok(session)
     }
 
@@ -127,7 +195,7 @@ impl Store {
                 .rows_affected()
                     == 1;
                 if claimed {
-                    insert_query(&row).execute(&mut **tx).await?;
+                    insert_all(tx, std::slice::from_ref(&row)).await?;
                     return Ok(row.id);
                 }
                 let id: String = sqlx::query_scalar(

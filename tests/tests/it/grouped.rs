@@ -178,7 +178,64 @@ async fn concurrent_notifications_for_two_attempts_of_one_session_complete_it_on
     );
 }
 
+/// New sessions are written in groups of multi-row INSERTs. Sessions created in the same
+/// millisecond — one stored before, then 150 at once, grouped in chunks of several sizes —
+/// each get their own place in that millisecond (`seq`), so the list pages through every one
+/// of them exactly once.
+async fn sessions_created_in_one_millisecond_list_once_each(db: Db) {
+    let app = Arc::new(spawn_on(db).await);
+    let store = app.state.store().clone();
+    let new: paybridge_server::service::sessions::CreateSession =
+        serde_json::from_value(paybridge_tests::session_request(1)).unwrap();
+    let new = new
+        .validate(i64::MAX, &["https://shop.example.com".to_owned()])
+        .unwrap();
+    let now = 1_700_000_000_123;
+    let first = store.insert_session(&new, now).await.unwrap().id;
+    let tasks: Vec<_> = (0..150)
+        .map(|_| {
+            let (store, new) = (store.clone(), new.clone());
+            tokio::spawn(async move { store.insert_session(&new, now).await.unwrap().id })
+        })
+        .collect();
+    let mut ids = vec![first.to_string()];
+    for task in tasks {
+        ids.push(task.await.unwrap().to_string());
+    }
+    let seqs: Vec<i64> =
+        sqlx::query_scalar("SELECT seq FROM checkout_sessions WHERE created_at = $1 ORDER BY seq")
+            .bind(now)
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(seqs, (0..151).collect::<Vec<i64>>(), "one place each");
+    let first_seq: i64 = sqlx::query_scalar("SELECT seq FROM checkout_sessions WHERE id = $1")
+        .bind(first.as_str())
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        first_seq, 0,
+        "the session stored first keeps the first place"
+    );
+
+    let mut listed = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.list_sessions(None, after.as_ref(), 40).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(last.id.clone());
+        listed.extend(page.iter().map(|s| s.id.to_string()));
+        assert!(listed.len() <= ids.len(), "pagination does not end");
+    }
+    assert_eq!(listed.last(), Some(&ids[0]), "oldest place last");
+    listed.sort();
+    ids.sort();
+    assert_eq!(listed, ids, "every session listed exactly once");
+}
+
 on_both_databases!(
+    sessions_created_in_one_millisecond_list_once_each,
     one_group_ends_as_if_written_one_by_one,
     concurrent_notifications_for_two_attempts_of_one_session_complete_it_once
 );
