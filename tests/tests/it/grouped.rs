@@ -178,6 +178,14 @@ async fn concurrent_notifications_for_two_attempts_of_one_session_complete_it_on
     );
 }
 
+/// A new session as the merchant API would make it.
+fn new_session() -> paybridge_server::domain::NewSession {
+    let new: paybridge_server::service::sessions::CreateSession =
+        serde_json::from_value(paybridge_tests::session_request(1)).unwrap();
+    new.validate(i64::MAX, &["https://shop.example.com".to_owned()])
+        .unwrap()
+}
+
 /// New sessions are written in groups of multi-row INSERTs. Sessions created in the same
 /// millisecond — one stored before, then 150 at once, grouped in chunks of several sizes —
 /// each get their own place in that millisecond (`seq`), so the list pages through every one
@@ -185,11 +193,7 @@ async fn concurrent_notifications_for_two_attempts_of_one_session_complete_it_on
 async fn sessions_created_in_one_millisecond_list_once_each(db: Db) {
     let app = Arc::new(spawn_on(db).await);
     let store = app.state.store().clone();
-    let new: paybridge_server::service::sessions::CreateSession =
-        serde_json::from_value(paybridge_tests::session_request(1)).unwrap();
-    let new = new
-        .validate(i64::MAX, &["https://shop.example.com".to_owned()])
-        .unwrap();
+    let new = new_session();
     let now = 1_700_000_000_123;
     let first = store.insert_session(&new, now).await.unwrap().id;
     let tasks: Vec<_> = (0..150)
@@ -232,6 +236,37 @@ async fn sessions_created_in_one_millisecond_list_once_each(db: Db) {
     listed.sort();
     ids.sort();
     assert_eq!(listed, ids, "every session listed exactly once");
+}
+
+/// On SQLite the group writers never checkpoint the WAL themselves (it held every write up);
+/// a task of the store's does. After a burst of writes and nothing else, what they wrote
+/// reaches the database file.
+#[tokio::test]
+async fn sqlite_wal_is_checkpointed_after_a_burst() {
+    let app = Arc::new(spawn_on(Db::Sqlite).await);
+    let file = app.data_dir.path().join("paybridge.db");
+    let size = |file: &std::path::Path| std::fs::metadata(file).unwrap().len();
+    let before = size(&file);
+    let (store, new) = (app.state.store().clone(), new_session());
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let (store, new) = (store.clone(), new.clone());
+            tokio::spawn(async move {
+                for _ in 0..100 {
+                    store.insert_session(&new, unix_now() * 1000).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    paybridge_tests::wait::until(
+        "the burst checkpointed into the database file",
+        Duration::from_secs(20),
+        || async { (size(&file) > before + 256 * 1024).then_some(()) },
+    )
+    .await;
 }
 
 on_both_databases!(
