@@ -70,7 +70,7 @@ static INSERTS: std::sync::LazyLock<Vec<(usize, String, String)>> =
 
 /// Stores `sessions` in `tx`, in as few statements as the chunk sizes allow.
 async fn insert_all(tx: &mut Tx, sessions: &[CheckoutSession]) -> Result<(), sqlx::Error> {
-    let numbered = tx.backend_name() != "SQLite";
+    let numbered = tx.backend_name() != <sqlx::Sqlite as sqlx::Database>::NAME;
     let mut rest = sessions;
     while !rest.is_empty() {
         let (n, postgres, sqlite) = INSERTS
