@@ -7,6 +7,7 @@ use crate::domain::ids::{PaymentId, SessionId};
 use crate::domain::{Payment, PaymentStatus, SessionStatus, now_millis};
 use crate::providers::{Notice, PaymentProvider, ProviderError, Trade, TradeState};
 use crate::service::objects::UnmatchedPaymentObject;
+use crate::service::terms::Terms;
 use crate::store::events::{self, EventType};
 use crate::store::{payments, unmatched};
 
@@ -55,34 +56,47 @@ pub async fn apply(
     provider: &dyn PaymentProvider,
     t: &Trade,
 ) -> Result<Applied, sqlx::Error> {
-    let Some(payment) = svc.store().payment_by_out_trade_no(&t.out_trade_no).await? else {
-        record_unmatched(svc, provider, t).await?;
-        return Ok(Applied::UnknownOrder);
+    // The attempt's terms, remembered when this process stored it, else read (a read also
+    // says whether it already succeeded, which spares a duplicate the write).
+    let (terms, succeeded) = match svc.recent_terms().get(&t.out_trade_no) {
+        Some(terms) => (terms, false),
+        None => {
+            let Some(payment) = svc.store().payment_by_out_trade_no(&t.out_trade_no).await? else {
+                record_unmatched(svc, provider, t).await?;
+                return Ok(Applied::UnknownOrder);
+            };
+            let terms = svc
+                .recent_terms()
+                .remember(&t.out_trade_no, Terms::of(&payment));
+            (terms, payment.status == PaymentStatus::Succeeded)
+        }
     };
-    let currency_ok = t.currency.as_deref().is_none_or(|c| c == payment.currency);
+    let currency_ok = t.currency.as_deref().is_none_or(|c| c == terms.currency);
     let merchant_ok = t
         .merchant_id
         .as_deref()
         .is_none_or(|m| m == provider.merchant_id());
     if !merchant_ok
-        || payment.method != provider.method()
-        || t.app_id != payment.appid
-        || t.amount != payment.amount
+        || terms.method != provider.method()
+        || t.app_id != terms.appid
+        || t.amount != terms.amount
         || !currency_ok
     {
         tracing::error!(
-            payment = %payment.id,
-            expected_amount = payment.amount,
+            payment = %terms.id,
+            expected_amount = terms.amount,
             reported_amount = t.amount,
-            app_matches = t.app_id == payment.appid,
+            app_matches = t.app_id == terms.appid,
             merchant_matches = merchant_ok,
             "ALERT: an authentic provider transaction disagrees with our payment attempt; nothing completed"
         );
         svc.metrics().provider_mismatch();
-        record_mismatch(svc, &payment, t).await?;
+        if let Some(payment) = svc.store().get_payment(&terms.id).await? {
+            record_mismatch(svc, &payment, t).await?;
+        }
         // What the provider's own query says about the attempt is what counts; the reconciler
         // would ask soon anyway, this asks now (a query answer passes the same checks).
-        if let Ok(queried) = provider.query(&payment.out_trade_no).await
+        if let Ok(queried) = provider.query(&t.out_trade_no).await
             && queried != *t
         {
             return Box::pin(apply(svc, provider, &queried)).await;
@@ -92,12 +106,12 @@ pub async fn apply(
     match t.state {
         // A duplicate of what is already recorded (the guarded transition would refuse it too;
         // this spares the write transaction).
-        TradeState::Paid if payment.status == PaymentStatus::Succeeded => Ok(Applied::Unchanged),
-        TradeState::Paid => succeed(svc, &payment, t.transaction_id.as_deref()).await,
-        TradeState::Closed => end(svc, &payment.id, PaymentStatus::Canceled, &t.detail).await,
-        TradeState::Failed => end(svc, &payment.id, PaymentStatus::Failed, &t.detail).await,
+        TradeState::Paid if succeeded => Ok(Applied::Unchanged),
+        TradeState::Paid => succeed(svc, &terms.id, t.transaction_id.as_deref()).await,
+        TradeState::Closed => end(svc, &terms.id, PaymentStatus::Canceled, &t.detail).await,
+        TradeState::Failed => end(svc, &terms.id, PaymentStatus::Failed, &t.detail).await,
         TradeState::Pending => {
-            svc.store().touch_payment(&payment.id, now_millis()).await?;
+            svc.store().touch_payment(&terms.id, now_millis()).await?;
             Ok(Applied::Unchanged)
         }
     }
@@ -191,13 +205,13 @@ async fn record_unmatched(
 
 async fn succeed(
     svc: &Services,
-    payment: &Payment,
+    payment: &PaymentId,
     transaction_id: Option<&str>,
 ) -> Result<Applied, sqlx::Error> {
     // One guarded transition, written together with other successes queued meanwhile.
     let written = svc
         .write_success(super::success::Success {
-            payment: payment.id.clone(),
+            payment: payment.clone(),
             transaction_id: transaction_id.map(str::to_owned),
         })
         .await?;

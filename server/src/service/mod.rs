@@ -26,6 +26,7 @@ pub mod sessions;
 pub mod sign_in;
 pub mod signals;
 pub mod success;
+pub mod terms;
 pub mod timeline;
 pub mod urls;
 pub mod webhooks;
@@ -66,6 +67,8 @@ struct Inner {
     signals: Signals,
     /// Payment successes, written in groups on SQLite.
     successes: Batched<success::Success, success::Written>,
+    /// Recent attempts' terms, for checking notifications without a read.
+    recent_terms: terms::RecentTerms,
     metrics: Metrics,
     /// Signs OAuth states and sealed openids.
     secret_key: Secret<String>,
@@ -99,6 +102,7 @@ impl Services {
             providers: parts.providers,
             urls: parts.urls,
             successes,
+            recent_terms: terms::RecentTerms::default(),
             metrics: parts.metrics,
             secret_key: parts.secret_key,
             livemode: parts.livemode,
@@ -164,6 +168,12 @@ impl Services {
     #[must_use]
     pub fn rules(&self) -> &Rules {
         &self.0.rules
+    }
+
+    /// Recent attempts' terms (see [`terms`]).
+    #[must_use]
+    pub fn recent_terms(&self) -> &terms::RecentTerms {
+        &self.0.recent_terms
     }
 
     /// Writes a payment success (see [`success`]).

@@ -367,6 +367,8 @@ pub async fn start_attempt(
     // Durable before the provider hears of it: a crash after this point is found by the
     // reconciler.
     svc.store().insert_payment(&payment).await?;
+    svc.recent_terms()
+        .remember(&payment.out_trade_no, super::terms::Terms::of(&payment));
     let notify_url = svc.urls().notify(method);
     // A payment intent's shopper goes back to the merchant's own page; a hosted session's to
     // the checkout page, which then shows the outcome.

@@ -185,6 +185,67 @@ async fn a_payment_made_while_the_server_was_down_completes_after_restart() {
     .await;
 }
 
+/// The same server on the same data, started again (it remembers nothing of its attempts).
+async fn restarted(app: TestApp) -> TestApp {
+    let data_dir = Arc::clone(&app.data_dir);
+    app.kill();
+    spawn(Options {
+        data_dir: Some(data_dir),
+        ..Options::default()
+    })
+    .await
+}
+
+/// A server that did not make the attempt (here: restarted, so it remembers nothing of it)
+/// reads its terms and holds WeChat's reports to them just the same, before and after it has
+/// read them once, and takes a report of what is already stored as the duplicate it is.
+#[tokio::test]
+async fn a_restarted_server_checks_notifications_against_the_stored_attempt() {
+    let app = spawn(Options::default()).await;
+    let session = app.create_session(4003).await;
+    let id = session["id"].as_str().unwrap().to_owned();
+    let action = pay_qr(&app, &id).await;
+    let payment = action["payment"].as_str().unwrap().to_owned();
+    let p = attempt(&app, &payment).await;
+    let out_trade_no = p["out_trade_no"].as_str().unwrap().to_owned();
+    let appid = app.state.sandbox().unwrap().keys().appid.clone();
+    let app = restarted(app).await;
+    // Disagreeing, first as the first report this server sees, then once it has read them.
+    for (amount, app_id) in [(1, appid.as_str()), (4003, "wx00000000000000ff")] {
+        let (h, b) = transaction_success(&app, &out_trade_no, app_id, amount, unix_now());
+        assert_eq!(app.post_wechat_notification(&h, b).await, 204);
+    }
+    assert_eq!(attempt(&app, &payment).await["status"], "pending");
+    let metrics = app.admin_get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("paybridge_provider_mismatches_total 2"),
+        "{metrics}"
+    );
+    // The real one, twenty times at once, as the first reports of another fresh start: one
+    // transition, one event each.
+    let app = restarted(app).await;
+    let (headers, body) = transaction_success(&app, &out_trade_no, &appid, 4003, unix_now());
+    let answers = futures_util::future::join_all(
+        (0..20).map(|_| app.post_wechat_notification(&headers, body.clone())),
+    )
+    .await;
+    assert!(answers.iter().all(|a| *a == 204), "{answers:?}");
+    assert_eq!(attempt(&app, &payment).await["status"], "succeeded");
+    // Once more after another start: read as succeeded, a duplicate.
+    let app = restarted(app).await;
+    let (headers, body) = transaction_success(&app, &out_trade_no, &appid, 4003, unix_now());
+    assert_eq!(app.post_wechat_notification(&headers, body).await, 204);
+    let (_, s) = app.api_get(&format!("/v1/checkout_sessions/{id}")).await;
+    assert_eq!(s["status"], "complete");
+    assert_eq!(app.events_about("payment.succeeded", &payment).await, 1);
+    assert_eq!(app.events_about("checkout.session.completed", &id).await, 1);
+    assert_eq!(
+        app.events_about("payment.provider_mismatch", &payment)
+            .await,
+        2
+    );
+}
+
 #[tokio::test]
 async fn the_event_stream_reports_completion_and_ends() {
     let app = spawn_app().await;
