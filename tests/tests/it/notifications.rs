@@ -150,17 +150,11 @@ async fn a_second_payment_for_one_session_is_refunded_automatically() {
 #[tokio::test]
 async fn a_payment_made_while_the_server_was_down_completes_after_restart() {
     let first = spawn(Options::default()).await;
-    let data_dir = Arc::clone(&first.data_dir);
     let session = first.create_session(1500).await;
     let id = session["id"].as_str().unwrap().to_owned();
     let action = pay_qr(&first, &id).await;
-    first.kill();
     // The shopper pays while paybridge is down; WeChat's notification goes nowhere.
-    let second = spawn(Options {
-        data_dir: Some(data_dir),
-        ..Options::default()
-    })
-    .await;
+    let second = restarted(first).await;
     let scan = second
         .client
         .post(second.url("/sandbox/wechat/scan/pay"))
