@@ -336,6 +336,16 @@ async fn old_idempotency_keys_used_tokens_and_webhook_attempts_are_pruned() {
     receiver
         .wait_for(1, std::time::Duration::from_secs(20))
         .await;
+    // The worker records its attempt after the receiver has answered, so the
+    // receiver's count alone does not say the row is there yet.
+    wait::until(
+        "the delivery attempt to be recorded",
+        std::time::Duration::from_secs(10),
+        || async {
+            (count(&app, "SELECT COUNT(*) FROM webhook_attempts").await == 1).then_some(())
+        },
+    )
+    .await;
     let now = paybridge_server::domain::now_millis();
     for sql in [
         "UPDATE idempotency_keys SET created_at = 0 WHERE idem_key = 'k-old'".to_owned(),
@@ -347,10 +357,6 @@ async fn old_idempotency_keys_used_tokens_and_webhook_attempts_are_pruned() {
             .await
             .unwrap();
     }
-    assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM webhook_attempts").await,
-        1
-    );
     let data_dir = std::sync::Arc::clone(&app.data_dir);
     app.stop().await;
 
