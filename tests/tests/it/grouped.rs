@@ -269,6 +269,23 @@ async fn sqlite_wal_is_checkpointed_after_a_burst() {
     .await;
 }
 
+/// A payment acknowledged must survive a power cut, not only a crash of the process: on
+/// SQLite every connection, the group writers' included, syncs the WAL at each commit
+/// (`synchronous = FULL`; SQLite's WAL default, `NORMAL`, syncs only at checkpoints).
+#[tokio::test]
+async fn sqlite_commits_are_synced_before_they_are_acknowledged() {
+    let app = spawn_on(Db::Sqlite).await;
+    let store = app.state.store();
+    let synchronous = || sqlx::query_scalar::<_, i64>("PRAGMA synchronous");
+    // 2 is FULL.
+    assert_eq!(synchronous().fetch_one(store.pool()).await.unwrap(), 2);
+    let writers = store
+        .write(move |tx| Box::pin(async move { synchronous().fetch_one(&mut **tx).await }))
+        .await
+        .unwrap();
+    assert_eq!(writers, 2, "the group writers' connection");
+}
+
 on_both_databases!(
     sessions_created_in_one_millisecond_list_once_each,
     one_group_ends_as_if_written_one_by_one,
