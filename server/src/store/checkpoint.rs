@@ -11,10 +11,10 @@ use sqlx::AnyPool;
 use tokio_util::task::AbortOnDropHandle;
 
 /// How often the WAL is checkpointed. Every commit is already synced to the WAL
-/// (`synchronous = FULL`), so the interval bounds only the WAL's size (a few thousand pages
-/// at a burst's write rate), not what a power cut could take back. A checkpoint copies each
-/// page once however often it changed since the last, so a longer interval copies less: in
-/// a notification burst the checkpoints were 19 % of SQLite's threads' samples at 100 ms.
+/// (`synchronous = FULL`), so the interval bounds only the WAL's size (a second of writes),
+/// not what a power cut could take back. A checkpoint copies each page once however often it
+/// changed since the last, so a longer interval copies less: in a notification burst the
+/// checkpoints were 19 % of SQLite's threads' samples at 100 ms.
 const INTERVAL: Duration = Duration::from_secs(1);
 
 /// Checkpoints `pool`'s database every [`INTERVAL`] until the pool closes or the handle is
