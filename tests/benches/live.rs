@@ -13,7 +13,10 @@
 //! Postgres with one instance and with two instances on one database. Knobs:
 //! `PAYBRIDGE_LIVE_BENCH_SECS` (timed seconds per phase, 15), `PAYBRIDGE_LIVE_BENCH_RUNS`
 //! (`sqlite,postgres,postgres2`), `PAYBRIDGE_LIVE_BENCH_PERF` (a directory: `perf record` the
-//! live process during every timed phase into it).
+//! live process during every timed phase into it), `PAYBRIDGE_LIVE_BENCH_STAND_IN` (the
+//! `paybridge` binary the stand-in WeChat runs, by default the one under test: comparing two
+//! builds of the live process against one stand-in keeps the stand-in's own change out of the
+//! live figures).
 
 // A benchmark should stop loudly on a broken set-up step, and its summary is its output.
 #![allow(
@@ -102,18 +105,18 @@ impl Proc {
         self.child.id()
     }
 
-    /// Starts `paybridge args…` with its output in `dir/<name>.{out,err}`.
-    fn start(name: &str, dir: &Path, port: u16, args: &[String]) -> Self {
+    /// Starts `bin args…` with its output in `dir/<name>.{out,err}`.
+    fn start(bin: &Path, name: &str, dir: &Path, port: u16, args: &[String]) -> Self {
         let out = dir.join(format!("{name}.out"));
         let err = dir.join(format!("{name}.err"));
         LOGS.lock().unwrap().extend([out.clone(), err.clone()]);
-        let child = Command::new(paybridge_bin())
+        let child = Command::new(bin)
             .args(args)
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&out).unwrap())
             .stderr(std::fs::File::create(&err).unwrap())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", paybridge_bin().display()));
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
         Self {
             name: name.to_owned(),
             child,
@@ -235,7 +238,9 @@ fn start_sandbox(dir: &Path, logs: &Path, merchant: &str) -> Proc {
     .iter()
     .map(|s| (*s).to_owned())
     .collect();
-    Proc::start("sandbox", logs, port, &args)
+    let stand_in =
+        std::env::var_os("PAYBRIDGE_LIVE_BENCH_STAND_IN").map_or_else(paybridge_bin, PathBuf::from);
+    Proc::start(&stand_in, "sandbox", logs, port, &args)
 }
 
 /// What every live instance of one run shares.
@@ -692,6 +697,7 @@ async fn run(layout: Layout, window: Duration, clk_tck: f64) -> RunResult {
         let data = dir.join(format!("live{i}"));
         std::fs::create_dir_all(&data).unwrap();
         let mut p = Proc::start(
+            &paybridge_bin(),
             &format!("live{i}"),
             &logs,
             port,

@@ -286,7 +286,44 @@ async fn sqlite_commits_are_synced_before_they_are_acknowledged() {
     assert_eq!(writers, 2, "the group writers' connection");
 }
 
+/// A write whose statement fails is rolled back whole (its first statement with it), and the
+/// group writers' connection is left outside any transaction: the next writes commit, as
+/// another connection sees.
+async fn a_failed_write_is_rolled_back_and_the_next_one_commits(db: Db) {
+    let app = spawn_on(db).await;
+    let store = app.state.store().clone();
+    let insert = |token: &'static str| {
+        sqlx::query("INSERT INTO used_tokens (token_hash, used_at) VALUES ($1, 0)").bind(token)
+    };
+    let failed = store
+        .write(move |tx| {
+            Box::pin(async move {
+                insert("kept-a").execute(&mut **tx).await?;
+                // The primary key again: the database refuses it.
+                insert("kept-a").execute(&mut **tx).await.map(drop)
+            })
+        })
+        .await;
+    assert!(failed.is_err(), "{failed:?}");
+    for token in ["kept-b", "kept-c"] {
+        store
+            .write(move |tx| {
+                Box::pin(async move { insert(token).execute(&mut **tx).await.map(drop) })
+            })
+            .await
+            .unwrap();
+    }
+    let tokens: Vec<String> = sqlx::query_scalar(
+        "SELECT token_hash FROM used_tokens WHERE token_hash LIKE 'kept-%' ORDER BY token_hash",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(tokens, ["kept-b", "kept-c"]);
+}
+
 on_both_databases!(
+    a_failed_write_is_rolled_back_and_the_next_one_commits,
     sessions_created_in_one_millisecond_list_once_each,
     one_group_ends_as_if_written_one_by_one,
     concurrent_notifications_for_two_attempts_of_one_session_complete_it_once
