@@ -292,8 +292,12 @@ async fn sqlite_commits_are_synced_before_they_are_acknowledged() {
 async fn a_failed_write_is_rolled_back_and_the_next_one_commits(db: Db) {
     let app = spawn_on(db).await;
     let store = app.state.store().clone();
-    let insert = |token: &'static str| {
-        sqlx::query("INSERT INTO used_tokens (token_hash, used_at) VALUES ($1, 0)").bind(token)
+    // Used now: the retention job, which may run meanwhile, prunes old ones.
+    let now = unix_now() * 1000;
+    let insert = move |token: &'static str| {
+        sqlx::query("INSERT INTO used_tokens (token_hash, used_at) VALUES ($1, $2)")
+            .bind(token)
+            .bind(now)
     };
     let failed = store
         .write(move |tx| {
